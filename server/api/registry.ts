@@ -1,0 +1,54 @@
+import { randomBytes } from "node:crypto";
+
+/** One running hook process, as the runtime API authenticates it. */
+export interface Invocation {
+  allocId: string;
+  job: string;
+  workerIp: string;
+  event: string;
+  /** The hook name; clients send it as the COMMAND header. */
+  command: string;
+  /** Bearer token, random per invocation. */
+  token: string;
+}
+
+type Listener = (inv: Invocation) => void;
+
+/**
+ * Running invocations by allocation ID. The hook engine registers each invocation just before
+ * spawning its process and unregisters it when the process exits; the API answers only for
+ * registered invocations, and semaphores release everything an invocation held on unregister.
+ */
+export class InvocationRegistry {
+  private readonly byAlloc = new Map<string, Invocation>();
+  private readonly listeners: Listener[] = [];
+
+  register(inv: Omit<Invocation, "token"> & { token?: string }): Invocation {
+    if (this.byAlloc.has(inv.allocId)) {
+      throw new Error(`allocation ${inv.allocId} already has a running invocation`);
+    }
+    const full: Invocation = { ...inv, token: inv.token ?? randomBytes(24).toString("base64url") };
+    this.byAlloc.set(full.allocId, full);
+    return full;
+  }
+
+  unregister(allocId: string): void {
+    const inv = this.byAlloc.get(allocId);
+    if (!inv) return;
+    this.byAlloc.delete(allocId);
+    for (const l of this.listeners) l(inv);
+  }
+
+  get(allocId: string): Invocation | undefined {
+    return this.byAlloc.get(allocId);
+  }
+
+  get size(): number {
+    return this.byAlloc.size;
+  }
+
+  /** Called after an invocation is unregistered (its process has ended). */
+  onUnregister(listener: Listener): void {
+    this.listeners.push(listener);
+  }
+}

@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import { parse, TomlError } from "smol-toml";
+import { BucketError } from "../errors.js";
+
+/** maand.conf, with SPEC §3 defaults. */
+export interface MaandConf {
+  ssh_user: string;
+  ssh_key: string;
+  ssh_port: number;
+  use_sudo: boolean;
+  hook_api_port: number;
+  hook_api_auth: "token" | "headers";
+  job_config_selector: string;
+  certs_ttl: number;
+  certs_renewal_buffer: number;
+  log_format: "text" | "json";
+}
+
+export const DEFAULT_CONF: Readonly<MaandConf> = {
+  ssh_user: "agent",
+  ssh_key: "worker.key",
+  ssh_port: 22,
+  use_sudo: true,
+  hook_api_port: 8080,
+  hook_api_auth: "token",
+  job_config_selector: "",
+  certs_ttl: 60,
+  certs_renewal_buffer: 10,
+  log_format: "text",
+};
+
+export function renderDefaultConf(): string {
+  return Object.entries(DEFAULT_CONF)
+    .map(([k, v]) => `${k} = ${typeof v === "string" ? JSON.stringify(v) : String(v)}`)
+    .join("\n") + "\n";
+}
+
+type Check = (v: unknown) => string | undefined;
+const int = (min: number, max: number): Check => (v) =>
+  typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? undefined : `an integer from ${min} to ${max}`;
+const str: Check = (v) => (typeof v === "string" ? undefined : "a string");
+const nonEmpty: Check = (v) => (typeof v === "string" && v.length > 0 ? undefined : "a non-empty string");
+const bool: Check = (v) => (typeof v === "boolean" ? undefined : "true or false");
+const oneOf = (...xs: string[]): Check => (v) => (xs.includes(v as string) ? undefined : `one of ${xs.map((x) => JSON.stringify(x)).join(", ")}`);
+
+const CHECKS: Record<keyof MaandConf, Check> = {
+  ssh_user: nonEmpty,
+  ssh_key: nonEmpty,
+  ssh_port: int(1, 65535),
+  use_sudo: bool,
+  hook_api_port: int(0, 65535),
+  hook_api_auth: oneOf("token", "headers"),
+  job_config_selector: str,
+  certs_ttl: int(1, 36500),
+  certs_renewal_buffer: int(0, 36500),
+  log_format: oneOf("text", "json"),
+};
+
+/** Reads and validates maand.conf; every problem is reported at once. */
+export function readConf(file: string): MaandConf {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (err) {
+    throw new BucketError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+  let raw: Record<string, unknown>;
+  try {
+    raw = parse(text) as Record<string, unknown>;
+  } catch (err) {
+    const e = err as TomlError;
+    throw new BucketError(`${file}:${e.line ?? "?"}:${e.column ?? "?"}: invalid TOML: ${e.message.split("\n")[0]}`);
+  }
+  const conf: MaandConf = { ...DEFAULT_CONF };
+  const problems: string[] = [];
+  for (const [k, v] of Object.entries(raw)) {
+    const check = CHECKS[k as keyof MaandConf];
+    if (!check) {
+      problems.push(`unknown setting ${k} (known: ${Object.keys(CHECKS).join(", ")})`);
+      continue;
+    }
+    const expected = check(v);
+    if (expected) problems.push(`${k} = ${JSON.stringify(v)}: expected ${expected}`);
+    else (conf as unknown as Record<string, unknown>)[k] = v;
+  }
+  if (problems.length) throw new BucketError(`${file}: ${problems.join("; ")}`);
+  return conf;
+}

@@ -1,0 +1,66 @@
+import { existsSync, statSync } from "node:fs";
+import { BucketError } from "../errors.js";
+import { openDb, type Db } from "../store/db.js";
+import { KvStore } from "../store/kv.js";
+import { SecretCipher } from "../store/secrets-cipher.js";
+import { systemClock, type Clock } from "../store/clock.js";
+import { readConf, type MaandConf } from "./conf.js";
+import { bucketPaths, type BucketPaths } from "./paths.js";
+import { acquireBucketLock, type BucketLock } from "./lock.js";
+
+/**
+ * Everything a command needs about one bucket, passed explicitly to every server module
+ * (no singletons). Close it when done: that releases the lock and the catalog.
+ */
+export interface BucketContext {
+  paths: BucketPaths;
+  conf: MaandConf;
+  db: Db;
+  kv: KvStore;
+  clock: Clock;
+  readonly: boolean;
+  close(): void;
+}
+
+export interface OpenOptions {
+  /** Read-only commands (cat, info) neither lock nor migrate. */
+  readonly?: boolean;
+  clock?: Clock;
+}
+
+export function assertBucket(root: string): BucketPaths {
+  const paths = bucketPaths(root);
+  if (!existsSync(paths.conf) || !existsSync(paths.data) || !statSync(paths.data).isDirectory()) {
+    throw new BucketError(`${paths.root} is not a maand bucket (no maand.conf or data/); run 'maand init' there or pass --bucket DIR`);
+  }
+  return paths;
+}
+
+export function openBucket(root: string, options: OpenOptions = {}): BucketContext {
+  const paths = assertBucket(root);
+  const readonly = options.readonly ?? false;
+  const conf = readConf(paths.conf);
+  const lock: BucketLock | undefined = readonly ? undefined : acquireBucketLock(paths.lock);
+  let db: Db;
+  try {
+    db = openDb(paths.db, { readonly: readonly && existsSync(paths.db) });
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
+  const clock = options.clock ?? systemClock;
+  let cipher: SecretCipher | undefined;
+  const kv = new KvStore(db, () => (cipher ??= SecretCipher.fromFile(paths.kvKey)), clock);
+  return {
+    paths,
+    conf,
+    db,
+    kv,
+    clock,
+    readonly,
+    close() {
+      if (db.open) db.close();
+      lock?.release();
+    },
+  };
+}

@@ -1,0 +1,63 @@
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { randomBytes, randomUUID } from "node:crypto";
+import { createCa } from "../certs/ca.js";
+import { openDb } from "../store/db.js";
+import { renderDefaultConf } from "./conf.js";
+import { bucketPaths, type BucketPaths } from "./paths.js";
+import { acquireBucketLock } from "./lock.js";
+
+export interface InitResult {
+  created: boolean;
+  bucketId: string;
+  paths: BucketPaths;
+}
+
+/**
+ * Creates a bucket (SPEC §3). On an existing bucket it changes nothing and reports so.
+ */
+export async function initBucket(root: string): Promise<InitResult> {
+  const paths = bucketPaths(root);
+  if (existsSync(paths.conf)) {
+    const db = openDb(paths.db);
+    try {
+      const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
+      return { created: false, bucketId: row?.bucket_id ?? "", paths };
+    } finally {
+      db.close();
+    }
+  }
+  for (const dir of [paths.root, paths.data, paths.workspace, paths.jobs, paths.secrets, paths.tmp, paths.logs]) {
+    mkdirSync(dir, { recursive: true });
+  }
+  chmodSync(paths.secrets, 0o700);
+  const lock = acquireBucketLock(paths.lock);
+  try {
+    const bucketId = randomUUID();
+    writeSecretFile(paths.kvKey, randomBytes(32));
+    const ca = await createCa(bucketId);
+    writeSecretFile(paths.caKey, ca.keyPem);
+    writeFileSync(paths.caCrt, ca.certPem, { mode: 0o644 });
+    // A workspace checked out before init (e.g. from git) is kept as it is.
+    if (!existsSync(paths.workersJson)) writeFileSync(paths.workersJson, "[]\n");
+    if (!existsSync(paths.bucketConf)) writeFileSync(paths.bucketConf, "# bucket-wide variables, readable by every hook as KV vars/bucket\n");
+    // left by an init killed before maand.conf was written
+    for (const f of [paths.db, `${paths.db}-wal`, `${paths.db}-shm`]) rmSync(f, { force: true });
+    const db = openDb(paths.db);
+    try {
+      db.prepare("INSERT INTO bucket (bucket_id, created_at) VALUES (?, ?)").run(bucketId, Date.now());
+    } finally {
+      db.close();
+    }
+    // maand.conf last: its presence is what marks a directory as a bucket, so an init killed
+    // half-way is retried from scratch instead of leaving a bucket without keys.
+    writeFileSync(paths.conf, renderDefaultConf());
+    return { created: true, bucketId, paths };
+  } finally {
+    lock.release();
+  }
+}
+
+function writeSecretFile(file: string, content: string | Buffer): void {
+  writeFileSync(file, content, { mode: 0o600 });
+  chmodSync(file, 0o600); // the umask can only take bits away; make the mode exact
+}

@@ -1,0 +1,87 @@
+/**
+ * Forward-only schema migrations. Each entry is applied once, in order, inside one transaction
+ * with the schema_version bump, so a crash mid-migration leaves the previous version intact.
+ * Never edit a released migration: append a new one.
+ */
+export const MIGRATIONS: readonly string[] = [
+  // 1: the catalog and the KV store
+  `
+  CREATE TABLE bucket (
+    bucket_id   TEXT PRIMARY KEY,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE TABLE workers (
+    worker_id   TEXT PRIMARY KEY,
+    worker_ip   TEXT NOT NULL UNIQUE,
+    hostname    TEXT NOT NULL DEFAULT '',
+    position    INTEGER NOT NULL,
+    memory_mb   REAL NOT NULL DEFAULT 0,
+    cpu_mhz     REAL NOT NULL DEFAULT 0,
+    tags        TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE TABLE worker_labels (
+    worker_id   TEXT NOT NULL REFERENCES workers(worker_id) ON DELETE CASCADE,
+    label       TEXT NOT NULL,
+    PRIMARY KEY (worker_id, label)
+  );
+  CREATE TABLE jobs (
+    job_id                  TEXT PRIMARY KEY,
+    name                    TEXT NOT NULL UNIQUE,
+    version                 TEXT NOT NULL,
+    selectors               TEXT NOT NULL,
+    max_concurrent_upgrades INTEGER NOT NULL DEFAULT 1,
+    max_concurrent_starts   INTEGER NOT NULL DEFAULT 0,
+    restart_policy          TEXT NOT NULL DEFAULT 'always',
+    deployment_seq          INTEGER NOT NULL DEFAULT 0,
+    manifest                TEXT NOT NULL
+  );
+  CREATE TABLE hooks (
+    job             TEXT NOT NULL,
+    hook            TEXT NOT NULL,
+    event           TEXT NOT NULL,
+    script          TEXT NOT NULL,
+    timeout_seconds INTEGER NOT NULL DEFAULT 3600,
+    demand_job      TEXT,
+    demand_hook     TEXT,
+    demand_config   TEXT,
+    PRIMARY KEY (job, hook, event)
+  );
+  CREATE TABLE job_files (
+    job         TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    mode        INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    PRIMARY KEY (job, path)
+  );
+  CREATE TABLE allocations (
+    alloc_id        TEXT PRIMARY KEY,
+    job             TEXT NOT NULL,
+    worker_ip       TEXT NOT NULL,
+    disabled        INTEGER NOT NULL DEFAULT 0,
+    removed         INTEGER NOT NULL DEFAULT 0,
+    deployment_seq  INTEGER NOT NULL DEFAULT 0,
+    new_version     TEXT NOT NULL DEFAULT '0.0.0',
+    removed_at      INTEGER,
+    UNIQUE (job, worker_ip)
+  );
+  CREATE TABLE hash (
+    alloc_id         TEXT PRIMARY KEY,
+    current_version  TEXT NOT NULL DEFAULT '0.0.0',
+    current_hash     TEXT NOT NULL DEFAULT '',
+    previous_hash    TEXT NOT NULL DEFAULT '',
+    updated_at       INTEGER NOT NULL DEFAULT 0
+  );
+  CREATE TABLE kv (
+    namespace   TEXT NOT NULL,
+    key         TEXT NOT NULL,
+    version     INTEGER NOT NULL,
+    value       TEXT NOT NULL,
+    ttl         INTEGER NOT NULL DEFAULT 0,
+    created_at  INTEGER NOT NULL,
+    deleted     INTEGER NOT NULL DEFAULT 0,
+    encrypted   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (namespace, key, version)
+  ) WITHOUT ROWID;
+  `,
+];

@@ -1,0 +1,123 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { openDb } from "../../server/store/db.js";
+import { KvStore, type KvRow } from "../../server/store/kv.js";
+import { KvSession } from "../../server/store/kv-session.js";
+import { SecretCipher, SecretDecryptError } from "../../server/store/secrets-cipher.js";
+
+function fixture(now = { t: 1_000_000 }) {
+  const dir = mkdtempSync(join(tmpdir(), "maand-kv-"));
+  const db = openDb(join(dir, "maand.db"));
+  const key = randomBytes(32);
+  const kv = new KvStore(db, () => SecretCipher.fromKey(key), { now: () => now.t });
+  return { db, kv, now, key, cleanup: () => (db.close(), rmSync(dir, { recursive: true, force: true })) };
+}
+
+test("every write is a new version and a delete is a tombstone", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  f.kv.put("vars/job/api", "a", "1");
+  f.kv.put("vars/job/api", "a", "2");
+  assert.equal(f.kv.get("vars/job/api", "a"), "2");
+  assert.equal(f.kv.delete("vars/job/api", "a"), true);
+  assert.equal(f.kv.get("vars/job/api", "a"), undefined);
+  assert.equal(f.kv.delete("vars/job/api", "a"), false, "deleting an absent key writes nothing");
+  const rows = f.db.prepare("SELECT version, value, deleted FROM kv ORDER BY version").all();
+  assert.deepEqual(rows, [
+    { version: 1, value: "1", deleted: 0 },
+    { version: 2, value: "2", deleted: 0 },
+    { version: 3, value: "", deleted: 1 },
+  ]);
+  f.kv.put("vars/job/api", "a", "back");
+  assert.equal(f.kv.get("vars/job/api", "a"), "back");
+});
+
+test("a TTL key reads as absent the moment it expires", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  f.kv.put("vars/job/api", "tmp", "x", 10);
+  f.kv.put("vars/job/api", "keep", "y");
+  f.now.t += 9_999;
+  assert.equal(f.kv.get("vars/job/api", "tmp"), "x");
+  f.now.t += 1;
+  assert.equal(f.kv.get("vars/job/api", "tmp"), undefined);
+  assert.deepEqual(f.kv.keys("vars/job/api"), ["keep"]);
+});
+
+test("secrets are stored only as ciphertext, bound to namespace and key", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  f.kv.put("secrets/job/api", "db_password", "hunter2-very-secret");
+  const row = f.db.prepare("SELECT * FROM kv WHERE namespace = 'secrets/job/api'").get() as KvRow;
+  assert.equal(row.encrypted, 1);
+  assert.ok(!row.value.includes("hunter2"), "plaintext must not be stored");
+  assert.equal(f.kv.get("secrets/job/api", "db_password"), "hunter2-very-secret");
+
+  // Two writes of the same value never produce the same ciphertext (fresh nonce).
+  f.kv.put("secrets/job/api", "db_password", "hunter2-very-secret");
+  const [a, b] = f.db.prepare("SELECT value FROM kv WHERE namespace = 'secrets/job/api' ORDER BY version").all() as { value: string }[];
+  assert.notEqual(a!.value, b!.value);
+
+  // A ciphertext moved to another key fails authentication instead of decrypting.
+  f.db.prepare("INSERT INTO kv (namespace, key, version, value, ttl, created_at, deleted, encrypted) VALUES ('secrets/job/web', 'db_password', 1, ?, 0, 0, 0, 1)").run(row.value);
+  assert.throws(() => f.kv.get("secrets/job/web", "db_password"), SecretDecryptError);
+});
+
+test("a tampered secret row or a wrong key is an error, never garbage", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  f.kv.put("secrets/job/api", "token", "abc");
+  const row = f.kv.latest("secrets/job/api", "token")!;
+  const [fmt, nonce, data] = row.value.split(":");
+  const bytes = Buffer.from(data!, "base64");
+  bytes[0]! ^= 1;
+  f.db.prepare("UPDATE kv SET value = ? WHERE namespace = ? AND key = ?").run(`${fmt}:${nonce}:${bytes.toString("base64")}`, "secrets/job/api", "token");
+  assert.throws(() => f.kv.get("secrets/job/api", "token"), /cannot decrypt secret secrets\/job\/api\/token/);
+
+  f.kv.put("secrets/job/api", "other", "v");
+  const wrong = new KvStore(f.db, () => SecretCipher.fromKey(randomBytes(32)), { now: () => f.now.t });
+  assert.throws(() => wrong.get("secrets/job/api", "other"), SecretDecryptError);
+  assert.throws(() => SecretCipher.fromKey(randomBytes(16)), /exactly 32 bytes/);
+  assert.throws(() => SecretCipher.fromFile("/nonexistent/kv.key"), /cannot read the KV secret key/);
+});
+
+test("a session's writes are visible at once and reach the db only on commit", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  f.kv.put("vars/job/api", "base", "0");
+  const s = new KvSession(f.kv);
+  s.put("vars/job/api", "a", "1");
+  s.put("secrets/job/api", "s", "shh");
+  assert.equal(s.delete("vars/job/api", "base"), true);
+  assert.equal(s.get("vars/job/api", "a"), "1");
+  assert.equal(s.get("vars/job/api", "base"), undefined);
+  assert.deepEqual(s.keys("vars/job/api"), ["a"]);
+  assert.equal(f.kv.get("vars/job/api", "a"), undefined, "nothing persisted before commit");
+  assert.equal(f.kv.get("vars/job/api", "base"), "0");
+
+  s.rollback();
+  assert.equal(s.get("vars/job/api", "base"), "0");
+  assert.equal(s.dirty, false);
+
+  s.put("vars/job/api", "a", "1");
+  s.put("secrets/job/api", "s", "shh");
+  assert.equal(s.commit(), 2);
+  assert.equal(f.kv.get("vars/job/api", "a"), "1");
+  assert.equal(f.kv.get("secrets/job/api", "s"), "shh");
+  const raw = f.db.prepare("SELECT value FROM kv WHERE namespace='secrets/job/api'").get() as { value: string };
+  assert.ok(!raw.value.includes("shh"));
+});
+
+test("session TTL writes expire inside the session too", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const s = new KvSession(f.kv);
+  s.put("vars/job/api", "t", "v", 5);
+  f.now.t += 5_000;
+  assert.equal(s.get("vars/job/api", "t"), undefined);
+  assert.deepEqual(s.keys("vars/job/api"), []);
+});

@@ -107,8 +107,8 @@ export interface Workspace {
   jobs: JobSpec[];
   disabled: DisabledSpec;
   bucketVars: Vars;
-  /** job -> vars from bucket.jobs.conf (or bucket.jobs.<selector>.conf). */
+  /** job -> vars from bucket.jobs.conf (or bucket.jobs.<selector>.conf); every job has an entry ({} when none). */
   bucketJobVars: Record<string, Vars>;
-  /** job -> vars from the job's vars.toml. */
+  /** job -> vars from the job's vars.toml; every job has an entry ({} when none). */
   jobVars: Record<string, Vars>;
 }

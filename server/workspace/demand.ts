@@ -1,0 +1,69 @@
+import type { HookDemand } from "./model.js";
+import type { FileProblems } from "./problems.js";
+import { keyPath } from "./json-path.js";
+import { readObject, type JsonObject } from "./fields.js";
+import { HOOK_NAME_PATTERN, NAME_PATTERN } from "./names.js";
+import { compareVersions, normalizeVersion, VERSION_EXPECTED } from "./version.js";
+
+export const DEMAND_FIELDS = ["job", "hook", "config"] as const;
+export const DEMAND_CONFIG_FIELDS = ["min_version", "max_version"] as const;
+
+/**
+ * One hook's `demands`, checked on its own (shape, both-or-neither, self-reference, version
+ * syntax). Whether the upstream job and hook exist is checked once all jobs are read.
+ * Absent or empty (`{}`, `{"job": "", "hook": ""}`) means no demand.
+ */
+export function parseDemand(p: FileProblems, value: unknown, at: string, job: string): HookDemand | undefined {
+  if (value === undefined || value === null) return undefined;
+  const obj = readObject(p, value, at, DEMAND_FIELDS, 'a demand like {"job": "database", "hook": "hook_schema"}');
+  if (!obj) return undefined;
+  const upstream = name(p, obj, "job", at, NAME_PATTERN, "a job name");
+  const hook = name(p, obj, "hook", at, HOOK_NAME_PATTERN, 'a hook name starting with "hook_"');
+  if (upstream === undefined || hook === undefined) return undefined;
+  if (upstream === "" && hook === "") {
+    if (obj.config !== undefined && obj.config !== null) p.add(keyPath(at, "config"), "is set without a demanded job and hook; expected job and hook to be set too", obj.config);
+    return undefined;
+  }
+  if (upstream === "" || hook === "") {
+    const [missing, given] = upstream === "" ? ["job", "hook"] : ["hook", "job"];
+    p.add(keyPath(at, missing), `is empty while demands.${given} is set; expected both job and hook, or neither`, obj[missing] === undefined ? undefined : obj[missing]);
+    return undefined;
+  }
+  if (upstream === job) {
+    p.add(keyPath(at, "job"), "is this hook's own job; expected another job (a job cannot demand itself)", upstream);
+    return undefined;
+  }
+  const config = parseConfig(p, obj.config, keyPath(at, "config"));
+  return config ? { job: upstream, hook, config } : undefined;
+}
+
+function name(p: FileProblems, obj: JsonObject, key: string, at: string, pattern: RegExp, what: string): string | undefined {
+  const value = obj[key];
+  if (value === undefined || value === null || value === "") return "";
+  if (typeof value === "string" && pattern.test(value)) return value;
+  p.add(keyPath(at, key), `expected ${what}`, value);
+  return undefined;
+}
+
+/** min_version/max_version normalised ("v2" -> "2.0.0") so later comparisons are exact. */
+function parseConfig(p: FileProblems, value: unknown, at: string): Record<string, string> | undefined {
+  if (value === undefined || value === null) return {};
+  const obj = readObject(p, value, at, DEMAND_CONFIG_FIELDS, 'an object like {"min_version": "2.0.0"}');
+  if (!obj) return undefined;
+  const config: Record<string, string> = {};
+  let ok = true;
+  for (const key of DEMAND_CONFIG_FIELDS) {
+    const raw = obj[key];
+    if (raw === undefined || raw === null) continue;
+    const version = typeof raw === "string" ? normalizeVersion(raw) : undefined;
+    if (version === undefined) {
+      p.add(keyPath(at, key), `expected ${VERSION_EXPECTED}`, raw);
+      ok = false;
+    } else config[key] = version;
+  }
+  if (ok && config.min_version && config.max_version && compareVersions(config.min_version, config.max_version) > 0) {
+    p.add(keyPath(at, "max_version"), `is below min_version ${JSON.stringify(config.min_version)}; expected max_version >= min_version`, obj.max_version);
+    ok = false;
+  }
+  return ok ? config : undefined;
+}

@@ -1,0 +1,47 @@
+import type { DisabledSpec } from "./model.js";
+import type { FileProblems } from "./problems.js";
+import { indexPath, keyPath } from "./json-path.js";
+import { didYouMean, readObject } from "./fields.js";
+
+export const DISABLED_FIELDS = ["jobs", "workers"] as const;
+export const DISABLED_JOB_FIELDS = ["allocations"] as const;
+
+/**
+ * disabled.json: names must match existing jobs and workers, so a typo cannot leave
+ * something running that the user meant to disable. `hosts` maps lower-cased host -> host.
+ */
+export function parseDisabled(p: FileProblems, doc: unknown, jobs: ReadonlySet<string>, hosts: ReadonlyMap<string, string>): DisabledSpec {
+  const spec: DisabledSpec = { jobs: {}, workers: [] };
+  const obj = readObject(p, doc, "$", DISABLED_FIELDS, 'an object like {"jobs": {"api": {}}, "workers": ["10.0.0.3"]}');
+  if (!obj) return spec;
+  if (obj.jobs !== undefined && obj.jobs !== null) {
+    const byJob = readObject(p, obj.jobs, "$.jobs", undefined, 'an object like {"api": {}} or {"api": {"allocations": ["10.0.0.2"]}}');
+    for (const [job, body] of Object.entries(byJob ?? {})) {
+      const at = keyPath("$.jobs", job);
+      if (!jobs.has(job)) p.add(at, `expected a job in workspace/jobs/${didYouMean(job, jobs)}`, job);
+      const entry = readObject(p, body, at, DISABLED_JOB_FIELDS, '{} (the whole job) or {"allocations": ["10.0.0.2"]}');
+      if (!entry || !jobs.has(job)) continue;
+      if (entry.allocations === undefined || entry.allocations === null) spec.jobs[job] = "all";
+      else {
+        const list = parseHosts(p, entry.allocations, keyPath(at, "allocations"), hosts);
+        if (list) spec.jobs[job] = list;
+      }
+    }
+  }
+  if (obj.workers !== undefined && obj.workers !== null) spec.workers = parseHosts(p, obj.workers, "$.workers", hosts) ?? [];
+  return spec;
+}
+
+function parseHosts(p: FileProblems, value: unknown, at: string, hosts: ReadonlyMap<string, string>): string[] | undefined {
+  if (!Array.isArray(value) || value.length === 0) {
+    p.add(at, 'expected a non-empty array of worker hosts like ["10.0.0.2"]', value);
+    return undefined;
+  }
+  const list: string[] = [];
+  value.forEach((host, i) => {
+    const known = typeof host === "string" ? hosts.get(host.toLowerCase()) : undefined;
+    if (known === undefined) p.add(indexPath(at, i), "expected a worker host listed in workspace/workers.json", host);
+    else if (!list.includes(known)) list.push(known);
+  });
+  return list;
+}

@@ -1,0 +1,76 @@
+import { RESTART_POLICIES, type CertSpec, type HealthCheckSpec, type HookSpec, type RestartPolicy } from "./model.js";
+import type { FileProblems } from "./problems.js";
+import { indexPath, keyPath } from "./json-path.js";
+import { integer, oneOf, optional, readObject, type JsonObject } from "./fields.js";
+import { NAME_EXPECTED, NAME_PATTERN } from "./names.js";
+import { DEFAULT_VERSION, normalizeVersion, VERSION_EXPECTED } from "./version.js";
+import { parseHooks } from "./hooks.js";
+import { parseHealthCheck } from "./health-check.js";
+import { parseCerts } from "./certs.js";
+
+export const MANIFEST_FIELDS = [
+  "version",
+  "selectors",
+  "max_concurrent_upgrades",
+  "max_concurrent_starts",
+  "restart_policy",
+  "hooks",
+  "health_check",
+  "certs",
+] as const;
+
+export interface Manifest {
+  raw: JsonObject;
+  version: string;
+  /** Jobs in a demand relation must say which version they are. */
+  versionDeclared: boolean;
+  /** False when the declared version is garbage (already reported; do not compare it). */
+  versionValid: boolean;
+  selectors: string[];
+  maxConcurrentUpgrades: number;
+  maxConcurrentStarts: number;
+  restartPolicy: RestartPolicy;
+  hooks: HookSpec[];
+  healthCheck?: HealthCheckSpec;
+  certs: CertSpec[];
+}
+
+/** One job's manifest.json, checked on its own; cross-job demand checks come later. */
+export function parseManifest(p: FileProblems, doc: unknown, job: string, files: ReadonlySet<string>): Manifest | undefined {
+  const obj = readObject(p, doc, "$", MANIFEST_FIELDS, "a manifest object (at least {})");
+  if (!obj) return undefined;
+  const healthCheck = parseHealthCheck(p, obj.health_check);
+  return {
+    raw: obj,
+    ...parseVersion(p, obj.version),
+    selectors: parseSelectors(p, obj.selectors, job),
+    // Below 1 would stall rollouts, so it means 1 rather than an error.
+    maxConcurrentUpgrades: Math.max(1, optional(p, obj, "max_concurrent_upgrades", "$", integer(Number.MIN_SAFE_INTEGER), 1)),
+    maxConcurrentStarts: optional(p, obj, "max_concurrent_starts", "$", integer(0), 0),
+    restartPolicy: optional(p, obj, "restart_policy", "$", oneOf(RESTART_POLICIES), "always"),
+    hooks: parseHooks(p, obj.hooks, job, files),
+    ...(healthCheck ? { healthCheck } : {}),
+    certs: parseCerts(p, obj.certs),
+  };
+}
+
+function parseVersion(p: FileProblems, value: unknown): Pick<Manifest, "version" | "versionDeclared" | "versionValid"> {
+  if (value === undefined || value === null) return { version: DEFAULT_VERSION, versionDeclared: false, versionValid: true };
+  const version = typeof value === "string" ? normalizeVersion(value) : undefined;
+  if (version === undefined) p.add("$.version", `expected ${VERSION_EXPECTED}`, value);
+  return { version: version ?? DEFAULT_VERSION, versionDeclared: true, versionValid: version !== undefined };
+}
+
+function parseSelectors(p: FileProblems, value: unknown, job: string): string[] {
+  if (value === undefined || value === null) return [job];
+  if (!Array.isArray(value)) {
+    p.add("$.selectors", 'expected an array of worker labels like ["worker"]', value);
+    return [job];
+  }
+  const selectors: string[] = [];
+  value.forEach((label, i) => {
+    if (typeof label === "string" && NAME_PATTERN.test(label)) selectors.push(label);
+    else p.add(indexPath(keyPath("$", "selectors"), i), `expected a worker label: ${NAME_EXPECTED}`, label);
+  });
+  return selectors.length > 0 ? selectors : [job];
+}

@@ -1,0 +1,115 @@
+import { describe, it, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { linkSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { Problems } from "../../server/workspace/problems.js";
+import { readJobFiles } from "../../server/workspace/job-files.js";
+import { workspaceBucket, assertProblem } from "./helpers.js";
+
+function put(root: string, rel: string, content: string, mode = 0o644): void {
+  const file = join(root, rel);
+  mkdirSync(join(file, ".."), { recursive: true });
+  writeFileSync(file, content);
+  chmodSync(file, mode);
+}
+
+describe("job files walk", () => {
+  let tmp: string;
+  before(() => (tmp = mkdtempSync(join(tmpdir(), "maand-walk-"))));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it("skips tool directories at any depth, keeps modes, sorts POSIX paths", () => {
+    const job = join(tmp, "skips");
+    put(job, "manifest.json", "{}");
+    put(job, "run.sh", "#!/bin/sh\n", 0o755);
+    put(job, "secret.conf", "k=v\n", 0o600);
+    put(job, "_hooks/hook_a.py", "print(1)\n");
+    put(job, "_hooks/.venv/bin/python3", "x");
+    put(job, "_hooks/venv/lib/x.py", "x");
+    put(job, "node_modules/a/index.js", "x");
+    put(job, "lib/deep/node_modules/b.js", "x");
+    put(job, "lib/__pycache__/m.cpython-311.pyc", "x");
+    put(job, "lib/venvish/keep.txt", "kept");
+    put(job, "lib/data/keep.txt", "nested runtime-named dirs are fine");
+    put(job, "A.txt", "upper sorts first");
+    const p = new Problems();
+    const files = readJobFiles(p.in("workspace/jobs/skips"), job);
+    assert.deepEqual(p.list, []);
+    assert.deepEqual(files.map((f) => f.path), [
+      "A.txt",
+      "_hooks/hook_a.py",
+      "lib/data/keep.txt",
+      "lib/venvish/keep.txt",
+      "manifest.json",
+      "run.sh",
+      "secret.conf",
+    ]);
+    const byPath = Object.fromEntries(files.map((f) => [f.path, f]));
+    assert.equal(byPath["run.sh"].mode, 0o755);
+    assert.equal(byPath["secret.conf"].mode, 0o600);
+    assert.equal(byPath["_hooks/hook_a.py"].mode, 0o644);
+    assert.equal(byPath["lib/venvish/keep.txt"].content.toString(), "kept");
+    assert.equal(byPath["lib/venvish/keep.txt"].hash, createHash("sha256").update("kept").digest("hex"));
+  });
+
+  it("follows symlinks to files and directories, reports dangling links and loops", () => {
+    const job = join(tmp, "links");
+    const shared = join(tmp, "shared");
+    put(shared, "common.sh", "echo shared\n", 0o755);
+    put(shared, "lib/util.py", "u = 1\n");
+    put(job, "manifest.json", "{}");
+    symlinkSync(join(shared, "common.sh"), join(job, "common.sh"));
+    symlinkSync(join(shared, "lib"), join(job, "lib"));
+    symlinkSync("manifest.json", join(job, "alias.json"));
+    symlinkSync("missing.txt", join(job, "dangling.txt"));
+    mkdirSync(join(job, "sub"));
+    symlinkSync("..", join(job, "sub", "up"));
+    const p = new Problems();
+    const files = readJobFiles(p.in("workspace/jobs/links"), job);
+    assert.deepEqual(files.map((f) => [f.path, f.mode]), [
+      ["alias.json", 0o644],
+      ["common.sh", 0o755],
+      ["lib/util.py", 0o644],
+      ["manifest.json", 0o644],
+    ]);
+    assert.equal(files.find((f) => f.path === "common.sh")!.content.toString(), "echo shared\n");
+    assert.deepEqual(p.list.map((x) => [x.file, x.path]), [
+      ["workspace/jobs/links", "dangling.txt"],
+      ["workspace/jobs/links", "sub/up"],
+    ]);
+    assert.match(p.list[0].expected, /dangling symlink \(-> missing\.txt\)/);
+    assert.match(p.list[1].expected, /symlink loop/);
+  });
+
+  it("reads a job of 5,000 small files quickly", () => {
+    const job = join(tmp, "many");
+    // Hard links: creating 5,000 distinct files costs seconds on some disks; reading is what is measured.
+    for (let d = 0; d < 50; d++) {
+      mkdirSync(join(job, `d${d}`), { recursive: true });
+      writeFileSync(join(job, `d${d}`, "f0.txt"), `file ${d}\n`);
+      for (let f = 1; f < 100; f++) linkSync(join(job, `d${d}`, "f0.txt"), join(job, `d${d}`, `f${f}.txt`));
+    }
+    const start = performance.now();
+    const files = readJobFiles(new Problems().in("x"), job);
+    const ms = performance.now() - start;
+    assert.equal(files.length, 5000);
+    assert.ok(ms < 2000, `5,000 files took ${ms.toFixed(0)} ms`);
+    console.log(`# 5,000 files read in ${ms.toFixed(0)} ms`);
+  });
+});
+
+describe("readWorkspace: job file problems", () => {
+  let b: Awaited<ReturnType<typeof workspaceBucket>>;
+  before(async () => (b = await workspaceBucket()));
+  after(() => b.cleanup());
+
+  it("reports a dangling symlink in a job and still indexes the rest", () => {
+    b.write({ jobs: { api: { files: { "ok.txt": "ok" } } } });
+    symlinkSync("/nonexistent/maand-target", join(b.root, "workspace/jobs/api/gone.txt"));
+    const err = b.fail();
+    assertProblem(err, "workspace/jobs/api", "gone.txt", ["dangling symlink", "/nonexistent/maand-target", "expected it to resolve to a file"]);
+    assert.equal(err.problems.length, 1, err.message);
+  });
+});

@@ -21,6 +21,7 @@ type Listener = (inv: Invocation) => void;
  */
 export class InvocationRegistry {
   private readonly byAlloc = new Map<string, Invocation>();
+  private readonly byToken = new Map<string, Invocation>();
   private readonly listeners: Listener[] = [];
 
   register(inv: Omit<Invocation, "token"> & { token?: string }): Invocation {
@@ -28,7 +29,9 @@ export class InvocationRegistry {
       throw new Error(`allocation ${inv.allocId} already has a running invocation`);
     }
     const full: Invocation = { ...inv, token: inv.token ?? randomBytes(24).toString("base64url") };
+    if (this.byToken.has(full.token)) throw new Error("token already in use by another invocation");
     this.byAlloc.set(full.allocId, full);
+    this.byToken.set(full.token, full);
     return full;
   }
 
@@ -36,6 +39,7 @@ export class InvocationRegistry {
     const inv = this.byAlloc.get(allocId);
     if (!inv) return;
     this.byAlloc.delete(allocId);
+    this.byToken.delete(inv.token);
     for (const l of this.listeners) l(inv);
   }
 
@@ -43,12 +47,21 @@ export class InvocationRegistry {
     return this.byAlloc.get(allocId);
   }
 
+  /** The running invocation a bearer token was issued to. */
+  getByToken(token: string): Invocation | undefined {
+    return this.byToken.get(token);
+  }
+
   get size(): number {
     return this.byAlloc.size;
   }
 
-  /** Called after an invocation is unregistered (its process has ended). */
-  onUnregister(listener: Listener): void {
+  /** Called after an invocation is unregistered (its process has ended). Returns an unsubscribe function. */
+  onUnregister(listener: Listener): () => void {
     this.listeners.push(listener);
+    return () => {
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 }

@@ -1,0 +1,135 @@
+// maand hook SDK, TypeScript runtime: hand-written in codegen/templates/ts/runtime.ts.
+//
+// Zero dependencies (fetch + process.env); runs under Bun and Node >= 20. In the template, each
+// constant marked "codegen:value" is left empty; the generator fills it from
+// openapi/openapi.json and the router's and hook engine's definitions, so no header name,
+// route path or variable name is written by hand.
+
+/** Names of the variables the hook engine exports (server/hooks/env-names.ts). */
+export const ENV: Readonly<Record<string, string>> = {}; // codegen:value
+/**
+ * Request header -> the environment variables it is read from; the first non-empty one wins.
+ * The COMMAND header carries the hook name: env HOOK, with env COMMAND only as a fallback,
+ * because the API binds each token to the (allocation, event, hook) it was issued for.
+ */
+export const HEADER_ENV: Readonly<Record<string, readonly string[]>> = {}; // codegen:value
+export const AUTH_HEADER: string = ""; // codegen:value
+export const AUTH_SCHEME: string = ""; // codegen:value
+export const CONTENT_TYPE_HEADER: string = ""; // codegen:value
+export const JSON_CONTENT_TYPE: string = ""; // codegen:value
+export const DEFAULT_HOST: string = ""; // codegen:value
+export const DEFAULT_PORT: number = 0; // codegen:value
+
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/** A fetch Response whose json() is typed with the operation's 200 body. */
+export interface TypedResponse<T> extends Response {
+  json(): Promise<T>;
+}
+
+/**
+ * An API call failed: `status` is the HTTP status (undefined when the API could not be reached);
+ * `message` and `code` are the server's.
+ */
+export class MaandApiError extends Error {
+  constructor(
+    readonly status: number | undefined,
+    message: string,
+    readonly code?: string,
+    readonly response?: Response,
+  ) {
+    super(message);
+    this.name = "MaandApiError";
+  }
+}
+
+export function apiBaseUrl(env: Env = process.env): string {
+  const host = env[ENV.apiHost] || DEFAULT_HOST;
+  const port = env[ENV.apiPort] || String(DEFAULT_PORT);
+  if (!/^\d+$/.test(port)) throw new MaandApiError(undefined, `${ENV.apiPort} must be a port number, got ${JSON.stringify(port)}`);
+  return `http://${host}:${port}`;
+}
+
+/**
+ * The scope headers (allocation, event, hook), the bearer token when there is one, and the
+ * content type when a JSON body is sent. A scope header whose variables are all unset is left
+ * out, so the server answers with the note's "... header is missing" message.
+ */
+export function requestHeaders(hasBody: boolean, env: Env = process.env, headerEnv = HEADER_ENV): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const [name, variables] of Object.entries(headerEnv)) {
+    const value = variables.map((v) => env[v]).find((v) => v);
+    if (value) headers[name] = value;
+  }
+  const token = env[ENV.apiToken];
+  if (token) headers[AUTH_HEADER] = `${AUTH_SCHEME} ${token}`;
+  if (hasBody) headers[CONTENT_TYPE_HEADER] = JSON_CONTENT_TYPE;
+  return headers;
+}
+
+/** Query string for a GET: inputs travel as parameters (openapi.json); fetch cannot send GET bodies. */
+export function encodeQuery(query: object | undefined): string {
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) params.append(k, String(v));
+  const s = params.toString();
+  return s ? `?${s}` : "";
+}
+
+/**
+ * One API call. There is deliberately no client timeout: a semaphore acquire may wait up to an
+ * hour, and maand already bounds every hook by its timeout_seconds.
+ */
+export async function request<T>(method: string, path: string, input: { query?: object; body?: object } = {}): Promise<TypedResponse<T>> {
+  const url = apiBaseUrl() + path + encodeQuery(input.query);
+  const body = input.body === undefined ? undefined : JSON.stringify(input.body);
+  try {
+    return (await fetch(url, { method, headers: requestHeaders(body !== undefined), body })) as TypedResponse<T>;
+  } catch (err) {
+    throw new MaandApiError(undefined, `cannot reach the maand runtime API at ${url}: ${(err as Error).message}`);
+  }
+}
+
+/** (message, code) of an error response; falls back to the raw text or status text. */
+export async function errorBody(res: Response): Promise<{ message: string; code?: string }> {
+  const text = await res.clone().text();
+  try {
+    const body = JSON.parse(text) as { message?: unknown; code?: unknown };
+    if (typeof body?.message === "string") return { message: body.message, code: typeof body.code === "string" ? body.code : undefined };
+  } catch {
+    // not JSON: use the text
+  }
+  return { message: text.trim() || res.statusText };
+}
+
+/** Throws MaandApiError (status + the server's message) unless the response is 2xx/3xx. */
+export async function raiseForStatus<R extends Response>(res: R): Promise<R> {
+  if (res.status >= 200 && res.status < 400) return res;
+  const { message, code } = await errorBody(res);
+  throw new MaandApiError(res.status, message, code, res);
+}
+
+/** The typed body of a successful response; throws MaandApiError otherwise. */
+export async function unwrap<T>(res: TypedResponse<T> | Promise<TypedResponse<T>>): Promise<T> {
+  return (await raiseForStatus(await res)).json();
+}
+
+// Context: what the hook engine exports to every invocation. Values are the environment's
+// strings (undefined when unset), the same in both SDKs.
+export const allocationId = (): string | undefined => process.env[ENV.allocationId];
+export const allocationIp = (): string | undefined => process.env[ENV.allocationIp];
+export const allocationIndex = (): string | undefined => process.env[ENV.allocationIndex];
+export const jobName = (): string | undefined => process.env[ENV.job];
+export const hookEvent = (): string | undefined => process.env[ENV.event];
+export const hookName = (): string | undefined => process.env[ENV.hook];
+export const isAllocationDisabled = (): boolean => process.env[ENV.disabled] === "1";
+
+/**
+ * True for exactly one invocation per run. maand exports ONE_SHOT for the first allocation of
+ * the first batch; the note's BATCH_INDEX/ALLOCATION_INDEX formula is only the fallback for
+ * older engines, as it picks nobody when a custom rollout order moves index 0 to a later batch.
+ */
+export function isOneShot(env: Env = process.env): boolean {
+  const oneShot = env[ENV.oneShot];
+  if (oneShot) return oneShot === "1";
+  return env[ENV.batchIndex] === "0" && env[ENV.allocationIndex] === "0";
+}

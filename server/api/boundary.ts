@@ -1,0 +1,47 @@
+import { TRPCError } from "@trpc/server";
+import { MaandError } from "../errors.js";
+import { ApiError, apiError } from "./errors.js";
+import { HealthCheckWriteDenied, InvalidRolloutOrder, KvKeyNotFound, NamespaceDenied } from "./kv-access.js";
+import { SemaphoreConflict, SemaphoreTimeout, SemaphoreWaitAborted } from "./semaphores.js";
+import type { RouteDef } from "./routes.js";
+
+interface Issue {
+  path: PropertyKey[];
+  message: string;
+  code?: string;
+}
+
+const hasIssues = (e: unknown): e is { issues: Issue[] } =>
+  typeof e === "object" && e !== null && Array.isArray((e as { issues?: unknown }).issues);
+
+/** Converts anything thrown by a procedure (or by tRPC around it) to a catalogue error. */
+export function toApiError(err: unknown, route: RouteDef | undefined): ApiError {
+  if (err instanceof ApiError) return err;
+  if (err instanceof TRPCError) {
+    if (err.code === "BAD_REQUEST" && hasIssues(err.cause)) return validationError(err.cause.issues, route);
+    return err.cause === undefined ? apiError("internal", undefined, err) : toApiError(err.cause, route);
+  }
+  if (hasIssues(err)) return validationError(err.issues, route);
+  if (err instanceof NamespaceDenied) return apiError("unauthorizedNamespace", undefined, err);
+  if (err instanceof HealthCheckWriteDenied) return apiError("healthCheckReadOnly", undefined, err);
+  if (err instanceof KvKeyNotFound) return apiError("keyNotFound", undefined, err);
+  if (err instanceof InvalidRolloutOrder) return apiError("invalidRolloutOrder", err.message, err);
+  if (err instanceof SemaphoreTimeout) return apiError("semaphoreTimeout", undefined, err);
+  if (err instanceof SemaphoreConflict || err instanceof SemaphoreWaitAborted) return apiError("semaphoreConflict", undefined, err);
+  // A user-fixable server-side problem (e.g. an unreadable secrets/kv.key): say what it is.
+  if (err instanceof MaandError) return apiError("internal", err.message, err);
+  return apiError("internal", undefined, err);
+}
+
+function validationError(issues: Issue[], route: RouteDef | undefined): ApiError {
+  if (route?.keyed && issues.some((i) => i.path[0] === "namespace" || i.path[0] === "key")) {
+    return apiError("namespaceAndKeyRequired");
+  }
+  const detail = issues
+    .map((i) => {
+      const message = i.message.replace(/^Invalid input: /, "");
+      return i.path.length ? `${i.path.map(String).join(".")}: ${message}` : message;
+    })
+    .join("; ");
+  return apiError("invalidInput", `Invalid input: ${detail}`);
+}

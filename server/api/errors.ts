@@ -1,0 +1,75 @@
+/**
+ * The runtime API's error catalogue: every status, stable code and message a client can get,
+ * defined once. Messages marked "note" are the design note's, to the letter; SDKs and tests
+ * import them from here. Lower layers throw their own domain errors; the procedure boundary
+ * (boundary.ts) and the HTTP layer convert them into an ApiError from this catalogue.
+ */
+
+export interface ApiErrorDef {
+  status: number;
+  /** Stable machine-readable code, sent as `code`. */
+  code: string;
+  /** The default message, sent as `message` unless the error carries a more specific one. */
+  message: string;
+}
+
+const def = (status: number, code: string, message: string): ApiErrorDef => ({ status, code, message });
+
+export const API_ERRORS = {
+  // note
+  missingAllocationId: def(400, "MISSING_ALLOCATION_ID", "X-ALLOCATION-ID header is missing"),
+  invalidAllocationId: def(404, "INVALID_ALLOCATION_ID", "Invalid allocation ID"),
+  namespaceAndKeyRequired: def(400, "NAMESPACE_AND_KEY_REQUIRED", "Both namespace and key are required"),
+  unauthorizedNamespace: def(400, "UNAUTHORIZED_NAMESPACE", "Invalid or unauthorized namespace"),
+  keyNotFound: def(404, "KEY_NOT_FOUND", "KV get operation failed"),
+  healthCheckReadOnly: def(400, "HEALTH_CHECK_READ_ONLY", "KV writes are not allowed during health_check"),
+  semaphoreTimeout: def(408, "SEMAPHORE_TIMEOUT", "Timed out waiting for semaphore"),
+  semaphoreConflict: def(409, "SEMAPHORE_CONFLICT", "Semaphore acquire or release failed"),
+  unsupportedMediaType: def(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"),
+  invalidJson: def(400, "INVALID_JSON", "Invalid JSON format"),
+  // SPEC §8 additions
+  missingEvent: def(400, "MISSING_EVENT", "EVENT header is missing"),
+  missingCommand: def(400, "MISSING_COMMAND", "COMMAND header is missing"),
+  eventMismatch: def(400, "EVENT_MISMATCH", "EVENT header does not match the running hook"),
+  commandMismatch: def(400, "COMMAND_MISMATCH", "COMMAND header does not match the running hook"),
+  missingToken: def(401, "UNAUTHORIZED", "Authorization: Bearer <token> header is missing"),
+  invalidToken: def(401, "UNAUTHORIZED", "Invalid bearer token"),
+  payloadTooLarge: def(413, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB"),
+  methodNotAllowed: def(405, "METHOD_NOT_ALLOWED", "Method not allowed"),
+  routeNotFound: def(404, "NOT_FOUND", "Not found"),
+  invalidInput: def(400, "INVALID_INPUT", "Invalid input"),
+  invalidRolloutOrder: def(400, "INVALID_ROLLOUT_ORDER", "rollout_order must list workers of the job, comma-separated, without repeats"),
+  internal: def(500, "INTERNAL_ERROR", "Internal error"),
+} as const satisfies Record<string, ApiErrorDef>;
+
+export type ApiErrorName = keyof typeof API_ERRORS;
+
+/** The JSON body of every error response. */
+export interface ApiErrorBody {
+  message: string;
+  code: string;
+}
+
+/** The boundary error: knows its status and how to become a response body. */
+export class ApiError extends Error {
+  readonly status: number;
+  readonly code: string;
+
+  constructor(
+    readonly def: ApiErrorDef,
+    detail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(detail ?? def.message, options);
+    this.name = "ApiError";
+    this.status = def.status;
+    this.code = def.code;
+  }
+
+  toBody(): ApiErrorBody {
+    return { message: this.message, code: this.code };
+  }
+}
+
+export const apiError = (name: ApiErrorName, detail?: string, cause?: unknown): ApiError =>
+  new ApiError(API_ERRORS[name], detail, cause === undefined ? undefined : { cause });

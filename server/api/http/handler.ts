@@ -1,0 +1,97 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ApiContext, ApiServices } from "../context.js";
+import { toApiError } from "../boundary.js";
+import { ApiError, apiError } from "../errors.js";
+import type { InvocationRegistry } from "../registry.js";
+import { HEADERS, LIMITS } from "../routes.js";
+import { authenticate, type AuthMode } from "./authenticate.js";
+import { hasBody, isJsonContentType, parseJsonObject, parseQuery, readBody } from "./body.js";
+import { allowHeader, buildRouteTable, type RouteEntry } from "./dispatch.js";
+import { sendError, sendJson } from "./respond.js";
+
+export interface HandlerDeps {
+  services: ApiServices;
+  registry: InvocationRegistry;
+  auth: AuthMode;
+}
+
+const contentTypeHeader = HEADERS.contentType.toLowerCase();
+
+/**
+ * The runtime API's request pipeline: route, content type, headers and token, body (size,
+ * UTF-8, JSON), then the operation (input parser, handler, output parser; see operation.ts).
+ * Every failure leaves as a catalogue error; nothing a client sends reaches the 500 path, and
+ * no response carries a stack trace.
+ */
+export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes = buildRouteTable();
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = req.url ?? "/";
+    const q = url.indexOf("?");
+    let path = q < 0 ? url : url.slice(0, q);
+    if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    const methods = routes.lookup(path);
+    if (!methods) throw apiError("routeNotFound", `Not found: no route ${truncate(path)}`);
+    const route = methods.get(req.method ?? "");
+    if (!route) {
+      throw new MethodNotAllowed(
+        apiError("methodNotAllowed", `Method ${truncate(req.method ?? "")} is not allowed on ${path} (allowed: ${allowHeader(methods)})`),
+        allowHeader(methods),
+      );
+    }
+    const bodySent = hasBody(req);
+    if (bodySent && !isJsonContentType(req.headers[contentTypeHeader] as string | undefined)) throw apiError("unsupportedMediaType");
+    const invocation = authenticate(req.headers, deps.registry, deps.auth);
+    const body = bodySent ? parseJsonObject(await readBodyOr400(req)) : undefined;
+    const input = inputOf(route, q < 0 ? "" : url.slice(q), body);
+    const ctx: ApiContext = { invocation, services: deps.services };
+    if (route.def.waits) ctx.signal = clientGone(res);
+    sendJson(res, 200, await route.call(ctx, input));
+  }
+
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
+      if (err instanceof MethodNotAllowed) return sendError(res, err.error, { Allow: err.allow });
+      const apiErr = err instanceof ApiError ? err : toApiError(err, undefined);
+      // A body we did not read (too large) would otherwise be drained over a kept-alive connection.
+      const close = apiErr.status === 413 ? { Connection: "close" } : undefined;
+      sendError(res, apiErr, close);
+    });
+  };
+}
+
+/** A body the client stopped sending halfway is malformed input, not a server failure. */
+async function readBodyOr400(req: IncomingMessage): Promise<Buffer> {
+  try {
+    return await readBody(req, LIMITS.maxBodyBytes);
+  } catch (err) {
+    throw err instanceof ApiError ? err : apiError("invalidJson", undefined, err);
+  }
+}
+
+function inputOf(route: RouteEntry, search: string, body: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!route.def.queryInput) return body ?? {};
+  const query = parseQuery(search);
+  return body ? { ...query, ...body } : query;
+}
+
+/** Fires when the connection closes before we answered: the waiter is gone. */
+function clientGone(res: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  res.once("close", () => {
+    if (!res.writableFinished) controller.abort();
+  });
+  return controller.signal;
+}
+
+const truncate = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}...` : s);
+
+class MethodNotAllowed extends Error {
+  constructor(
+    readonly error: ApiError,
+    readonly allow: string,
+  ) {
+    super(error.message);
+  }
+}

@@ -1,0 +1,91 @@
+import type { ApiContext } from "../context.js";
+import { authorizeKv, checkRolloutOrder, KvKeyNotFound, type KvOperation } from "../kv-access.js";
+import { defineOperation } from "../operation.js";
+import { ROLLOUT_ORDER_KEY } from "../routes.js";
+import {
+  KvDeleteOutput,
+  KvKeyInput,
+  KvKeysInput,
+  KvKeysOutput,
+  KvPutInput,
+  KvPutOutput,
+  KvSecretPutInput,
+  KvValueOutput,
+} from "../schemas.js";
+
+const authorize = (ctx: ApiContext, op: KvOperation, namespace: string, key: string) =>
+  authorizeKv(ctx.invocation, op, namespace, key, () => ctx.services.upstreamJobs(ctx.invocation));
+
+export const getKv = defineOperation({
+  name: "getKv",
+  input: KvKeyInput,
+  output: KvValueOutput,
+  handler(ctx, { namespace, key }) {
+    authorize(ctx, "read", namespace, key);
+    const value = ctx.services.kv.get(namespace, key);
+    if (value === undefined) throw new KvKeyNotFound(namespace, key);
+    return { namespace, key, value };
+  },
+});
+
+export const putKv = defineOperation({
+  name: "putKv",
+  input: KvPutInput,
+  output: KvPutOutput,
+  handler(ctx, { namespace, key, value, ttl }) {
+    const ns = authorize(ctx, "put", namespace, key);
+    if (ns.kind === "jobMeta" && key === ROLLOUT_ORDER_KEY) {
+      checkRolloutOrder(ctx.invocation.job, value, ctx.services.jobWorkers(ctx.invocation.job));
+    }
+    ctx.services.kv.put(namespace, key, value, ttl ?? 0);
+    return { namespace, key, stored: true as const };
+  },
+});
+
+export const deleteKv = defineOperation({
+  name: "deleteKv",
+  input: KvKeyInput,
+  output: KvDeleteOutput,
+  handler(ctx, { namespace, key }) {
+    authorize(ctx, "delete", namespace, key);
+    return { namespace, key, deleted: ctx.services.kv.delete(namespace, key) };
+  },
+});
+
+export const putSecret = defineOperation({
+  name: "putSecret",
+  input: KvSecretPutInput,
+  output: KvPutOutput,
+  handler(ctx, { namespace, key, value, ttl }) {
+    authorize(ctx, "putSecret", namespace, key);
+    ctx.services.kv.put(namespace, key, value, ttl ?? 0);
+    return { namespace, key, stored: true as const };
+  },
+});
+
+export const deleteSecret = defineOperation({
+  name: "deleteSecret",
+  input: KvKeyInput,
+  output: KvDeleteOutput,
+  handler(ctx, { namespace, key }) {
+    authorize(ctx, "deleteSecret", namespace, key);
+    return { namespace, key, deleted: ctx.services.kv.delete(namespace, key) };
+  },
+});
+
+/** Own-job namespaces listed when no namespace is given (the note's default). */
+export const ownJobNamespaces = (job: string): string[] => [`vars/job/${job}`, `secrets/job/${job}`];
+
+export const listKeys = defineOperation({
+  name: "listKeys",
+  input: KvKeysInput,
+  output: KvKeysOutput,
+  handler(ctx, { namespace }) {
+    // Any namespace this hook may read can be listed; key names only, never values.
+    if (namespace !== undefined) authorize(ctx, "read", namespace, "");
+    const list = namespace === undefined ? ownJobNamespaces(ctx.invocation.job) : [namespace];
+    const namespaces: Record<string, string[]> = {};
+    for (const ns of list) namespaces[ns] = ctx.services.kv.keys(ns);
+    return { namespaces };
+  },
+});

@@ -1,0 +1,159 @@
+import { z } from "zod";
+import { LIMITS } from "./routes.js";
+
+/**
+ * Request and response schemas of the runtime API. Their descriptions and examples become
+ * openapi.json and the SDKs' docs. Inputs are strict: an unknown field is a 400 naming it,
+ * so a typo such as `ttl_seconds` never silently does nothing.
+ */
+
+const namespace = z.string().min(1).describe("KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>").meta({ examples: ["vars/job/api"] });
+const key = z.string().min(1).describe("Key inside the namespace").meta({ examples: ["db_url"] });
+const TTL_RANGE = `ttl must be an integer number of seconds from 0 to ${LIMITS.maxTtlSeconds}`;
+const ttl = z
+  .number(TTL_RANGE)
+  .int(TTL_RANGE)
+  .min(0, TTL_RANGE)
+  .max(LIMITS.maxTtlSeconds, TTL_RANGE)
+  .optional()
+  .describe("Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.")
+  .meta({ examples: [3600] });
+const semaphoreName = z.string().min(1).max(256).describe("Semaphore name; scoped to this job and EVENT").meta({ examples: ["migration"] });
+const allocationId = z.string().describe("Allocation UUID").meta({ examples: ["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"] });
+
+export const KvKeyInput = z
+  .strictObject({ namespace, key })
+  .describe("Namespace and key; GET accepts them as query parameters or as a JSON body")
+  .meta({ examples: [{ namespace: "vars/job/api", key: "db_url" }] });
+
+export const KvValueOutput = z
+  .object({ namespace, key, value: z.string().describe("Plaintext value (secrets are decrypted)").meta({ examples: ["postgres://db:5432/api"] }) })
+  .describe("A key and its value")
+  .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", value: "postgres://db:5432/api" }] });
+
+export const KvPutInput = z
+  .strictObject({
+    namespace,
+    key,
+    value: z.string().describe("Value to store (for rollout_order: comma-separated worker IPs)").meta({ examples: ["postgres://db:5432/api"] }),
+    ttl,
+  })
+  .describe("A write under vars/job/<current job>, or maand/job/<current job> key rollout_order on pre_deploy/cli")
+  .meta({
+    examples: [
+      { namespace: "vars/job/api", key: "db_url", value: "postgres://db:5432/api", ttl: 3600 },
+      { namespace: "maand/job/api", key: "rollout_order", value: "10.0.0.2,10.0.0.1" },
+    ],
+  });
+
+export const KvSecretPutInput = z
+  .strictObject({
+    namespace,
+    key,
+    value: z.string().describe("Plaintext secret; stored encrypted with AES-256-GCM").meta({ examples: ["plain-text-secret"] }),
+    ttl,
+  })
+  .describe("A secret write under secrets/job/<current job>")
+  .meta({ examples: [{ namespace: "secrets/job/api", key: "db_password", value: "plain-text-secret", ttl: 86400 }] });
+
+export const KvPutOutput = z
+  .object({ namespace, key, stored: z.literal(true).describe("The write is visible to the session at once") })
+  .describe("The write was accepted")
+  .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", stored: true }] });
+
+export const KvDeleteOutput = z
+  .object({ namespace, key, deleted: z.boolean().describe("false when there was no live key to delete") })
+  .describe("The delete was accepted")
+  .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", deleted: true }] });
+
+export const KvKeysInput = z
+  .strictObject({
+    namespace: namespace
+      .optional()
+      .describe("A namespace this hook may read; omit it to list vars/job/<job> and secrets/job/<job> of the current job"),
+  })
+  .describe("Optional namespace; GET accepts it as a query parameter or as a JSON body")
+  .meta({ examples: [{ namespace: "vars/job/api" }, {}] });
+
+export const KvKeysOutput = z
+  .object({
+    namespaces: z
+      .record(z.string(), z.array(z.string()))
+      .describe("Sorted live key names per namespace; secret values are never listed"),
+  })
+  .meta({ examples: [{ namespaces: { "vars/job/api": ["db_url"], "secrets/job/api": ["db_password"] } }] });
+
+export const EmptyInput = z.strictObject({}).describe("No input");
+
+export const DemandsOutput = z
+  .array(
+    z.object({
+      job: z.string().describe("The downstream job").meta({ examples: ["api"] }),
+      hook: z.string().describe("The downstream hook that demands this job's COMMAND hook").meta({ examples: ["hook_migrate"] }),
+      demand_config: z
+        .record(z.string(), z.unknown())
+        .describe("The `config` object of the downstream hook's demands ({} when absent)")
+        .meta({ examples: [{ min_version: "2.0.0" }] }),
+    }),
+  )
+  .describe("Hooks whose manifest demands name this job and the COMMAND hook")
+  .meta({ examples: [[{ job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } }]] });
+
+const CAPACITY_RANGE = `capacity must be an integer from ${LIMITS.semaphoreCapacityMin} to ${LIMITS.semaphoreCapacityMax}`;
+const TIMEOUT_RANGE = "timeout_seconds must be a number of seconds >= 0";
+
+export const SemaphoreAcquireInput = z
+  .strictObject({
+    name: semaphoreName,
+    capacity: z
+      .number(CAPACITY_RANGE)
+      .int(CAPACITY_RANGE)
+      .min(LIMITS.semaphoreCapacityMin, CAPACITY_RANGE)
+      .max(LIMITS.semaphoreCapacityMax, CAPACITY_RANGE)
+      .optional()
+      .describe(`Slots (${LIMITS.semaphoreCapacityMin}-${LIMITS.semaphoreCapacityMax}); fixed by the first acquirer; default: the existing capacity, else ${LIMITS.semaphoreDefaultCapacity}`)
+      .meta({ examples: [1] }),
+    timeout_seconds: z
+      .number(TIMEOUT_RANGE)
+      .min(0, TIMEOUT_RANGE)
+      .optional()
+      .describe(`Seconds to wait for a slot (default ${LIMITS.semaphoreDefaultTimeoutSeconds}, clamped to ${LIMITS.semaphoreMaxTimeoutSeconds}); 408 when it elapses`)
+      .meta({ examples: [600] }),
+  })
+  .describe("Acquire a slot, waiting first come, first served")
+  .meta({ examples: [{ name: "migration", capacity: 1, timeout_seconds: 600 }] });
+
+export const SemaphoreAcquireOutput = z
+  .object({
+    name: semaphoreName,
+    allocation_id: allocationId,
+    capacity: z.number().int().describe("The semaphore's capacity"),
+    acquired: z.literal(true).describe("This allocation holds a slot"),
+  })
+  .meta({ examples: [{ name: "migration", allocation_id: "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b", capacity: 1, acquired: true }] });
+
+export const SemaphoreNameInput = z
+  .strictObject({ name: semaphoreName })
+  .describe("The semaphore name")
+  .meta({ examples: [{ name: "migration" }] });
+
+export const SemaphoreReleaseOutput = z
+  .object({ name: semaphoreName, allocation_id: allocationId, released: z.literal(true).describe("The slot was released") })
+  .meta({ examples: [{ name: "migration", allocation_id: "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b", released: true }] });
+
+export const SemaphoreStatusOutput = z
+  .object({
+    name: semaphoreName,
+    capacity: z.number().int().describe("Slots (1 for a semaphore nobody has acquired yet)"),
+    holders: z.array(allocationId).describe("Allocation IDs holding a slot, in acquisition order"),
+    waiting: z.number().int().describe("Number of queued waiters"),
+    available: z.number().int().describe("Free slots"),
+  })
+  .meta({ examples: [{ name: "migration", capacity: 1, holders: ["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"], waiting: 0, available: 0 }] });
+
+export const ErrorOutput = z
+  .object({
+    message: z.string().describe("Human-readable message (the design note's exact text for its errors)"),
+    code: z.string().describe("Stable machine-readable code"),
+  })
+  .meta({ id: "Error", description: "Every non-2xx response", examples: [{ message: "Invalid or unauthorized namespace", code: "UNAUTHORIZED_NAMESPACE" }] });

@@ -1,0 +1,165 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { setTimeout as sleep } from "node:timers/promises";
+import { API_ERRORS } from "../../server/api/errors.js";
+import { ROUTES } from "../../server/api/routes.js";
+import type { Invocation } from "../../server/api/registry.js";
+import { call, startFixture, type Fixture } from "./fixture.js";
+
+describe("semaphores (over HTTP)", () => {
+  let f: Fixture;
+  let seq = 0;
+  before(async () => {
+    f = await startFixture();
+  });
+  after(() => f.close());
+
+  /** A fresh running invocation of job api (event cli unless given). */
+  const client = (event = "cli") => {
+    const inv: Invocation = f.invoke({ allocId: `alloc-${++seq}`, event, command: "hook_migrate" });
+    const headers = f.headersFor(inv);
+    return {
+      inv,
+      acquire: (body: Record<string, unknown>, signal?: AbortSignal) =>
+        call(f.api.url, "POST", ROUTES.acquireSemaphore.path, { body, headers, signal }),
+      release: (name: string) => call(f.api.url, "POST", ROUTES.releaseSemaphore.path, { body: { name }, headers }),
+      status: (name: string) => call(f.api.url, "GET", `${ROUTES.semaphoreStatus.path}?name=${encodeURIComponent(name)}`, { headers }),
+      done: () => f.registry.unregister(inv.allocId),
+    };
+  };
+
+  const until = async (cond: () => Promise<boolean>, what: string): Promise<void> => {
+    for (let i = 0; i < 200; i++) {
+      if (await cond()) return;
+      await sleep(10);
+    }
+    assert.fail(`timed out waiting for ${what}`);
+  };
+
+  it("16 concurrent acquirers of a capacity-1 semaphore never overlap", async () => {
+    const clients = Array.from({ length: 16 }, () => client());
+    const spans: Array<{ id: string; enter: number; exit: number }> = [];
+    await Promise.all(
+      clients.map(async (c) => {
+        const r = await c.acquire({ name: "critical", capacity: 1, timeout_seconds: 30 });
+        assert.equal(r.status, 200, r.text);
+        assert.deepEqual(r.json, { name: "critical", allocation_id: c.inv.allocId, capacity: 1, acquired: true });
+        const enter = performance.now();
+        await sleep(5);
+        const exit = performance.now();
+        spans.push({ id: c.inv.allocId, enter, exit });
+        const rel = await c.release("critical");
+        assert.equal(rel.status, 200, rel.text);
+      }),
+    );
+    assert.equal(spans.length, 16);
+    spans.sort((a, b) => a.enter - b.enter);
+    for (let i = 1; i < spans.length; i++) assert.ok(spans[i]!.enter >= spans[i - 1]!.exit, `${spans[i]!.id} entered while ${spans[i - 1]!.id} held the slot`);
+    for (const c of clients) c.done();
+  });
+
+  it("capacity 3 admits exactly 3; the rest wait first come, first served", async () => {
+    const cs = Array.from({ length: 6 }, () => client());
+    const granted: string[] = [];
+    const pending = new Map<string, Promise<unknown>>();
+    for (const c of cs) {
+      pending.set(c.inv.allocId, c.acquire({ name: "pool", capacity: 3, timeout_seconds: 30 }).then((r) => {
+        assert.equal(r.status, 200, r.text);
+        granted.push(c.inv.allocId);
+      }));
+      // Queue them in a known order.
+      await until(async () => {
+        const s = (await cs[0]!.status("pool")).json;
+        return s.holders.length + s.waiting === pending.size;
+      }, "the request to be queued");
+    }
+    await until(async () => granted.length === 3, "3 holders");
+    const s = (await cs[0]!.status("pool")).json;
+    assert.deepEqual(s, { name: "pool", capacity: 3, holders: cs.slice(0, 3).map((c) => c.inv.allocId), waiting: 3, available: 0 });
+    await sleep(50);
+    assert.equal(granted.length, 3, "a fourth got in");
+    assert.equal((await cs[1]!.release("pool")).status, 200);
+    await until(async () => granted.length === 4, "the fourth");
+    assert.equal(granted[3], cs[3]!.inv.allocId, "FIFO");
+    assert.equal((await cs[0]!.release("pool")).status, 200);
+    await until(async () => granted.length === 5, "the fifth");
+    assert.equal(granted[4], cs[4]!.inv.allocId, "FIFO");
+    // Re-acquire by a holder is a no-op; a different capacity is a conflict.
+    const again = await cs[2]!.acquire({ name: "pool" });
+    assert.deepEqual(again.json, { name: "pool", allocation_id: cs[2]!.inv.allocId, capacity: 3, acquired: true });
+    const clash = await cs[5]!.acquire({ name: "pool", capacity: 2 });
+    assert.equal(clash.status, 409);
+    assert.deepEqual(clash.json, { message: API_ERRORS.semaphoreConflict.message, code: API_ERRORS.semaphoreConflict.code });
+    for (const c of cs) c.done();
+    await Promise.all(pending.values());
+  });
+
+  it("a waiter times out with 408 and leaves the queue", async () => {
+    const a = client();
+    const b = client();
+    assert.equal((await a.acquire({ name: "slow" })).status, 200);
+    const t0 = Date.now();
+    const r = await b.acquire({ name: "slow", timeout_seconds: 0.3 });
+    assert.ok(Date.now() - t0 >= 250, "waited");
+    assert.equal(r.status, 408);
+    assert.deepEqual(r.json, { message: "Timed out waiting for semaphore", code: "SEMAPHORE_TIMEOUT" });
+    assert.equal((await a.status("slow")).json.waiting, 0);
+    const zero = await b.acquire({ name: "slow", timeout_seconds: 0 });
+    assert.equal(zero.status, 408);
+    a.done();
+    b.done();
+  });
+
+  it("unregistering a holder (its process ended) frees its slots at once", async () => {
+    const a = client();
+    const b = client();
+    assert.equal((await a.acquire({ name: "crash" })).status, 200);
+    assert.equal((await a.acquire({ name: "other", capacity: 2 })).status, 200);
+    const waiting = b.acquire({ name: "crash", timeout_seconds: 30 });
+    await until(async () => (await b.status("crash")).json.waiting === 1, "b to wait");
+    const t0 = Date.now();
+    a.done();
+    const r = await waiting;
+    assert.equal(r.status, 200, r.text);
+    assert.ok(Date.now() - t0 < 1000);
+    assert.deepEqual((await b.status("crash")).json.holders, [b.inv.allocId]);
+    assert.deepEqual((await b.status("other")).json, { name: "other", capacity: 2, holders: [], waiting: 0, available: 2 });
+    b.done();
+  });
+
+  it("a waiter whose connection drops is removed from the queue", async () => {
+    const a = client();
+    const b = client();
+    const c = client();
+    assert.equal((await a.acquire({ name: "drop" })).status, 200);
+    const ac = new AbortController();
+    const dropped = b.acquire({ name: "drop", timeout_seconds: 30 }, ac.signal).catch((e: Error) => e);
+    await until(async () => (await a.status("drop")).json.waiting === 1, "b to wait");
+    ac.abort();
+    assert.ok((await dropped) instanceof Error);
+    await until(async () => (await a.status("drop")).json.waiting === 0, "b to leave the queue");
+    const cWait = c.acquire({ name: "drop", timeout_seconds: 30 });
+    await until(async () => (await a.status("drop")).json.waiting === 1, "c to wait");
+    assert.equal((await a.release("drop")).status, 200);
+    assert.equal((await cWait).status, 200);
+    assert.deepEqual((await a.status("drop")).json.holders, [c.inv.allocId]);
+    for (const x of [a, b, c]) x.done();
+  });
+
+  it("release without hold is 409; status of an unknown name has defaults; scope is job + EVENT + name", async () => {
+    const a = client("cli");
+    const b = client("pre_deploy");
+    const r = await a.release("nobody-holds-this");
+    assert.equal(r.status, 409);
+    assert.deepEqual(r.json, { message: "Semaphore acquire or release failed", code: "SEMAPHORE_CONFLICT" });
+    assert.deepEqual((await a.status("unknown")).json, { name: "unknown", capacity: 1, holders: [], waiting: 0, available: 1 });
+    assert.equal((await a.acquire({ name: "scoped" })).status, 200);
+    // Same name under another event is another semaphore.
+    assert.equal((await b.acquire({ name: "scoped", timeout_seconds: 0 })).status, 200);
+    assert.equal((await b.release("scoped")).status, 200);
+    assert.equal((await b.release("scoped")).status, 409);
+    assert.equal((await a.release("scoped")).status, 200);
+    a.done();
+    b.done();
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import {
+  authorizeKv,
+  checkRolloutOrder,
+  HealthCheckWriteDenied,
+  InvalidRolloutOrder,
+  NamespaceDenied,
+  parseNamespace,
+  type KvOperation,
+} from "../../server/api/kv-access.js";
+
+const api = { job: "api", event: "cli" };
+const upstream = () => ["database"];
+const allowed = (who: { job: string; event: string }, op: KvOperation, ns: string, key = "k"): boolean => {
+  try {
+    authorizeKv(who, op, ns, key, upstream);
+    return true;
+  } catch (e) {
+    if (e instanceof NamespaceDenied || e instanceof HealthCheckWriteDenied) return false;
+    throw e;
+  }
+};
+
+describe("KV access matrix (pure)", () => {
+  it("parses the note's namespace patterns and nothing else", () => {
+    assert.deepEqual(parseNamespace("maand/bucket"), { kind: "bucketMeta" });
+    assert.deepEqual(parseNamespace("maand/worker/10.0.0.1/tags"), { kind: "workerTags" });
+    assert.deepEqual(parseNamespace("vars/bucket/job/web"), { kind: "bucketJobVars", job: "web" });
+    assert.deepEqual(parseNamespace("maand/job/api/worker/10.0.0.1"), { kind: "jobWorker", job: "api" });
+    assert.deepEqual(parseNamespace("secrets/job/api"), { kind: "jobSecrets", job: "api" });
+    for (const bad of ["", "maand", "vars/job", "vars/job/", "secrets/job/api/x", "maand//bucket", "x/y/z", "maand/job/api/workers/1"]) {
+      assert.equal(parseNamespace(bad), undefined, bad);
+    }
+  });
+
+  it("row by row: who may read, PUT/DELETE /kv and PUT/DELETE /kv/secret", () => {
+    // [namespace, key, read, put /kv, delete /kv, put/delete /kv/secret]
+    const rows: Array<[string, string, boolean, boolean, boolean, boolean]> = [
+      ["maand/bucket", "k", true, false, false, false],
+      ["maand/worker", "k", true, false, false, false],
+      ["maand/worker/10.0.0.1", "k", true, false, false, false],
+      ["maand/worker/10.0.0.1/tags", "k", true, false, false, false],
+      ["vars/bucket", "k", true, false, false, false],
+      ["vars/bucket/job/api", "k", true, false, false, false],
+      ["vars/bucket/job/other", "k", true, false, false, false],
+      ["maand/job/api/worker/10.0.0.1", "k", true, false, false, false],
+      ["maand/job/api", "version", true, false, false, false],
+      ["maand/job/api", "rollout_order", true, true, false, false],
+      ["vars/job/api", "k", true, true, true, false],
+      ["secrets/job/api", "k", true, false, false, true],
+      ["maand/job/database", "rollout_order", true, false, false, false],
+      ["maand/job/database/worker/10.0.0.1", "k", true, false, false, false],
+      ["vars/job/database", "k", true, false, false, false],
+      ["secrets/job/database", "k", true, false, false, false],
+      ["maand/job/cache", "k", false, false, false, false],
+      ["maand/job/cache/worker/10.0.0.1", "k", false, false, false, false],
+      ["vars/job/cache", "k", false, false, false, false],
+      ["secrets/job/cache", "k", false, false, false, false],
+    ];
+    for (const [ns, key, read, put, del, secret] of rows) {
+      assert.equal(allowed(api, "read", ns, key), read, `read ${ns}`);
+      assert.equal(allowed(api, "put", ns, key), put, `put ${ns} ${key}`);
+      assert.equal(allowed(api, "delete", ns, key), del, `delete ${ns} ${key}`);
+      assert.equal(allowed(api, "putSecret", ns, key), secret, `putSecret ${ns}`);
+      assert.equal(allowed(api, "deleteSecret", ns, key), secret, `deleteSecret ${ns}`);
+    }
+  });
+
+  it("rollout_order only on pre_deploy and cli; no writes at all on health_check", () => {
+    for (const event of ["pre_deploy", "cli"]) assert.ok(allowed({ job: "api", event }, "put", "maand/job/api", "rollout_order"));
+    for (const event of ["post_deploy", "post_build", "job_control", "after_allocation_started", "after_allocation_stopped"]) {
+      assert.ok(!allowed({ job: "api", event }, "put", "maand/job/api", "rollout_order"), event);
+      assert.ok(allowed({ job: "api", event }, "put", "vars/job/api", "k"), event);
+    }
+    const hc = { job: "api", event: "health_check" };
+    assert.throws(() => authorizeKv(hc, "put", "vars/job/api", "k", upstream), HealthCheckWriteDenied);
+    assert.throws(() => authorizeKv(hc, "deleteSecret", "nonsense", "k", upstream), HealthCheckWriteDenied);
+    assert.ok(allowed(hc, "read", "secrets/job/api"));
+  });
+
+  it("asks for upstream jobs only when reading another job's namespace", () => {
+    let asked = 0;
+    const counting = () => {
+      asked++;
+      return ["database"];
+    };
+    authorizeKv(api, "read", "vars/job/api", "k", counting);
+    authorizeKv(api, "read", "maand/bucket", "k", counting);
+    assert.equal(asked, 0);
+    authorizeKv(api, "read", "vars/job/database", "k", counting);
+    assert.equal(asked, 1);
+  });
+
+  it("checks rollout_order values", () => {
+    const workers = ["10.0.0.1", "10.0.0.2"];
+    assert.doesNotThrow(() => checkRolloutOrder("api", "10.0.0.2,10.0.0.1", workers));
+    assert.doesNotThrow(() => checkRolloutOrder("api", "10.0.0.2", workers));
+    for (const bad of ["", ",", "10.0.0.1,,10.0.0.2", "10.0.0.1,10.0.0.1", "10.0.0.3", " 10.0.0.1"]) {
+      assert.throws(() => checkRolloutOrder("api", bad, workers), InvalidRolloutOrder, JSON.stringify(bad));
+    }
+  });
+});

@@ -1,0 +1,66 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { SemaphoreBoard, SemaphoreConflict, SemaphoreTimeout, SemaphoreWaitAborted } from "../../server/api/semaphores.js";
+
+const scope = { job: "api", event: "cli" };
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe("SemaphoreBoard (in-process)", () => {
+  it("grants first come, first served and fixes capacity at the first acquire", async () => {
+    const board = new SemaphoreBoard();
+    await board.acquire(scope, "m", "a", { capacity: 2 });
+    await board.acquire(scope, "m", "b");
+    const order: string[] = [];
+    const c = board.acquire(scope, "m", "c").then(() => order.push("c"));
+    const d = board.acquire(scope, "m", "d").then(() => order.push("d"));
+    await tick();
+    assert.deepEqual(board.status(scope, "m"), { name: "m", capacity: 2, holders: ["a", "b"], waiting: 2, available: 0 });
+    await assert.rejects(board.acquire(scope, "m", "e", { capacity: 3 }), SemaphoreConflict);
+    await assert.rejects(board.acquire(scope, "m", "c"), SemaphoreConflict, "a second wait by the same allocation");
+    board.release(scope, "m", "b");
+    board.release(scope, "m", "a");
+    await Promise.all([c, d]);
+    assert.deepEqual(order, ["c", "d"]);
+    assert.throws(() => board.release(scope, "m", "a"), SemaphoreConflict);
+    assert.throws(() => board.release(scope, "never", "a"), SemaphoreConflict);
+  });
+
+  it("times out, clamps the timeout, and a later waiter does not jump an earlier one", async () => {
+    const board = new SemaphoreBoard();
+    await board.acquire(scope, "t", "a");
+    await assert.rejects(board.acquire(scope, "t", "b", { timeoutSeconds: 0.02 }), SemaphoreTimeout);
+    await assert.rejects(board.acquire(scope, "t", "b", { timeoutSeconds: 0 }), SemaphoreTimeout);
+    assert.equal(board.status(scope, "t").waiting, 0);
+    // A huge timeout is clamped (the timer is still created without overflow warnings).
+    const long = board.acquire(scope, "t", "c", { timeoutSeconds: 1e9 });
+    await tick();
+    assert.equal(board.status(scope, "t").waiting, 1);
+    board.release(scope, "t", "a");
+    await long;
+    assert.deepEqual(board.status(scope, "t").holders, ["c"]);
+  });
+
+  it("releaseAll frees held slots and cancels waits in every scope; aborting a wait leaves the queue", async () => {
+    const board = new SemaphoreBoard();
+    const other = { job: "api", event: "pre_deploy" };
+    await board.acquire(scope, "x", "a");
+    await board.acquire(other, "x", "a");
+    const waitB = board.acquire(scope, "x", "b");
+    await board.acquire(other, "y", "b");
+    const waitA = board.acquire(other, "y", "a").catch((e: unknown) => e);
+    await tick();
+    board.releaseAll("a");
+    await waitB;
+    assert.ok((await waitA) instanceof SemaphoreWaitAborted);
+    assert.deepEqual(board.status(scope, "x").holders, ["b"]);
+    assert.deepEqual(board.status(other, "x").holders, []);
+    const ac = new AbortController();
+    const aborted = board.acquire(scope, "x", "c", { signal: ac.signal }).catch((e: unknown) => e);
+    await tick();
+    ac.abort();
+    assert.ok((await aborted) instanceof SemaphoreWaitAborted);
+    assert.equal(board.status(scope, "x").waiting, 0);
+    board.close();
+    await assert.rejects(board.acquire(scope, "z", "q"), SemaphoreWaitAborted);
+  });
+});

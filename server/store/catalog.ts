@@ -1,4 +1,5 @@
 import type { Db } from "./db.js";
+import type { KvRow } from "./kv.js";
 
 /**
  * Read queries over the catalog, shared by cat, the hook engine, the runtime API and deploy.
@@ -170,4 +171,19 @@ export function listJobFileHashes(db: Db, job: string): Omit<JobFileRow, "conten
 export function bucketId(db: Db): string {
   const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
   return row?.bucket_id ?? "";
+}
+
+/**
+ * Latest row of every KV key (tombstones and expired rows included), in (namespace, key) order:
+ * the same rows as KvStore.allLatest() in one scan of the primary key. SQLite's documented
+ * bare-column rule makes the other columns come from the row holding MAX(version); at 100k+
+ * keys this is several times faster than joining on a grouped subquery (build's snapshot).
+ */
+export function latestKvRows(db: Db): KvRow[] {
+  return db
+    .prepare(
+      `SELECT namespace, key, MAX(version) AS version, value, ttl, created_at, deleted, encrypted
+       FROM kv GROUP BY namespace, key ORDER BY namespace, key`,
+    )
+    .all() as KvRow[];
 }

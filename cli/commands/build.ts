@@ -1,0 +1,21 @@
+import { openBucket } from "../../server/bucket/context.js";
+import { runBuild } from "../../server/build/run.js";
+import { renderBuildSummary } from "../render/build-summary.js";
+
+/** `maand build`. The hook engine plugs post_build hooks in through runBuild's afterCommit. */
+export default async function build(bucket: string): Promise<number> {
+  const ctx = openBucket(bucket);
+  try {
+    await runBuild(ctx, {
+      afterCommit: async (committed, result) => {
+        console.log(renderBuildSummary(result));
+        // post_build hooks (SPEC §5); a failure fails the command, the committed build stays.
+        const { postBuildHooks } = await import("./hooks.js");
+        await postBuildHooks(committed);
+      },
+    });
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}

@@ -1,0 +1,110 @@
+import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
+import { catKv, kvGet } from "../../server/inspect/kv.js";
+import { renderJson, renderTable, truncate, type Column } from "../render/table.js";
+
+/** `maand cat ...`: read-only, never takes the bucket lock, so it works during a build or deploy. */
+
+interface ListOptions {
+  json?: boolean;
+  jobs?: string;
+  workers?: string;
+  active?: boolean;
+}
+
+const KV_VALUE_WIDTH = 40;
+
+const csv = (s: string | undefined): string[] | undefined =>
+  s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean);
+
+function withBucket<T>(bucket: string, read: (ctx: BucketContext) => T): T {
+  const ctx = openBucket(bucket, { readonly: true });
+  try {
+    return read(ctx);
+  } finally {
+    ctx.close();
+  }
+}
+
+function print<R>(rows: R[], opts: ListOptions, columns: Column<R>[]): number {
+  console.log(opts.json ? renderJson(rows) : renderTable(rows, columns));
+  return 0;
+}
+
+const jsonList = (v: unknown) => (typeof v === "string" && v.startsWith("[") ? (JSON.parse(v) as string[]).join(",") : String(v));
+
+export async function workers(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catWorkers(ctx.db));
+  return print(rows, opts, [
+    { field: "worker_ip" },
+    { field: "hostname" },
+    { field: "position" },
+    { field: "labels" },
+    { field: "memory_mb" },
+    { field: "cpu_mhz" },
+    { field: "tags" },
+    { field: "worker_id" },
+  ]);
+}
+
+export async function jobs(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catJobs(ctx.db));
+  return print(rows, opts, [
+    { field: "name" },
+    { field: "version" },
+    { field: "deployment_seq" },
+    { field: "selectors", format: jsonList },
+    { field: "max_concurrent_upgrades" },
+    { field: "max_concurrent_starts" },
+    { field: "restart_policy" },
+    { field: "job_id" },
+  ]);
+}
+
+export async function allocations(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catAllocations(ctx.db, { jobs: csv(opts.jobs), workers: csv(opts.workers) }));
+  return print(rows, opts, [
+    { field: "alloc_id" },
+    { field: "job" },
+    { field: "worker_ip" },
+    { field: "disabled" },
+    { field: "removed" },
+    { field: "deployment_seq" },
+    { field: "new_version" },
+    { field: "current_version" },
+  ]);
+}
+
+export async function hooks(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catHooks(ctx.db));
+  return print(rows, opts, [
+    { field: "job" },
+    { field: "hook" },
+    { field: "event" },
+    { field: "script" },
+    { field: "timeout_seconds" },
+    { field: "demand_job" },
+    { field: "demand_hook" },
+    { field: "demand_config" },
+  ]);
+}
+
+export async function kv(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catKv(ctx.kv, { jobs: csv(opts.jobs), workers: csv(opts.workers), active: opts.active ?? false }));
+  return print(rows, opts, [
+    { field: "namespace" },
+    { field: "key" },
+    { field: "value", format: (v) => truncate(String(v).replace(/\r?\n/g, "\\n"), KV_VALUE_WIDTH) },
+    { field: "version" },
+    { field: "ttl" },
+    { field: "created_at", format: (v) => new Date(Number(v)).toISOString() },
+    { field: "deleted" },
+    { field: "expired" },
+  ]);
+}
+
+export async function kvGetValue(bucket: string, namespace: string, key: string, opts: { reveal?: boolean }): Promise<number> {
+  const value = withBucket(bucket, (ctx) => kvGet(ctx.kv, namespace, key, opts.reveal ?? false));
+  process.stdout.write(value.endsWith("\n") ? value : `${value}\n`);
+  return 0;
+}

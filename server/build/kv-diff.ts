@@ -1,0 +1,86 @@
+import { isExpired, type KvRow, type KvWrite } from "../store/kv.js";
+import { NS, type DesiredKv } from "./kv-desired.js";
+
+/** A KV write with its version number already known, so apply needs no SELECT per key. */
+export interface VersionedKvWrite extends KvWrite {
+  version: number;
+}
+
+export interface KvDiffInput {
+  desired: DesiredKv;
+  latest: readonly KvRow[];
+  /** Namespaces left exactly as they are (removed allocations until gc), expiry aside. */
+  preserved: ReadonlySet<string>;
+  /** Jobs in the workspace: vars/job of any other job is tombstoned. */
+  jobs: ReadonlySet<string>;
+  now: number;
+}
+
+export interface KvDiff {
+  writes: VersionedKvWrite[];
+  written: number;
+  tombstoned: number;
+}
+
+/** Namespaces only build writes (plus rollout_order, which build resets anyway). */
+function buildOwned(ns: string, jobs: ReadonlySet<string>): boolean {
+  if (ns.startsWith("maand/") || ns === NS.bucketVars || ns.startsWith(`${NS.bucketVars}/job/`)) return true;
+  if (ns.startsWith("vars/job/")) return !jobs.has(ns.slice("vars/job/".length));
+  return false;
+}
+
+/**
+ * Compares what build wants with the latest KV rows, in memory: unchanged values are not
+ * rewritten (a rebuild with no change writes nothing), stale keys of build-owned namespaces are
+ * tombstoned, merged namespaces only get puts, and every expired key anywhere is tombstoned.
+ */
+export function diffKv(input: KvDiffInput): KvDiff {
+  const { desired, preserved, jobs, now } = input;
+  const latest = new Map<string, Map<string, KvRow>>();
+  for (const row of input.latest) {
+    let m = latest.get(row.namespace);
+    if (!m) latest.set(row.namespace, (m = new Map()));
+    m.set(row.key, row);
+  }
+  const writes: VersionedKvWrite[] = [];
+  let tombstoned = 0;
+  const put = (namespace: string, key: string, value: string, prev: KvRow | undefined) =>
+    writes.push({ namespace, key, value, ttl: 0, deleted: false, version: (prev?.version ?? 0) + 1 });
+  const tombstone = (row: KvRow) => {
+    writes.push({ namespace: row.namespace, key: row.key, value: "", ttl: 0, deleted: true, version: row.version + 1 });
+    tombstoned++;
+  };
+  const live = (row: KvRow | undefined): row is KvRow => row !== undefined && !row.deleted && !isExpired(row, now);
+  const unchanged = (row: KvRow | undefined, value: string) => live(row) && row.ttl === 0 && !row.encrypted && row.value === value;
+
+  const wanted = (values: Map<string, string>, rows: Map<string, KvRow> | undefined, namespace: string) => {
+    for (const [key, value] of values) {
+      const prev = rows?.get(key);
+      if (!unchanged(prev, value)) put(namespace, key, value, prev);
+    }
+  };
+
+  for (const [namespace, values] of desired.synced) {
+    const rows = latest.get(namespace);
+    wanted(values, rows, namespace);
+    for (const [key, row] of rows ?? []) {
+      if (!values.has(key) && !row.deleted) tombstone(row);
+    }
+  }
+  for (const [namespace, values] of desired.merged) {
+    const rows = latest.get(namespace);
+    wanted(values, rows, namespace);
+    for (const [key, row] of rows ?? []) {
+      if (!values.has(key) && !row.deleted && isExpired(row, now)) tombstone(row);
+    }
+  }
+  for (const [namespace, rows] of latest) {
+    if (desired.synced.has(namespace) || desired.merged.has(namespace)) continue;
+    const stale = !preserved.has(namespace) && buildOwned(namespace, jobs);
+    for (const row of rows.values()) {
+      if (!row.deleted && (stale || isExpired(row, now))) tombstone(row);
+    }
+  }
+  writes.sort((a, b) => (a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  return { writes, written: writes.length - tombstoned, tombstoned };
+}

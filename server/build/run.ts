@@ -1,0 +1,64 @@
+import { readFileSync } from "node:fs";
+import type { BucketContext } from "../bucket/context.js";
+import { BucketError, MaandError } from "../errors.js";
+import { readWorkspace } from "../workspace/read.js";
+import { placeJobs } from "./allocate.js";
+import { applyBuild } from "./apply.js";
+import type { CertValues } from "./kv-desired.js";
+import { planBuild, type BuildSummary } from "./plan.js";
+import { readBuildState } from "./snapshot.js";
+
+export interface BuildResult {
+  summary: BuildSummary & { certs: { issued: number; reused: number } };
+  /** The build's clock reading: created_at of every KV row it wrote. */
+  now: number;
+}
+
+/**
+ * Called once the build's transaction has committed, with the same context (lock still held).
+ * THE SEAM for the hook engine: `maand build` passes a callback that runs the `post_build` hooks
+ * in deployment_seq order and persists their KV writes in a separate transaction. A throw here
+ * fails the command, but the committed build stays (SPEC §5: hooks run after the build).
+ */
+export type AfterBuildCommit = (ctx: BucketContext, result: BuildResult) => Promise<void>;
+
+export interface RunBuildOptions {
+  afterCommit?: AfterBuildCommit;
+}
+
+/**
+ * `maand build`: read and validate the workspace (nothing is written when it is invalid),
+ * snapshot catalog + KV, issue the certificates that are due, plan, apply in one transaction,
+ * then hand over to afterCommit.
+ */
+export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}): Promise<BuildResult> {
+  if (ctx.readonly) throw new MaandError("build needs a writable bucket (opened read-only)");
+  const workspace = readWorkspace(ctx.paths, ctx.conf);
+  const now = ctx.clock.now();
+  const state = readBuildState(ctx.db);
+  let caCertPem: string;
+  try {
+    caCertPem = readFileSync(ctx.paths.caCrt, "utf8");
+  } catch (err) {
+    throw new BucketError(`cannot read the bucket CA certificate ${ctx.paths.caCrt}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+  }
+
+  let certs: CertValues = new Map();
+  let issued = 0;
+  const placed = placeJobs(workspace);
+  if (placed.some((p) => p.job.certs.length > 0 && p.placements.length > 0)) {
+    // x509 is a heavy import; only builds with certs pay for it.
+    const [{ loadCa }, { planCerts, issueCerts }] = await Promise.all([import("../certs/leaf.js"), import("./certs.js")]);
+    const ca = await loadCa(ctx.paths.caCrt, ctx.paths.caKey);
+    const policy = { ttlDays: ctx.conf.certs_ttl, renewalBufferDays: ctx.conf.certs_renewal_buffer };
+    const certPlan = planCerts(placed, state.kv, ca, policy, now);
+    issued = certPlan.issue.length;
+    certs = await issueCerts(ca, certPlan, policy, now);
+  }
+
+  const plan = planBuild({ workspace, state, now, caCertPem, certs });
+  applyBuild(ctx.db, ctx.kv, plan);
+  const result: BuildResult = { summary: { ...plan.summary, certs: { issued, reused: certs.size - issued } }, now };
+  await options.afterCommit?.(ctx, result);
+  return result;
+}

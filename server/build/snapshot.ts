@@ -1,0 +1,105 @@
+import type { Db } from "../store/db.js";
+import type { KvRow } from "../store/kv.js";
+import { latestKvRows } from "../store/catalog.js";
+
+/** The catalog as build last left it: one read of each table, no file contents. */
+export interface CatalogSnapshot {
+  bucketId: string;
+  workers: SnapshotWorker[];
+  jobs: SnapshotJob[];
+  hooks: SnapshotHook[];
+  jobFiles: SnapshotJobFile[];
+  allocations: SnapshotAllocation[];
+  /** alloc_ids that have a `hash` row. */
+  hashIds: string[];
+}
+
+export interface SnapshotWorker {
+  worker_id: string;
+  worker_ip: string;
+  hostname: string;
+  position: number;
+  memory_mb: number;
+  cpu_mhz: number;
+  tags: string;
+  /** Sorted. */
+  labels: string[];
+}
+
+export interface SnapshotJob {
+  job_id: string;
+  name: string;
+  version: string;
+  selectors: string;
+  max_concurrent_upgrades: number;
+  max_concurrent_starts: number;
+  restart_policy: string;
+  deployment_seq: number;
+  manifest: string;
+}
+
+export interface SnapshotHook {
+  job: string;
+  hook: string;
+  event: string;
+  script: string;
+  timeout_seconds: number;
+  demand_job: string | null;
+  demand_hook: string | null;
+  demand_config: string | null;
+}
+
+export interface SnapshotJobFile {
+  job: string;
+  path: string;
+  mode: number;
+  hash: string;
+}
+
+export interface SnapshotAllocation {
+  alloc_id: string;
+  job: string;
+  worker_ip: string;
+  disabled: number;
+  removed: number;
+  deployment_seq: number;
+  new_version: string;
+  removed_at: number | null;
+}
+
+/** Everything planBuild needs from the database, read once. */
+export interface BuildState {
+  catalog: CatalogSnapshot;
+  /** Latest row of every KV key, tombstones and expired rows included. */
+  kv: KvRow[];
+}
+
+export function readBuildState(db: Db): BuildState {
+  // One read transaction: catalog and KV from the same committed state.
+  return db.transaction(() => ({ catalog: readCatalogSnapshot(db), kv: latestKvRows(db) }))();
+}
+
+export function readCatalogSnapshot(db: Db): CatalogSnapshot {
+  const bucket = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
+  const labels = new Map<string, string[]>();
+  for (const r of db.prepare("SELECT worker_id, label FROM worker_labels ORDER BY worker_id, label").all() as { worker_id: string; label: string }[]) {
+    const list = labels.get(r.worker_id);
+    if (list) list.push(r.label);
+    else labels.set(r.worker_id, [r.label]);
+  }
+  const workers = (db.prepare("SELECT * FROM workers ORDER BY position").all() as Omit<SnapshotWorker, "labels">[]).map((w) => ({
+    ...w,
+    labels: labels.get(w.worker_id) ?? [],
+  }));
+  return {
+    bucketId: bucket?.bucket_id ?? "",
+    workers,
+    jobs: db.prepare("SELECT * FROM jobs ORDER BY name").all() as SnapshotJob[],
+    hooks: db.prepare("SELECT * FROM hooks ORDER BY job, hook, event").all() as SnapshotHook[],
+    jobFiles: db.prepare("SELECT job, path, mode, hash FROM job_files ORDER BY job, path").all() as SnapshotJobFile[],
+    allocations: db
+      .prepare("SELECT alloc_id, job, worker_ip, disabled, removed, deployment_seq, new_version, removed_at FROM allocations ORDER BY job, worker_ip")
+      .all() as SnapshotAllocation[],
+    hashIds: (db.prepare("SELECT alloc_id FROM hash").pluck().all() as string[]),
+  };
+}

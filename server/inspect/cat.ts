@@ -1,0 +1,39 @@
+import type { Db } from "../store/db.js";
+import { listAllocations, listHooks, listJobs, listWorkers, type HookRow, type JobRow, type WorkerRow } from "../store/catalog.js";
+
+/** `maand cat allocations` rows: catalog column names, removed allocations included. */
+export interface CatAllocationRow {
+  alloc_id: string;
+  job: string;
+  worker_ip: string;
+  disabled: number;
+  removed: number;
+  deployment_seq: number;
+  new_version: string;
+  current_version: string;
+}
+
+export function catWorkers(db: Db): WorkerRow[] {
+  return listWorkers(db);
+}
+
+export function catJobs(db: Db): JobRow[] {
+  return listJobs(db);
+}
+
+export function catHooks(db: Db): HookRow[] {
+  return listHooks(db);
+}
+
+export function catAllocations(db: Db, filter: { jobs?: readonly string[]; workers?: readonly string[] } = {}): CatAllocationRow[] {
+  return listAllocations(db, { ...filter, includeRemoved: true }).map((a) => ({
+    alloc_id: a.alloc_id,
+    job: a.job,
+    worker_ip: a.worker_ip,
+    disabled: a.disabled,
+    removed: a.removed,
+    deployment_seq: a.deployment_seq,
+    new_version: a.new_version,
+    current_version: a.current_version,
+  }));
+}

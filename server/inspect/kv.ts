@@ -1,0 +1,83 @@
+import { MaandError } from "../errors.js";
+import { isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
+import { latestKvRows } from "../store/catalog.js";
+
+/** Shown instead of a secret's value: `maand cat` never prints one. */
+export const SECRET_PLACEHOLDER = "<encrypted>";
+/** Shown instead of a leaf certificate's private key (stored under maand/job/<job>/worker/<ip>). */
+export const PRIVATE_KEY_PLACEHOLDER = "<private key>";
+
+export interface KvFilter {
+  jobs?: readonly string[];
+  workers?: readonly string[];
+  /** Live keys only: no tombstones, no expired keys. */
+  active?: boolean;
+}
+
+/** `maand cat kv` rows: the kv table's columns, the latest version of each key. */
+export interface KvViewRow {
+  namespace: string;
+  key: string;
+  value: string;
+  version: number;
+  ttl: number;
+  created_at: number;
+  deleted: number;
+  encrypted: number;
+  expired: number;
+}
+
+/** Values that need --reveal: secrets/* and the private keys build issues with certificates. */
+export function placeholderFor(namespace: string, key: string): string | undefined {
+  if (isSecretNamespace(namespace)) return SECRET_PLACEHOLDER;
+  if (namespace.startsWith("maand/job/") && key.startsWith("certs/") && key.endsWith(".key")) return PRIVATE_KEY_PLACEHOLDER;
+  return undefined;
+}
+
+/** The job and worker a namespace belongs to, for --jobs / --workers. */
+export function namespaceOwner(namespace: string): { job?: string; worker?: string } {
+  const p = namespace.split("/");
+  if (p[0] === "maand" && p[1] === "job" && p.length >= 3) return { job: p[2], ...(p[3] === "worker" && p[4] ? { worker: p[4] } : {}) };
+  if (p[0] === "maand" && p[1] === "worker" && p.length >= 3) return { worker: p[2] };
+  if ((p[0] === "vars" || p[0] === "secrets") && p[1] === "job" && p[2]) return { job: p[2] };
+  if (p[0] === "vars" && p[1] === "bucket" && p[2] === "job" && p[3]) return { job: p[3] };
+  return {};
+}
+
+export function catKv(kv: KvStore, filter: KvFilter = {}): KvViewRow[] {
+  const now = kv.now();
+  const jobs = filter.jobs?.length ? new Set(filter.jobs) : undefined;
+  const workers = filter.workers?.length ? new Set(filter.workers) : undefined;
+  const rows: KvViewRow[] = [];
+  for (const r of latestKvRows(kv.db)) {
+    const expired = isExpired(r, now);
+    if (filter.active && (r.deleted || expired)) continue;
+    if (jobs || workers) {
+      const owner = namespaceOwner(r.namespace);
+      if (jobs && !(owner.job && jobs.has(owner.job))) continue;
+      if (workers && !(owner.worker && workers.has(owner.worker))) continue;
+    }
+    rows.push({ ...r, value: shownValue(r), expired: expired ? 1 : 0 });
+  }
+  return rows;
+}
+
+function shownValue(r: KvRow): string {
+  if (r.deleted) return "";
+  return placeholderFor(r.namespace, r.key) ?? r.value;
+}
+
+/**
+ * `maand cat kv get NS KEY`: the plaintext value. A secret (or a private key) needs --reveal; a
+ * missing key is an error, never an empty line.
+ */
+export function kvGet(kv: KvStore, namespace: string, key: string, reveal: boolean): string {
+  const row = kv.latest(namespace, key);
+  if (!row || row.deleted || isExpired(row, kv.now())) {
+    throw new MaandError(`no key ${JSON.stringify(key)} in KV namespace ${JSON.stringify(namespace)}`);
+  }
+  if (placeholderFor(namespace, key) && !reveal) {
+    throw new MaandError(`${namespace} ${key} is secret and is not printed; add --reveal to print it`);
+  }
+  return kv.decode(row);
+}

@@ -1,0 +1,135 @@
+import { spawnSync, spawn, type ChildProcess } from "node:child_process";
+import { createHash } from "node:crypto";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
+import type { WorkspaceFixture } from "../helpers/bucket.js";
+import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import type { Clock } from "../../server/store/clock.js";
+
+/** Repository root (dist/test/build/ -> ../../..). */
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
+export const MAAND_BIN = join(REPO, "bin", "maand.js");
+
+/** 3 workers, 3 jobs (cache demands db: deployment_seq 1), certs, vars, hooks. */
+export function threeByThree(): WorkspaceFixture {
+  return {
+    workers: [
+      { host: "10.0.0.1", labels: ["api"], hostname: "w1", memory: "8192 mb", cpu: "4000 mhz", tags: { zone: "a", rack: "r1" } },
+      { host: "10.0.0.2", labels: ["api", "db"], hostname: "w2" },
+      { host: "10.0.0.3", labels: ["db", "cache"] },
+    ],
+    bucketConf: 'env = "prod"\nregion = "eu"\n',
+    bucketJobsConf: "[api]\nreplicas = 2\n",
+    jobs: {
+      api: {
+        manifest: {
+          version: "1.2",
+          selectors: ["api"],
+          certs: { server: { subject: { common_name: "api", organization: "maand" } } },
+          hooks: { hook_ready: { executed_on: ["health_check", "cli"] } },
+        },
+        vars: 'port = 8080\nname = "api"\n',
+        files: { Makefile: "start:\n\techo start\n", "_hooks/hook_ready.py": "print('ok')\n", "bin.sh": { content: "#!/bin/sh\n", mode: 0o755 } },
+      },
+      db: {
+        manifest: { version: "2.0.0", selectors: ["db"], hooks: { hook_schema: { executed_on: ["cli"] } } },
+        files: { Makefile: "start:\n", "_hooks/hook_schema.py": "print('schema')\n" },
+      },
+      cache: {
+        manifest: {
+          version: "0.1",
+          hooks: {
+            hook_warm: { executed_on: ["pre_deploy"], demands: { job: "db", hook: "hook_schema", config: { min_version: "1.0.0" } } },
+          },
+          certs: { tls: { subject: { common_name: "cache" }, pkcs8: true } },
+        },
+        files: { Makefile: "start:\n", "_hooks/hook_warm.py": "print('warm')\n" },
+      },
+    },
+  };
+}
+
+/** A clock tests move by hand. */
+export function manualClock(start = Date.UTC(2030, 0, 1)): Clock & { advance(ms: number): void; set(ms: number): void } {
+  let now = start;
+  return { now: () => now, advance: (ms) => void (now += ms), set: (ms) => void (now = ms) };
+}
+
+export function withBucket<T>(root: string, clock: Clock | undefined, fn: (ctx: BucketContext) => Promise<T>): Promise<T> {
+  const ctx = openBucket(root, clock ? { clock } : {});
+  return fn(ctx).finally(() => ctx.close());
+}
+
+export const TABLES = ["bucket", "workers", "worker_labels", "jobs", "hooks", "job_files", "allocations", "hash", "kv", "schema_version"] as const;
+
+/** Every row of every catalog table, in a fixed order: equal dumps mean equal catalogs. */
+export function dumpCatalog(dbFile: string, options: { ignore?: Record<string, string[]> } = {}): Record<string, unknown[]> {
+  const db = new Database(dbFile, { readonly: true });
+  try {
+    const out: Record<string, unknown[]> = {};
+    for (const t of TABLES) {
+      const ignore = new Set(options.ignore?.[t] ?? []);
+      const rows = db.prepare(`SELECT * FROM ${t}`).all() as Record<string, unknown>[];
+      out[t] = rows
+        .map((r) => JSON.stringify(Object.fromEntries(Object.entries(r).filter(([k]) => !ignore.has(k)).map(([k, v]) => [k, Buffer.isBuffer(v) ? v.toString("base64") : v]))))
+        .sort();
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+}
+
+export function digest(dump: unknown): string {
+  return createHash("sha256").update(JSON.stringify(dump)).digest("hex");
+}
+
+export interface CliResult {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** `node bin/maand.js --bucket ROOT ...args` as a real process. */
+export function maand(root: string, ...args: string[]): CliResult {
+  const r = spawnSync(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { encoding: "utf8", timeout: 60_000 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function maandAsync(root: string, ...args: string[]): ChildProcess {
+  return spawn(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { stdio: ["ignore", "pipe", "pipe"] });
+}
+
+export function collect(child: ChildProcess): Promise<CliResult> {
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
+  return new Promise((res) => child.on("close", (status) => res({ status, stdout, stderr })));
+}
+
+/** A workspace of `workers` workers and `jobs` jobs, every job on every worker. */
+export function largeWorkspace(workers: number, jobs: number): WorkspaceFixture {
+  return {
+    workers: Array.from({ length: workers }, (_, i) => ({
+      host: `10.${((i + 1) >> 16) & 255}.${((i + 1) >> 8) & 255}.${(i + 1) & 255}`,
+      labels: [`l${i % 5}`],
+      tags: { rack: `r${i % 10}` },
+    })),
+    bucketConf: 'env = "bench"\n',
+    jobs: Object.fromEntries(
+      Array.from({ length: jobs }, (_, j) => [
+        `job${String(j).padStart(3, "0")}`,
+        { manifest: { version: `1.${j}.0`, selectors: ["worker"] }, vars: `port = ${8000 + j}\n`, files: { Makefile: `start:\n\techo ${j}\n` } },
+      ]),
+    ),
+  };
+}
+
+/** `maand build` that must succeed; a failure shows the command's stderr. */
+export function mustBuild(root: string): CliResult {
+  const r = maand(root, "build");
+  if (r.status !== 0) throw new Error(`maand build exited ${r.status}: ${r.stderr}${r.stdout}`);
+  return r;
+}

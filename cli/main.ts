@@ -26,6 +26,48 @@ export async function main(argv: string[]): Promise<void> {
   program.command("init").description("create a bucket in --bucket (default: the current directory)")
     .action(run(() => import("./commands/init.js")));
 
+  program.command("build").description("validate the workspace and write catalog + KV in one transaction")
+    .action(run(() => import("./commands/build.js")));
+
+  {
+    const cat = () => import("./commands/cat.js");
+    const json = () => new Option("--json", "print a JSON array with the catalog's column names");
+    const c = program.command("cat").description("print catalog tables and KV (read-only, never waits for the lock)");
+    c.command("workers").description("workers in catalog order").addOption(json())
+      .action(run(() => cat().then((m) => ({ default: m.workers }))));
+    c.command("jobs").description("jobs with deployment_seq").addOption(json())
+      .action(run(() => cat().then((m) => ({ default: m.jobs }))));
+    c.command("allocations").description("allocations, removed ones included").addOption(json())
+      .option("--jobs <a,b>", "only these jobs").option("--workers <ip,ip>", "only these workers")
+      .action(run(() => cat().then((m) => ({ default: m.allocations }))));
+    c.command("hooks").description("hooks per job and event").addOption(json())
+      .action(run(() => cat().then((m) => ({ default: m.hooks }))));
+    const kv = c.command("kv").description("latest version of every KV key (secrets shown as <encrypted>)").addOption(json())
+      .option("--jobs <a,b>", "only namespaces of these jobs").option("--workers <ip,ip>", "only namespaces of these workers")
+      .option("--active", "only live keys (no tombstones, no expired keys)")
+      .action(run(() => cat().then((m) => ({ default: m.kv }))));
+    kv.command("get").description("print one value; secrets need --reveal").argument("<namespace>").argument("<key>")
+      .option("--reveal", "print a secret value")
+      .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
+  }
+
+  program.command("gc").description("purge removed allocations and old KV history")
+    .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
+    .action(run(() => import("./commands/gc.js")));
+
+  program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")
+    .argument("<hook>").argument("[job]")
+    .option("--allocations <ip,ip>", "only these allocations").option("--verbose", "stream hook output, prefixed with [ip job hook]")
+    .option("--dry-run", "print the plan (order, batches, environment) and run nothing").option("--json", "print the plan or the run summary as JSON")
+    .action(run(() => import("./commands/hooks.js")));
+
+  program.command("info").description("bucket id, paths, counts and schema version").option("--json", "print JSON")
+    .action(run(() => import("./commands/info.js")));
+
+  program.command("openapi").description("print the runtime API's OpenAPI document (no bucket needed)")
+    .option("--output <file>", "write it to FILE instead of stdout")
+    .action(run(() => import("./commands/openapi.js")));
+
   try {
     await program.parseAsync(argv);
   } catch (err) {

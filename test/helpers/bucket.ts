@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { initBucket } from "../../server/bucket/init.js";
@@ -19,10 +19,15 @@ export interface WorkspaceFixture {
   disabled?: unknown;
 }
 
-/** A fresh bucket in a temp directory; call cleanup() in an after hook. */
+/**
+ * A fresh bucket in a temp directory; call cleanup() in an after hook. Its runtime API port is
+ * 0 (a free port): a build or deploy that runs hooks must never race other tests for 8080.
+ */
 export async function makeBucket(prefix = "maand-test-"): Promise<{ root: string; cleanup(): void }> {
   const root = mkdtempSync(join(tmpdir(), prefix));
   await initBucket(root);
+  const conf = join(root, "maand.conf");
+  writeFileSync(conf, readFileSync(conf, "utf8").replace(/^hook_api_port = .*$/m, "hook_api_port = 0"));
   return { root, cleanup: () => rmSync(root, { recursive: true, force: true }) };
 }
 

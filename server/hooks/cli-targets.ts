@@ -1,0 +1,61 @@
+import { isIP } from "node:net";
+import { getJob, listHooks } from "../store/catalog.js";
+import type { Db } from "../store/db.js";
+import type { KvReader } from "../store/kv.js";
+import { MaandError, UsageError } from "../errors.js";
+import { isValidHost } from "../workspace/names.js";
+import { planHookRun } from "./plan.js";
+import { hookTargets, loadHookPlanInput } from "./plan-input.js";
+import type { HookRunPlan } from "./plan-types.js";
+
+export interface CliHookRequest {
+  hook: string;
+  job?: string;
+  /** Raw --allocations value: comma-separated worker addresses. */
+  allocations?: string;
+}
+
+/**
+ * `maand hooks <hook> [job] [--allocations ...]`: checks the request against the catalog with
+ * errors that say what exists, then plans the `cli` run. Without a job the hook runs on every
+ * job that registers it for cli, upstream jobs first.
+ */
+export function planCliHooks(db: Db, kv: KvReader, bucketRoot: string, req: CliHookRequest): HookRunPlan {
+  const allocations = parseAllocations(req.allocations);
+  const cliHooks = listHooks(db, { event: "cli" });
+  const known = [...new Set(cliHooks.map((h) => h.hook))].sort();
+  const registered = known.length ? known.join(", ") : "none";
+
+  if (req.job !== undefined) {
+    if (!getJob(db, req.job)) throw new MaandError(`unknown job ${req.job}; run 'maand build' if it was added to the workspace`);
+    const hooks = listHooks(db, { job: req.job, hook: req.hook });
+    if (!hooks.length) {
+      const ofJob = [...new Set(listHooks(db, { job: req.job }).map((h) => h.hook))];
+      throw new MaandError(`job ${req.job} has no hook ${req.hook} (its hooks: ${ofJob.join(", ") || "none"})`);
+    }
+    if (!hooks.some((h) => h.event === "cli")) {
+      throw new MaandError(`hook ${req.hook} of job ${req.job} is not registered for cli (executed_on: ${hooks.map((h) => h.event).join(", ")}); add "cli" to its executed_on to run it with maand hooks`);
+    }
+  } else if (!known.includes(req.hook)) {
+    const elsewhere = listHooks(db, { hook: req.hook });
+    throw new MaandError(
+      elsewhere.length
+        ? `hook ${req.hook} is not registered for cli by any job (executed_on: ${[...new Set(elsewhere.map((h) => h.event))].join(", ")})`
+        : `unknown hook ${req.hook} (hooks registered for cli: ${registered})`,
+    );
+  }
+
+  const targets = hookTargets(db, "cli", { hook: req.hook, ...(req.job !== undefined ? { job: req.job } : {}) });
+  const request = { event: "cli" as const, targets, ...(allocations ? { allocations } : {}) };
+  return planHookRun(loadHookPlanInput(db, kv, bucketRoot, request));
+}
+
+function parseAllocations(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = raw.split(",").map((s) => s.trim());
+  const bad = list.filter((s) => !s || !(isIP(s) || isValidHost(s)));
+  if (!list.length || bad.length) {
+    throw new UsageError(`--allocations ${JSON.stringify(raw)}: expected comma-separated worker addresses (e.g. 10.0.0.1,10.0.0.2)`);
+  }
+  return [...new Set(list)];
+}

@@ -1,0 +1,39 @@
+/**
+ * The environment every hook invocation receives (the note's "Environment variables" plus
+ * SPEC §7.3), defined once: the planner writes these names, the SDKs and tests read them.
+ */
+export const HOOK_ENV = {
+  allocationId: "ALLOCATION_ID",
+  allocationIp: "ALLOCATION_IP",
+  allocationIndex: "ALLOCATION_INDEX",
+  job: "JOB",
+  event: "EVENT",
+  command: "COMMAND",
+  hook: "HOOK",
+  disabled: "DISABLED",
+  currentVersion: "CURRENT_VERSION",
+  newVersion: "NEW_VERSION",
+  apiHost: "HOOK_API_HOST",
+  bucketRoot: "BUCKET_ROOT",
+  batchAllocations: "BATCH_ALLOCATIONS",
+  batchIndex: "BATCH_INDEX",
+  batchCount: "BATCH_COUNT",
+  deployPhase: "DEPLOY_PHASE",
+  rolloutOrder: "ROLLOUT_ORDER",
+  rolloutOrderSource: "ROLLOUT_ORDER_SOURCE",
+  newAllocations: "NEW_ALLOCATIONS",
+  updatedAllocations: "UPDATED_ALLOCATIONS",
+  target: "TARGET",
+  oneShot: "ONE_SHOT",
+  apiPort: "HOOK_API_PORT",
+  apiToken: "HOOK_API_TOKEN",
+} as const;
+
+/** HOOK_API_HOST: where the runtime API listens (loopback only, SPEC §8). */
+export { RUNTIME_API_HOST as HOOK_API_HOST } from "../api/server.js";
+
+/** CURRENT_VERSION of an allocation that was never promoted. */
+export const UNPROMOTED_VERSION = "0.0.0";
+
+/** Set at spawn time, not in the plan: the port is known once the API listens, the token is per process. */
+export const RUNTIME_ENV: readonly string[] = [HOOK_ENV.apiPort, HOOK_ENV.apiToken];

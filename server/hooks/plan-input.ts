@@ -1,0 +1,46 @@
+import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
+import { NS } from "../build/kv-desired.js";
+import { listAllocations, listHooks, listJobs } from "../store/catalog.js";
+import type { Db } from "../store/db.js";
+import type { KvReader } from "../store/kv.js";
+import type { HookEvent } from "../workspace/model.js";
+import type { HookPlanInput, HookRunRequest } from "./plan-types.js";
+
+/**
+ * Reads what planHookRun needs from the catalog and KV. `kv` is the session's reader, so a
+ * rollout_order written by an earlier hook of the same session is honoured.
+ */
+export function loadHookPlanInput(db: Db, kv: KvReader, bucketRoot: string, request: HookRunRequest): HookPlanInput {
+  const names = [...new Set(request.targets.map((t) => t.job))];
+  const jobs = listJobs(db)
+    .filter((j) => names.includes(j.name))
+    .map((j) => ({
+      name: j.name,
+      version: j.version,
+      maxConcurrentUpgrades: j.max_concurrent_upgrades,
+      maxConcurrentStarts: j.max_concurrent_starts,
+      deploymentSeq: j.deployment_seq,
+    }));
+  const allocations = names.length
+    ? listAllocations(db, { jobs: names, includeRemoved: true }).map((a) => ({
+        allocId: a.alloc_id,
+        job: a.job,
+        workerIp: a.worker_ip,
+        disabled: a.disabled !== 0,
+        removed: a.removed !== 0,
+        position: a.position,
+        currentVersion: a.current_version,
+      }))
+    : [];
+  const hooks = listHooks(db, { event: request.event })
+    .filter((h) => names.includes(h.job))
+    .map((h) => ({ job: h.job, hook: h.hook, event: h.event, script: h.script, timeoutSeconds: h.timeout_seconds }));
+  const rolloutOrders: Record<string, string | undefined> = {};
+  for (const job of names) rolloutOrders[job] = kv.get(NS.job(job), ROLLOUT_ORDER_KEY);
+  return { request, bucketRoot, jobs, allocations, hooks, rolloutOrders };
+}
+
+/** Every (job, hook) registered for an event, upstream jobs first (deployment_seq), then by name. */
+export function hookTargets(db: Db, event: HookEvent, filter: { job?: string; hook?: string } = {}): Array<{ job: string; hook: string }> {
+  return listHooks(db, { event, ...filter }).map((h) => ({ job: h.job, hook: h.hook }));
+}

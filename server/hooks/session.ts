@@ -1,0 +1,70 @@
+import { InvocationRegistry } from "../api/registry.js";
+import { startRuntimeApi } from "../api/server.js";
+import type { BucketContext } from "../bucket/context.js";
+import type { KvSession } from "../store/kv-session.js";
+import { executeHookPlan, type ExecuteDeps } from "./execute.js";
+import type { HookRunPlan } from "./plan-types.js";
+import { RedactingKvSession, Redactor } from "./redaction.js";
+import type { HookReporter } from "./reporter.js";
+import type { HookRunResult } from "./result.js";
+import { newRunId, openRunLogs } from "./run-logs.js";
+
+/**
+ * One maand command's hook session (the note's "Execution model"): a KV session layer shared by
+ * every hook, the invocation registry, and the runtime API started once before the first hook
+ * and stopped at the end. Committing is the owner's decision (all-or-nothing for `maand hooks`,
+ * checkpoints for deploy); close() never commits.
+ */
+export interface HookSession {
+  kv: KvSession;
+  registry: InvocationRegistry;
+  apiPort: number;
+  apiUrl: string;
+  /** Runs a plan inside this session; each call is one run with its own run id and logs. */
+  run(plan: HookRunPlan, options?: RunOptions): Promise<HookRunResult>;
+  /** Stops the API (running invocations must have ended). Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface RunOptions {
+  reporter?: HookReporter;
+  signal?: AbortSignal;
+  /** Overrides for tests and benchmarks (kill grace, base environment, interpreters). */
+  execute?: Partial<Pick<ExecuteDeps, "killGraceMs" | "baseEnv" | "resolver">>;
+}
+
+export async function openHookSession(ctx: BucketContext, options: { kv?: KvSession } = {}): Promise<HookSession> {
+  // One redactor per session: secrets written by any hook of the session stay out of every log.
+  const redactor = new Redactor();
+  const kv = options.kv ?? new RedactingKvSession(ctx.kv, redactor);
+  const registry = new InvocationRegistry();
+  const api = await startRuntimeApi({ db: ctx.db, kv, registry, auth: ctx.conf.hook_api_auth }, { port: ctx.conf.hook_api_port });
+  return {
+    kv,
+    registry,
+    apiPort: api.port,
+    apiUrl: api.url,
+    async run(plan, runOptions = {}) {
+      const runId = newRunId(ctx.clock.now());
+      const logs = openRunLogs({ logsDir: ctx.paths.logs, runId, format: ctx.conf.log_format, now: () => ctx.clock.now() });
+      try {
+        return await executeHookPlan(plan, {
+          paths: ctx.paths,
+          db: ctx.db,
+          kv,
+          registry,
+          apiPort: api.port,
+          logs,
+          redactor,
+          reporter: runOptions.reporter,
+          signal: runOptions.signal,
+          clock: ctx.clock,
+          ...runOptions.execute,
+        });
+      } finally {
+        logs.close();
+      }
+    },
+    close: () => api.stop(),
+  };
+}

@@ -1,0 +1,65 @@
+import { MaandError } from "../errors.js";
+import type { HookRunRequest, PlanAllocation, PlanJob, RolloutOrderSource, WidthSource } from "./plan-types.js";
+
+/** Events whose worker set deploy passes in explicitly (SPEC §7.1). */
+const GIVEN_WORKER_EVENTS = new Set(["after_allocation_started", "after_allocation_stopped"]);
+
+/**
+ * The allocations an event runs on for one job, in catalog order, before any --allocations
+ * filter (SPEC §7.1). `allocations` are the job's allocations, removed ones included.
+ */
+export function eventWorkerSet(request: HookRunRequest, job: string, allocations: readonly PlanAllocation[]): PlanAllocation[] {
+  const inCatalogOrder = [...allocations].sort(byCatalogOrder);
+  if (GIVEN_WORKER_EVENTS.has(request.event)) {
+    const given = request.workers?.[job];
+    if (!given) throw new MaandError(`${request.event} hooks of job ${job} need the list of workers they run for`);
+    const byIp = new Map(inCatalogOrder.map((a) => [a.workerIp, a]));
+    const unknown = given.filter((ip) => !byIp.has(ip));
+    if (unknown.length) throw new MaandError(`${unknown.join(", ")}: not an allocation of job ${job}`);
+    const wanted = new Set(given);
+    // A removed allocation is still a legitimate target of after_allocation_stopped.
+    return inCatalogOrder.filter((a) => wanted.has(a.workerIp));
+  }
+  if (request.event === "job_control" && request.jobControl === "control") {
+    return inCatalogOrder.filter((a) => !a.removed && !a.disabled);
+  }
+  return inCatalogOrder.filter((a) => !a.removed);
+}
+
+export function byCatalogOrder(a: PlanAllocation, b: PlanAllocation): number {
+  return a.position - b.position || (a.workerIp < b.workerIp ? -1 : a.workerIp > b.workerIp ? 1 : 0);
+}
+
+/**
+ * The stored rollout_order applies only when it names exactly the current worker set (no
+ * missing, extra or repeated worker): a list left over from before a worker was added or
+ * removed would otherwise drop or invent allocations.
+ */
+export function resolveRolloutOrder(
+  workers: readonly string[],
+  stored: string | undefined,
+): { order: string[]; source: RolloutOrderSource } {
+  if (stored !== undefined) {
+    const listed = stored.split(",").map((s) => s.trim()).filter((s) => s.length > 0);
+    const current = new Set(workers);
+    const distinct = new Set(listed);
+    if (listed.length === workers.length && distinct.size === listed.length && listed.every((ip) => current.has(ip))) {
+      return { order: listed, source: "kv" };
+    }
+  }
+  return { order: [...workers], source: "default" };
+}
+
+/** Batch width (SPEC §7.2): upgrades at least 1; starts 0 (or less) = one batch of everything. */
+export function batchWidth(job: PlanJob, source: WidthSource, workerCount: number): number {
+  if (source === "max_concurrent_starts") {
+    return job.maxConcurrentStarts > 0 ? job.maxConcurrentStarts : Math.max(1, workerCount);
+  }
+  return Math.max(1, job.maxConcurrentUpgrades);
+}
+
+export function splitBatches<T>(items: readonly T[], width: number): T[][] {
+  const batches: T[][] = [];
+  for (let i = 0; i < items.length; i += width) batches.push(items.slice(i, i + width));
+  return batches;
+}

@@ -1,0 +1,32 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import Database from "better-sqlite3";
+
+// The README's main command must keep working: run the whole demo into a temp bucket.
+test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "maand-demo-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const bucket = join(dir, "bucket");
+  const r = spawnSync(process.execPath, [resolve("dist/demo/run.js"), bucket], { encoding: "utf8", timeout: 120_000 });
+  assert.equal(r.status, 0, `${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /downstream api\/hook_migrate wants \{'min_version': '2\.0\.0'\}/);
+  assert.match(r.stdout, /ROLLOUT_ORDER_SOURCE=kv|\(kv\)/);
+  assert.doesNotMatch(r.stdout + r.stderr, /Traceback|Error:/);
+
+  const db = new Database(join(bucket, "data", "maand.db"), { readonly: true });
+  try {
+    const keys = (ns: string) =>
+      (db.prepare("SELECT DISTINCT key FROM kv WHERE namespace = ? AND deleted = 0 ORDER BY key").all(ns) as { key: string }[]).map((x) => x.key);
+    assert.deepEqual(keys("vars/job/api").filter((k) => k.startsWith("migrated_")), ["migrated_127.0.0.11", "migrated_127.0.0.12", "migrated_127.0.0.13"]);
+    assert.ok(keys("vars/job/api").includes("inventory"), "post_build hook wrote its KV");
+    const secret = db.prepare("SELECT value, encrypted FROM kv WHERE namespace = 'secrets/job/database' AND key = 'admin_password'").get() as { value: string; encrypted: number };
+    assert.equal(secret.encrypted, 1);
+    assert.ok(!r.stdout.includes(secret.value));
+  } finally {
+    db.close();
+  }
+});

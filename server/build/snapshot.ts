@@ -1,6 +1,6 @@
 import type { Db } from "../store/db.js";
 import type { KvRow } from "../store/kv.js";
-import { latestKvRows } from "../store/catalog.js";
+import { latestKvRows, type HookRow, type JobFileRow, type JobRow, type WorkerRow } from "../store/catalog.js";
 
 /** The catalog as build last left it: one read of each table, no file contents. */
 export interface CatalogSnapshot {
@@ -14,47 +14,14 @@ export interface CatalogSnapshot {
   hashIds: string[];
 }
 
-export interface SnapshotWorker {
-  worker_id: string;
-  worker_ip: string;
-  hostname: string;
-  position: number;
-  memory_mb: number;
-  cpu_mhz: number;
-  tags: string;
+// The catalog's own row types, so a column added to the schema is declared once.
+export type SnapshotWorker = Omit<WorkerRow, "labels"> & {
   /** Sorted. */
   labels: string[];
-}
-
-export interface SnapshotJob {
-  job_id: string;
-  name: string;
-  version: string;
-  selectors: string;
-  max_concurrent_upgrades: number;
-  max_concurrent_starts: number;
-  restart_policy: string;
-  deployment_seq: number;
-  manifest: string;
-}
-
-export interface SnapshotHook {
-  job: string;
-  hook: string;
-  event: string;
-  script: string;
-  timeout_seconds: number;
-  demand_job: string | null;
-  demand_hook: string | null;
-  demand_config: string | null;
-}
-
-export interface SnapshotJobFile {
-  job: string;
-  path: string;
-  mode: number;
-  hash: string;
-}
+};
+export type SnapshotJob = JobRow;
+export type SnapshotHook = HookRow;
+export type SnapshotJobFile = Omit<JobFileRow, "content">;
 
 export interface SnapshotAllocation {
   alloc_id: string;

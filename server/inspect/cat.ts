@@ -1,17 +1,8 @@
 import type { Db } from "../store/db.js";
-import { listAllocations, listHooks, listJobs, listWorkers, type HookRow, type JobRow, type WorkerRow } from "../store/catalog.js";
+import { listAllocations, listHooks, listJobs, listWorkers, type AllocationRow, type HookRow, type JobRow, type WorkerRow } from "../store/catalog.js";
 
 /** `maand cat allocations` rows: catalog column names, removed allocations included. */
-export interface CatAllocationRow {
-  alloc_id: string;
-  job: string;
-  worker_ip: string;
-  disabled: number;
-  removed: number;
-  deployment_seq: number;
-  new_version: string;
-  current_version: string;
-}
+export type CatAllocationRow = Omit<AllocationRow, "position">;
 
 export function catWorkers(db: Db): WorkerRow[] {
   return listWorkers(db);

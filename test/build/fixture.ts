@@ -1,15 +1,10 @@
-import { spawnSync, spawn, type ChildProcess } from "node:child_process";
 import { createHash } from "node:crypto";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
 import type { WorkspaceFixture } from "../helpers/bucket.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import type { Clock } from "../../server/store/clock.js";
 
-/** Repository root (dist/test/build/ -> ../../..). */
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const MAAND_BIN = join(REPO, "bin", "maand.js");
 
 /** 3 workers, 3 jobs (cache demands db: deployment_seq 1), certs, vars, hooks. */
 export function threeByThree(): WorkspaceFixture {
@@ -85,29 +80,6 @@ export function digest(dump: unknown): string {
   return createHash("sha256").update(JSON.stringify(dump)).digest("hex");
 }
 
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/maand.js --bucket ROOT ...args` as a real process. */
-export function maand(root: string, ...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function maandAsync(root: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-}
-
-export function collect(child: ChildProcess): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((res) => child.on("close", (status) => res({ status, stdout, stderr })));
-}
 
 /** A workspace of `workers` workers and `jobs` jobs, every job on every worker. */
 export function largeWorkspace(workers: number, jobs: number): WorkspaceFixture {
@@ -133,3 +105,5 @@ export function mustBuild(root: string): CliResult {
   if (r.status !== 0) throw new Error(`maand build exited ${r.status}: ${r.stderr}${r.stdout}`);
   return r;
 }
+
+export { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult };

@@ -1,15 +1,11 @@
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import { runBuild } from "../../server/build/run.js";
 import { HOOK_ENV } from "../../server/hooks/env-names.js";
 
-/** Repository root (dist/test/hooks/ -> ../../..). */
-export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..", "..");
-export const MAAND_BIN = join(REPO, "bin", "maand.js");
 export const SDK_PY = join(REPO, "sdk-python", "maand.py");
 
 export interface HookBucket {
@@ -94,29 +90,6 @@ ${body}
 `;
 }
 
-export interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** `node bin/maand.js --bucket ROOT ...args` as a real process. */
-export function maand(root: string, ...args: string[]): CliResult {
-  const r = spawnSync(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { encoding: "utf8", timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
-
-export function maandAsync(root: string, ...args: string[]): ChildProcess {
-  return spawn(process.execPath, [MAAND_BIN, "--bucket", root, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-}
-
-export function collect(child: ChildProcess): Promise<CliResult> {
-  let stdout = "";
-  let stderr = "";
-  child.stdout?.setEncoding("utf8").on("data", (d: string) => (stdout += d));
-  child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
-  return new Promise((res) => child.on("close", (status) => res({ status, stdout, stderr })));
-}
 
 /** Whether a process is running (a zombie is not: it has exited and only awaits reaping). */
 export function processRunning(pid: number): boolean {
@@ -136,3 +109,5 @@ export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "c
     await new Promise((r) => setTimeout(r, 25));
   }
 }
+
+export { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult };

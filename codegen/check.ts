@@ -46,7 +46,7 @@ export function formatDrift(drifts: Drift[]): string {
   ].join("\n");
 }
 
-/** tsc --strict on the SDK alone: no project config, only the globals the SDK may use (fetch, process). */
+/** tsc --strict on the SDK alone: no project config, only what the SDK may use (node:http, Response, process). */
 export function typeCheckSdk(root: string, file = join(root, OUTPUTS.typescript), extra: string[] = []): { ok: boolean; output: string } {
   // typescript and @types/node come from this checkout, wherever the file under check lives.
   const tools = repoRoot();

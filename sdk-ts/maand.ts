@@ -154,9 +154,15 @@ export interface components {
          *     }
          */
         Error: {
-            /** @description Stable machine-readable code */
+            /**
+             * @description Stable machine-readable code
+             * @example UNAUTHORIZED_NAMESPACE
+             */
             code: string;
-            /** @description Human-readable message (the design note's exact text for its errors) */
+            /**
+             * @description Human-readable message (the design note's exact text for its errors)
+             * @example Invalid or unauthorized namespace
+             */
             message: string;
         };
     };
@@ -184,7 +190,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Hooks whose manifest demands name this job and the COMMAND hook */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -281,7 +287,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description A key and its value */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -394,7 +400,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description The write was accepted */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -413,6 +419,7 @@ export interface operations {
                         namespace: string;
                         /**
                          * @description The write is visible to the session at once
+                         * @example true
                          * @constant
                          */
                         stored: true;
@@ -487,14 +494,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description The delete was accepted */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description false when there was no live key to delete */
+                        /**
+                         * @description false when there was no live key to delete
+                         * @example true
+                         */
                         deleted: boolean;
                         /**
                          * @description Key inside the namespace
@@ -574,14 +584,24 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Key names by namespace */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description Sorted live key names per namespace; secret values are never listed */
+                        /**
+                         * @description Sorted live key names per namespace; secret values are never listed
+                         * @example {
+                         *       "secrets/job/api": [
+                         *         "db_password"
+                         *       ],
+                         *       "vars/job/api": [
+                         *         "db_url"
+                         *       ]
+                         *     }
+                         */
                         namespaces: {
                             [key: string]: string[];
                         };
@@ -676,7 +696,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description The write was accepted */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -695,6 +715,7 @@ export interface operations {
                         namespace: string;
                         /**
                          * @description The write is visible to the session at once
+                         * @example true
                          * @constant
                          */
                         stored: true;
@@ -769,14 +790,17 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description The delete was accepted */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description false when there was no live key to delete */
+                        /**
+                         * @description false when there was no live key to delete
+                         * @example true
+                         */
                         deleted: boolean;
                         /**
                          * @description Key inside the namespace
@@ -874,7 +898,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description The slot is held until released or until this hook's process ends */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -883,6 +907,7 @@ export interface operations {
                     "application/json": {
                         /**
                          * @description This allocation holds a slot
+                         * @example true
                          * @constant
                          */
                         acquired: true;
@@ -891,7 +916,10 @@ export interface operations {
                          * @example 0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b
                          */
                         allocation_id: string;
-                        /** @description The semaphore's capacity */
+                        /**
+                         * @description The semaphore's capacity
+                         * @example 1
+                         */
                         capacity: number;
                         /**
                          * @description Semaphore name; scoped to this job and EVENT
@@ -992,7 +1020,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Successful response */
+            /** @description The slot was released; the next waiter (first come, first served) gets it */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1011,6 +1039,7 @@ export interface operations {
                         name: string;
                         /**
                          * @description The slot was released
+                         * @example true
                          * @constant
                          */
                         released: true;
@@ -1092,25 +1121,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Successful response */
+            /** @description Holders and waiters of the semaphore in this job and EVENT */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": {
-                        /** @description Free slots */
+                        /**
+                         * @description Free slots
+                         * @example 0
+                         */
                         available: number;
-                        /** @description Slots (1 for a semaphore nobody has acquired yet) */
+                        /**
+                         * @description Slots (1 for a semaphore nobody has acquired yet)
+                         * @example 1
+                         */
                         capacity: number;
-                        /** @description Allocation IDs holding a slot, in acquisition order */
+                        /**
+                         * @description Allocation IDs holding a slot, in acquisition order
+                         * @example [
+                         *       "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"
+                         *     ]
+                         */
                         holders: string[];
                         /**
                          * @description Semaphore name; scoped to this job and EVENT
                          * @example migration
                          */
                         name: string;
-                        /** @description Number of queued waiters */
+                        /**
+                         * @description Number of queued waiters
+                         * @example 0
+                         */
                         waiting: number;
                     };
                 };
@@ -1167,10 +1210,12 @@ export interface operations {
 // ---- runtime (codegen/templates/ts/runtime.ts) ---------------------------------------------------
 // maand hook SDK, TypeScript runtime: hand-written in codegen/templates/ts/runtime.ts.
 //
-// Zero dependencies (fetch + process.env); runs under Bun and Node >= 20. In the template, each
+// Zero dependencies (node:http + process.env); runs under Bun and Node >= 20. In the template, each
 // constant marked "codegen:value" is left empty; the generator fills it from
 // openapi/openapi.json and the router's and hook engine's definitions, so no header name,
 // route path or variable name is written by hand.
+
+import { request as httpRequest } from "node:http";
 
 /** Names of the variables the hook engine exports (server/hooks/env-names.ts). */
 export const ENV: Readonly<Record<string, string>> = {
@@ -1225,7 +1270,7 @@ export const DEFAULT_PORT: number = 8080;
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** A fetch Response whose json() is typed with the operation's 200 body. */
+/** A Response whose json() is typed with the operation's 200 body. */
 export interface TypedResponse<T> extends Response {
   json(): Promise<T>;
 }
@@ -1270,7 +1315,7 @@ export function requestHeaders(hasBody: boolean, env: Env = process.env, headerE
   return headers;
 }
 
-/** Query string for a GET: inputs travel as parameters (openapi.json); fetch cannot send GET bodies. */
+/** Query string for a GET or DELETE: inputs travel as parameters, as openapi.json declares them. */
 export function encodeQuery(query: object | undefined): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) params.append(k, String(v));
@@ -1286,10 +1331,38 @@ export async function request<T>(method: string, path: string, input: { query?: 
   const url = apiBaseUrl() + path + encodeQuery(input.query);
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
   try {
-    return (await fetch(url, { method, headers: requestHeaders(body !== undefined), body })) as TypedResponse<T>;
+    return (await send(method, url, requestHeaders(body !== undefined), body)) as TypedResponse<T>;
   } catch (err) {
     throw new MaandApiError(undefined, `cannot reach the maand runtime API at ${url}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * node:http, not fetch: Node's fetch gives up on any response whose headers take longer than
+ * 300 s (UND_ERR_HEADERS_TIMEOUT), which would cut a semaphore wait (default 600 s) short.
+ * Bun implements node:http as well. One connection per call, like the Python SDK.
+ */
+function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const length = body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
+    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        const status = res.statusCode ?? 0;
+        // A Response with one of these statuses must not have a body.
+        const text = status === 204 || status === 304 ? null : Buffer.concat(chunks).toString("utf8");
+        resolve(new Response(text, { status, statusText: res.statusMessage ?? "", headers: out }));
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** (message, code) of an error response; falls back to the raw text or status text. */

@@ -37,11 +37,12 @@ function validationError(issues: Issue[], route: RouteDef | undefined): ApiError
   if (route?.keyed && issues.some((i) => i.path[0] === "namespace" || i.path[0] === "key")) {
     return apiError("namespaceAndKeyRequired");
   }
-  const detail = issues
-    .map((i) => {
-      const message = i.message.replace(/^Invalid input: /, "");
-      return i.path.length ? `${i.path.map(String).join(".")}: ${message}` : message;
-    })
-    .join("; ");
+  // One failed value can break several checks with the same message (1e300 is neither an
+  // integer nor in range): say it once.
+  const lines = issues.map((i) => {
+    const message = i.message.replace(/^Invalid input: /, "");
+    return i.path.length ? `${i.path.map(String).join(".")}: ${message}` : message;
+  });
+  const detail = [...new Set(lines)].join("; ");
   return apiError("invalidInput", `Invalid input: ${detail}`);
 }

@@ -5,6 +5,8 @@
  * (boundary.ts) and the HTTP layer convert them into an ApiError from this catalogue.
  */
 
+import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, LIMITS } from "./routes.js";
+
 export interface ApiErrorDef {
   status: number;
   /** Stable machine-readable code, sent as `code`. */
@@ -17,7 +19,7 @@ const def = (status: number, code: string, message: string): ApiErrorDef => ({ s
 
 export const API_ERRORS = {
   // note
-  missingAllocationId: def(400, "MISSING_ALLOCATION_ID", "X-ALLOCATION-ID header is missing"),
+  missingAllocationId: def(400, "MISSING_ALLOCATION_ID", `${HEADERS.allocationId} header is missing`),
   invalidAllocationId: def(404, "INVALID_ALLOCATION_ID", "Invalid allocation ID"),
   namespaceAndKeyRequired: def(400, "NAMESPACE_AND_KEY_REQUIRED", "Both namespace and key are required"),
   unauthorizedNamespace: def(400, "UNAUTHORIZED_NAMESPACE", "Invalid or unauthorized namespace"),
@@ -25,18 +27,22 @@ export const API_ERRORS = {
   healthCheckReadOnly: def(400, "HEALTH_CHECK_READ_ONLY", "KV writes are not allowed during health_check"),
   semaphoreTimeout: def(408, "SEMAPHORE_TIMEOUT", "Timed out waiting for semaphore"),
   semaphoreConflict: def(409, "SEMAPHORE_CONFLICT", "Semaphore acquire or release failed"),
-  unsupportedMediaType: def(415, "UNSUPPORTED_MEDIA_TYPE", "Content-Type must be application/json"),
+  unsupportedMediaType: def(415, "UNSUPPORTED_MEDIA_TYPE", `${HEADERS.contentType} must be ${JSON_CONTENT_TYPE}`),
   invalidJson: def(400, "INVALID_JSON", "Invalid JSON format"),
   // SPEC §8 additions
-  missingEvent: def(400, "MISSING_EVENT", "EVENT header is missing"),
-  missingCommand: def(400, "MISSING_COMMAND", "COMMAND header is missing"),
-  eventMismatch: def(400, "EVENT_MISMATCH", "EVENT header does not match the running hook"),
-  commandMismatch: def(400, "COMMAND_MISMATCH", "COMMAND header does not match the running hook"),
-  missingToken: def(401, "UNAUTHORIZED", "Authorization: Bearer <token> header is missing"),
+  missingEvent: def(400, "MISSING_EVENT", `${HEADERS.event} header is missing`),
+  missingCommand: def(400, "MISSING_COMMAND", `${HEADERS.command} header is missing`),
+  eventMismatch: def(400, "EVENT_MISMATCH", `${HEADERS.event} header does not match the running hook`),
+  commandMismatch: def(400, "COMMAND_MISMATCH", `${HEADERS.command} header does not match the running hook`),
+  missingToken: def(401, "UNAUTHORIZED", `${HEADERS.authorization}: ${BEARER_SCHEME} <token> header is missing`),
   invalidToken: def(401, "UNAUTHORIZED", "Invalid bearer token"),
-  payloadTooLarge: def(413, "PAYLOAD_TOO_LARGE", "Request body is larger than 1 MiB"),
+  payloadTooLarge: def(413, "PAYLOAD_TOO_LARGE", `Request body is larger than ${LIMITS.maxBodyBytes / (1024 * 1024)} MiB`),
   methodNotAllowed: def(405, "METHOD_NOT_ALLOWED", "Method not allowed"),
   routeNotFound: def(404, "NOT_FOUND", "Not found"),
+  // Requests Node's HTTP parser refuses before any route sees them (server.ts clientError).
+  malformedRequest: def(400, "MALFORMED_REQUEST", "Malformed HTTP request"),
+  headersTooLarge: def(431, "HEADERS_TOO_LARGE", "Request headers are too large"),
+  requestTimeout: def(408, "REQUEST_TIMEOUT", "The request did not arrive in time"),
   invalidInput: def(400, "INVALID_INPUT", "Invalid input"),
   invalidRolloutOrder: def(400, "INVALID_ROLLOUT_ORDER", "rollout_order must list workers of the job, comma-separated, without repeats"),
   internal: def(500, "INTERNAL_ERROR", "Internal error"),

@@ -2,7 +2,7 @@ import { generateOpenApiDocument } from "trpc-to-openapi";
 import { API_ERRORS } from "./errors.js";
 import { apiRouter } from "./router.js";
 import { routeErrorsByStatus } from "./route-errors.js";
-import { ROUTES, ROUTE_NAMES } from "./routes.js";
+import { HEADERS, ROUTES, ROUTE_NAMES } from "./routes.js";
 import { ErrorOutput } from "./schemas.js";
 
 export const OPENAPI_SERVER_URL = "http://127.0.0.1:8080";
@@ -13,8 +13,8 @@ export const BEARER_SECURITY_SCHEME = "bearerAuth";
 
 const DESCRIPTION =
   "In-process HTTP API that Python/Bun hook scripts use while maand runs them. Listens on 127.0.0.1 only " +
-  "(maand.conf hook_api_port). Every request carries X-ALLOCATION-ID, EVENT and COMMAND of the running hook and " +
-  "Authorization: Bearer $HOOK_API_TOKEN (unless maand.conf hook_api_auth = \"headers\"). GET routes accept " +
+  `(maand.conf hook_api_port). Every request carries ${HEADERS.allocationId}, ${HEADERS.event} and ${HEADERS.command} of the running hook and ` +
+  `${HEADERS.authorization}: Bearer $HOOK_API_TOKEN (unless maand.conf hook_api_auth = "headers"). GET routes accept ` +
   "their input as query parameters or as a JSON body. Errors are JSON {message, code}.";
 
 type Json = Record<string, unknown>;

@@ -41,14 +41,14 @@ export async function runOperation(op: Operation, ctx: ApiContext, rawInput: unk
 }
 
 export function queryProcedure<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
-  return apiProcedure(op.name)
+  return apiProcedure(op.name, op.output.description)
     .input(op.input)
     .output(op.output)
     .query(({ ctx, input }) => guarded(op, ctx, input as z.output<I>) as Promise<never>);
 }
 
 export function mutationProcedure<I extends z.ZodType, O extends z.ZodType>(op: Operation<I, O>) {
-  return apiProcedure(op.name)
+  return apiProcedure(op.name, op.output.description)
     .input(op.input)
     .output(op.output)
     .mutation(({ ctx, input }) => guarded(op, ctx, input as z.output<I>) as Promise<never>);

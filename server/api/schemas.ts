@@ -57,12 +57,12 @@ export const KvSecretPutInput = z
   .meta({ examples: [{ namespace: "secrets/job/api", key: "db_password", value: "plain-text-secret", ttl: 86400 }] });
 
 export const KvPutOutput = z
-  .object({ namespace, key, stored: z.literal(true).describe("The write is visible to the session at once") })
+  .object({ namespace, key, stored: z.literal(true).describe("The write is visible to the session at once").meta({ examples: [true] }) })
   .describe("The write was accepted")
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", stored: true }] });
 
 export const KvDeleteOutput = z
-  .object({ namespace, key, deleted: z.boolean().describe("false when there was no live key to delete") })
+  .object({ namespace, key, deleted: z.boolean().describe("false when there was no live key to delete").meta({ examples: [true] }) })
   .describe("The delete was accepted")
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", deleted: true }] });
 
@@ -79,22 +79,27 @@ export const KvKeysOutput = z
   .object({
     namespaces: z
       .record(z.string(), z.array(z.string()))
-      .describe("Sorted live key names per namespace; secret values are never listed"),
+      .describe("Sorted live key names per namespace; secret values are never listed")
+      .meta({ examples: [{ "vars/job/api": ["db_url"], "secrets/job/api": ["db_password"] }] }),
   })
+  .describe("Key names by namespace")
   .meta({ examples: [{ namespaces: { "vars/job/api": ["db_url"], "secrets/job/api": ["db_password"] } }] });
 
 export const EmptyInput = z.strictObject({}).describe("No input");
 
 export const DemandsOutput = z
   .array(
-    z.object({
+    z
+      .object({
       job: z.string().describe("The downstream job").meta({ examples: ["api"] }),
       hook: z.string().describe("The downstream hook that demands this job's COMMAND hook").meta({ examples: ["hook_migrate"] }),
       demand_config: z
         .record(z.string(), z.unknown())
         .describe("The `config` object of the downstream hook's demands ({} when absent)")
         .meta({ examples: [{ min_version: "2.0.0" }] }),
-    }),
+      })
+      .describe("A downstream hook and the config of its demand")
+      .meta({ examples: [{ job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } }] }),
   )
   .describe("Hooks whose manifest demands name this job and the COMMAND hook")
   .meta({ examples: [[{ job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } }]] });
@@ -127,9 +132,10 @@ export const SemaphoreAcquireOutput = z
   .object({
     name: semaphoreName,
     allocation_id: allocationId,
-    capacity: z.number().int().describe("The semaphore's capacity"),
-    acquired: z.literal(true).describe("This allocation holds a slot"),
+    capacity: z.number().int().describe("The semaphore's capacity").meta({ examples: [1] }),
+    acquired: z.literal(true).describe("This allocation holds a slot").meta({ examples: [true] }),
   })
+  .describe("The slot is held until released or until this hook's process ends")
   .meta({ examples: [{ name: "migration", allocation_id: "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b", capacity: 1, acquired: true }] });
 
 export const SemaphoreNameInput = z
@@ -138,22 +144,30 @@ export const SemaphoreNameInput = z
   .meta({ examples: [{ name: "migration" }] });
 
 export const SemaphoreReleaseOutput = z
-  .object({ name: semaphoreName, allocation_id: allocationId, released: z.literal(true).describe("The slot was released") })
+  .object({ name: semaphoreName, allocation_id: allocationId, released: z.literal(true).describe("The slot was released").meta({ examples: [true] }) })
+  .describe("The slot was released; the next waiter (first come, first served) gets it")
   .meta({ examples: [{ name: "migration", allocation_id: "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b", released: true }] });
 
 export const SemaphoreStatusOutput = z
   .object({
     name: semaphoreName,
-    capacity: z.number().int().describe("Slots (1 for a semaphore nobody has acquired yet)"),
-    holders: z.array(allocationId).describe("Allocation IDs holding a slot, in acquisition order"),
-    waiting: z.number().int().describe("Number of queued waiters"),
-    available: z.number().int().describe("Free slots"),
+    capacity: z.number().int().describe("Slots (1 for a semaphore nobody has acquired yet)").meta({ examples: [1] }),
+    holders: z
+      .array(allocationId)
+      .describe("Allocation IDs holding a slot, in acquisition order")
+      .meta({ examples: [["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"]] }),
+    waiting: z.number().int().describe("Number of queued waiters").meta({ examples: [0] }),
+    available: z.number().int().describe("Free slots").meta({ examples: [0] }),
   })
+  .describe("Holders and waiters of the semaphore in this job and EVENT")
   .meta({ examples: [{ name: "migration", capacity: 1, holders: ["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"], waiting: 0, available: 0 }] });
 
 export const ErrorOutput = z
   .object({
-    message: z.string().describe("Human-readable message (the design note's exact text for its errors)"),
-    code: z.string().describe("Stable machine-readable code"),
+    message: z
+      .string()
+      .describe("Human-readable message (the design note's exact text for its errors)")
+      .meta({ examples: ["Invalid or unauthorized namespace"] }),
+    code: z.string().describe("Stable machine-readable code").meta({ examples: ["UNAUTHORIZED_NAMESPACE"] }),
   })
   .meta({ id: "Error", description: "Every non-2xx response", examples: [{ message: "Invalid or unauthorized namespace", code: "UNAUTHORIZED_NAMESPACE" }] });

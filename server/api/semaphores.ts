@@ -68,6 +68,8 @@ export class SemaphoreBoard {
 
   async acquire(scope: SemaphoreScope, name: string, holder: string, options: AcquireOptions = {}): Promise<{ capacity: number }> {
     if (this.closed) throw new SemaphoreWaitAborted("the runtime API is stopping");
+    // A client already gone would be granted a slot it never learns about.
+    if (options.signal?.aborted) throw new SemaphoreWaitAborted("the client went away");
     const id = scopeId(scope, name);
     let sem = this.semaphores.get(id);
     if (sem && options.capacity !== undefined && options.capacity !== sem.capacity) {
@@ -88,7 +90,6 @@ export class SemaphoreBoard {
     }
     const timeoutMs = Math.min(options.timeoutSeconds ?? LIMITS.semaphoreDefaultTimeoutSeconds, LIMITS.semaphoreMaxTimeoutSeconds) * 1000;
     if (timeoutMs <= 0) throw new SemaphoreTimeout(name);
-    if (options.signal?.aborted) throw new SemaphoreWaitAborted("the client went away");
     await this.wait(sem, holder, timeoutMs, options.signal);
     return { capacity };
   }

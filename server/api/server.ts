@@ -4,6 +4,7 @@ import { MaandError } from "../errors.js";
 import type { Db } from "../store/db.js";
 import type { KvSession } from "../store/kv-session.js";
 import { createApiServices } from "./context.js";
+import { answerClientError } from "./http/client-error.js";
 import { createRequestHandler } from "./http/handler.js";
 import type { InvocationRegistry } from "./registry.js";
 import { SemaphoreBoard } from "./semaphores.js";
@@ -31,18 +32,17 @@ export async function startRuntimeApi(deps: RuntimeApiDeps, options: { port: num
   const semaphores = new SemaphoreBoard();
   const services = createApiServices(deps.db, deps.kv, semaphores);
   const handler = createRequestHandler({ services, registry: deps.registry, auth: deps.auth });
-  const server = createServer({ keepAlive: true }, handler);
-  // Keep-alive clients (the SDKs) reuse connections across calls within a hook.
+  // No Host check: the API is loopback-only and every answer, errors included, comes from the
+  // handler as JSON (Node's own check would answer 400 with an empty body).
+  const server = createServer({ keepAlive: true, requireHostHeader: false }, handler);
+  // Keep-alive clients (a script's own requests.Session, curl) reuse connections across calls.
   server.keepAliveTimeout = 5000;
   const sockets = new Set<Socket>();
   server.on("connection", (s: Socket) => {
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
   });
-  server.on("clientError", (_err, socket: Socket) => {
-    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-    else socket.destroy();
-  });
+  server.on("clientError", answerClientError);
 
   const port = await listen(server, options.port);
   const unsubscribe = deps.registry.onUnregister((inv) => semaphores.releaseAll(inv.allocId));

@@ -18,8 +18,11 @@ const QUERY_OR_BODY =
   "The input may be sent as query parameters (as declared here) or as a JSON body with Content-Type: application/json " +
   "(the design note's form); when both are sent, body fields win.";
 
-/** A procedure of the runtime API at its documented method and path. */
-export function apiProcedure(name: RouteName) {
+/**
+ * A procedure of the runtime API at its documented method and path; `success` describes its
+ * 200 response (the output schema's description).
+ */
+export function apiProcedure(name: RouteName, success?: string) {
   const r = ROUTES[name];
   const meta: OpenApiMeta = {
     openapi: {
@@ -29,6 +32,7 @@ export function apiProcedure(name: RouteName) {
       summary: r.summary,
       ...(r.queryInput ? { description: `${r.summary}. ${QUERY_OR_BODY}` } : {}),
       tags: [r.path.split("/")[1]!],
+      ...(success ? { successDescription: success } : {}),
       requestHeaders: ScopeHeaders,
       protect: true,
       // Error responses are added from the catalogue by openapi.ts.

@@ -45,6 +45,25 @@ describe("openapi document", () => {
     }
   });
 
+  it("documents every response: a specific 200 description, and schemas with descriptions and examples down to each field", () => {
+    type Schema = { description?: string; examples?: unknown[]; properties?: Record<string, Schema>; items?: Schema; $ref?: string };
+    const missing: string[] = [];
+    const walk = (s: Schema, at: string): void => {
+      if (s.$ref) return;
+      if (!s.description) missing.push(`${at}: description`);
+      if (!s.examples?.length) missing.push(`${at}: examples`);
+      for (const [k, p] of Object.entries(s.properties ?? {})) walk(p, `${at}.${k}`);
+      if (s.items) walk(s.items, `${at}[]`);
+    };
+    for (const name of ROUTE_NAMES) {
+      const res = doc.paths[ROUTES[name].path]![ROUTES[name].method.toLowerCase()]!.responses["200"]!;
+      assert.notEqual(res.description, "Successful response", `${name}: 200 says what it returns`);
+      walk(res.content!["application/json"]!.schema as Schema, `${name} 200`);
+    }
+    walk(doc.components.schemas.Error as Schema, "Error");
+    assert.deepEqual(missing, []);
+  });
+
   it("documents request schemas with descriptions and examples", () => {
     const put = doc.paths["/kv"]!.put!.requestBody!.content["application/json"]!.schema as {
       required: string[];

@@ -1,4 +1,4 @@
-import { describe, it } from "node:test";
+import { describe, it, mock } from "node:test";
 import assert from "node:assert/strict";
 import { SemaphoreBoard, SemaphoreConflict, SemaphoreTimeout, SemaphoreWaitAborted } from "../../server/api/semaphores.js";
 
@@ -62,5 +62,43 @@ describe("SemaphoreBoard (in-process)", () => {
     assert.equal(board.status(scope, "x").waiting, 0);
     board.close();
     await assert.rejects(board.acquire(scope, "z", "q"), SemaphoreWaitAborted);
+  });
+
+  it("timeout_seconds above 3600 waits exactly 3600 s; the default is 600 s", async () => {
+    mock.timers.enable({ apis: ["setTimeout"] });
+    try {
+      const board = new SemaphoreBoard();
+      await board.acquire(scope, "c", "a");
+      let clamped: unknown;
+      let byDefault: unknown;
+      void board.acquire(scope, "c", "b", { timeoutSeconds: 7200 }).catch((e: unknown) => (clamped = e));
+      await board.acquire(scope, "c2", "a");
+      void board.acquire(scope, "c2", "b").catch((e: unknown) => (byDefault = e));
+      await tick();
+      mock.timers.tick(600_000 - 1);
+      await tick();
+      assert.equal(byDefault, undefined, "still waiting just before 600 s");
+      mock.timers.tick(1);
+      await tick();
+      assert.ok((byDefault as unknown) instanceof SemaphoreTimeout, "default timeout is 600 s");
+      mock.timers.tick(3_000_000 - 1);
+      await tick();
+      assert.equal(clamped, undefined, "still waiting just before 3600 s");
+      mock.timers.tick(1);
+      await tick();
+      assert.ok((clamped as unknown) instanceof SemaphoreTimeout, "7200 s is clamped to 3600 s");
+    } finally {
+      mock.timers.reset();
+    }
+  });
+
+  it("a client already gone is not granted a free slot it would never learn about", async () => {
+    const board = new SemaphoreBoard();
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(board.acquire(scope, "free", "a", { signal: ac.signal }), SemaphoreWaitAborted);
+    assert.deepEqual(board.status(scope, "free").holders, []);
+    await board.acquire(scope, "free", "b");
+    assert.deepEqual(board.status(scope, "free").holders, ["b"]);
   });
 });

@@ -5,7 +5,8 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { randomBytes } from "node:crypto";
-import { ALLOC, startFixture, type Fixture } from "../api/fixture.js";
+import { ALLOC, call, startFixture, type Fixture } from "../api/fixture.js";
+import { ROUTES } from "../../server/api/routes.js";
 import type { Invocation } from "../../server/api/registry.js";
 import { API_ERRORS, type ApiErrorName } from "../../server/api/errors.js";
 import { DEFAULT_CONF } from "../../server/bucket/conf.js";
@@ -49,6 +50,7 @@ describe("generated SDKs against the live runtime API", () => {
     copyFileSync(join(ROOT, OUTPUTS.typescript), join(dir, "maand.ts"));
     copyFileSync(join(ROOT, "test", "sdk", "python", "sdk_live.py"), join(dir, "sdk_live.py"));
     copyFileSync(join(ROOT, "test", "sdk", "bun", "sdk-live.bun.mts"), join(dir, "sdk-live.bun.mts"));
+    copyFileSync(join(ROOT, "test", "sdk", "bun", "no-fetch.bun.mts"), join(dir, "no-fetch.bun.mts"));
     port = await closedPort();
   });
   after(async () => {
@@ -210,6 +212,39 @@ describe("generated SDKs against the live runtime API", () => {
     assert.equal(r.exitCode, 0, explain(r));
     assertCommon(JSON.parse(r.stdout) as Out, "bun");
     assertStoredEncrypted("bun");
+  });
+
+  it("maand.ts waits for a semaphore without fetch (Node 20's fetch aborts after 300 s), under Bun and Node 20", async () => {
+    const built = await run(BUN, ["build", "no-fetch.bun.mts", "--target", "node", "--outfile", "no-fetch.node.mjs"], { cwd: dir, env: baseEnv() });
+    assert.equal(built.exitCode, 0, explain(built));
+    const other = fx.invoke({ allocId: ALLOC.api2, workerIp: "10.0.0.2" });
+    try {
+      for (const [label, argv] of [
+        ["bun", [BUN, "run", "no-fetch.bun.mts", "nf-bun"]],
+        ["node", [process.execPath, "no-fetch.node.mjs", "nf-node"]],
+      ] as const) {
+        const name = argv[argv.length - 1]!;
+        const held = await call(fx.api.url, "POST", ROUTES.acquireSemaphore.path, { body: { name }, headers: fx.headersFor(other) });
+        assert.equal(held.status, 200, held.text);
+        const script = run(argv[0], argv.slice(1), { cwd: dir, env: hookEnv() });
+        // Release once the script is queued behind the holder, so it really waits.
+        for (let i = 0; i < 200; i++) {
+          const st = await call(fx.api.url, "GET", `${ROUTES.semaphoreStatus.path}?name=${name}`, { headers: fx.headersFor(other) });
+          if (st.json?.waiting === 1) break;
+          await new Promise((r) => setTimeout(r, 25));
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        assert.equal((await call(fx.api.url, "POST", ROUTES.releaseSemaphore.path, { body: { name }, headers: fx.headersFor(other) })).status, 200);
+        const r = await script;
+        assert.equal(r.exitCode, 0, `${label}: ${explain(r)}`);
+        const out = JSON.parse(r.stdout) as { acquired: boolean; released: boolean; waitedMs: number };
+        assert.equal(out.acquired, true, label);
+        assert.equal(out.released, true, label);
+        assert.ok(out.waitedMs >= 150, `${label} waited ${out.waitedMs} ms`);
+      }
+    } finally {
+      fx.registry.unregister(other.allocId);
+    }
   });
 
   it("the Bun script type-checks against the SDK's generated types (strict)", () => {

@@ -1,9 +1,11 @@
 // maand hook SDK, TypeScript runtime: hand-written in codegen/templates/ts/runtime.ts.
 //
-// Zero dependencies (fetch + process.env); runs under Bun and Node >= 20. In the template, each
+// Zero dependencies (node:http + process.env); runs under Bun and Node >= 20. In the template, each
 // constant marked "codegen:value" is left empty; the generator fills it from
 // openapi/openapi.json and the router's and hook engine's definitions, so no header name,
 // route path or variable name is written by hand.
+
+import { request as httpRequest } from "node:http";
 
 /** Names of the variables the hook engine exports (server/hooks/env-names.ts). */
 export const ENV: Readonly<Record<string, string>> = {}; // codegen:value
@@ -22,7 +24,7 @@ export const DEFAULT_PORT: number = 0; // codegen:value
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
-/** A fetch Response whose json() is typed with the operation's 200 body. */
+/** A Response whose json() is typed with the operation's 200 body. */
 export interface TypedResponse<T> extends Response {
   json(): Promise<T>;
 }
@@ -67,7 +69,7 @@ export function requestHeaders(hasBody: boolean, env: Env = process.env, headerE
   return headers;
 }
 
-/** Query string for a GET: inputs travel as parameters (openapi.json); fetch cannot send GET bodies. */
+/** Query string for a GET or DELETE: inputs travel as parameters, as openapi.json declares them. */
 export function encodeQuery(query: object | undefined): string {
   const params = new URLSearchParams();
   for (const [k, v] of Object.entries(query ?? {})) if (v !== undefined && v !== null) params.append(k, String(v));
@@ -83,10 +85,38 @@ export async function request<T>(method: string, path: string, input: { query?: 
   const url = apiBaseUrl() + path + encodeQuery(input.query);
   const body = input.body === undefined ? undefined : JSON.stringify(input.body);
   try {
-    return (await fetch(url, { method, headers: requestHeaders(body !== undefined), body })) as TypedResponse<T>;
+    return (await send(method, url, requestHeaders(body !== undefined), body)) as TypedResponse<T>;
   } catch (err) {
     throw new MaandApiError(undefined, `cannot reach the maand runtime API at ${url}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * node:http, not fetch: Node's fetch gives up on any response whose headers take longer than
+ * 300 s (UND_ERR_HEADERS_TIMEOUT), which would cut a semaphore wait (default 600 s) short.
+ * Bun implements node:http as well. One connection per call, like the Python SDK.
+ */
+function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  return new Promise<Response>((resolve, reject) => {
+    const length = body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
+    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (chunk: Buffer) => chunks.push(chunk));
+      res.on("error", reject);
+      res.on("end", () => {
+        const out = new Headers();
+        for (const [name, value] of Object.entries(res.headers)) {
+          if (value !== undefined) out.set(name, Array.isArray(value) ? value.join(", ") : value);
+        }
+        const status = res.statusCode ?? 0;
+        // A Response with one of these statuses must not have a body.
+        const text = status === 204 || status === 304 ? null : Buffer.concat(chunks).toString("utf8");
+        resolve(new Response(text, { status, statusText: res.statusMessage ?? "", headers: out }));
+      });
+    });
+    req.on("error", reject);
+    req.end(body);
+  });
 }
 
 /** (message, code) of an error response; falls back to the raw text or status text. */

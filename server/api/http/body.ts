@@ -5,7 +5,8 @@ import { JSON_CONTENT_TYPE } from "../routes.js";
 /** A request carries a body when it says so: a positive Content-Length or any Transfer-Encoding. */
 export function hasBody(req: IncomingMessage): boolean {
   const len = req.headers["content-length"];
-  if (len !== undefined && len !== "0") return true;
+  // Node has already rejected a Content-Length that is not a number; "00" is still zero.
+  if (len !== undefined && Number(len) !== 0) return true;
   return req.headers["transfer-encoding"] !== undefined;
 }
 
@@ -78,9 +79,12 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-/** Query parameters as an object; a repeated parameter becomes an array (and then fails validation). */
+/**
+ * Query parameters as an object; a repeated parameter becomes an array (and then fails
+ * validation). Null prototype: `?__proto__=x` is a parameter named __proto__, nothing more.
+ */
 export function parseQuery(search: string): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
   if (search.length <= 1) return out;
   for (const [k, v] of new URLSearchParams(search)) {
     const prev = out[k];

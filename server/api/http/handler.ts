@@ -27,7 +27,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   const routes = buildRouteTable();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = req.url ?? "/";
+    const url = originForm(req.url ?? "/");
     const q = url.indexOf("?");
     let path = q < 0 ? url : url.slice(0, q);
     if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
@@ -44,9 +44,13 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     if (bodySent && !isJsonContentType(req.headers[contentTypeHeader] as string | undefined)) throw apiError("unsupportedMediaType");
     const invocation = authenticate(req.headers, deps.registry, deps.auth);
     const body = bodySent ? parseJsonObject(await readBodyOr400(req)) : undefined;
+    // The process may have ended (and been unregistered, its semaphores released) while its
+    // last request's body was still arriving: acting for it now would leave a slot held, or
+    // a KV write made, by an invocation that no longer exists.
+    if (deps.registry.get(invocation.allocId) !== invocation) throw apiError("invalidAllocationId");
     const input = inputOf(route, q < 0 ? "" : url.slice(q), body);
     const ctx: ApiContext = { invocation, services: deps.services };
-    if (route.def.waits) ctx.signal = clientGone(res);
+    if (route.def.waits) ctx.signal = clientGone(req, res);
     sendJson(res, 200, await route.call(ctx, input));
   }
 
@@ -76,13 +80,29 @@ function inputOf(route: RouteEntry, search: string, body: Record<string, unknown
   return body ? { ...query, ...body } : query;
 }
 
-/** Fires when the connection closes before we answered: the waiter is gone. */
-function clientGone(res: ServerResponse): AbortSignal {
+/** Fires when the connection closes before we answered (or already has): the waiter is gone. */
+function clientGone(req: IncomingMessage, res: ServerResponse): AbortSignal {
   const controller = new AbortController();
+  if (res.destroyed || req.socket.destroyed) {
+    controller.abort();
+    return controller.signal;
+  }
   res.once("close", () => {
     if (!res.writableFinished) controller.abort();
   });
   return controller.signal;
+}
+
+/**
+ * The request target as a path and query. HTTP/1.1 servers must accept the absolute form
+ * (`GET http://127.0.0.1:8080/kv?...`), which clients configured with a proxy send.
+ */
+function originForm(target: string): string {
+  if (target.startsWith("/")) return target;
+  const m = /^https?:\/\/[^/?#]*/i.exec(target);
+  if (!m) return target;
+  const rest = target.slice(m[0].length);
+  return rest === "" || rest.startsWith("?") ? `/${rest}` : rest;
 }
 
 const truncate = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}...` : s);

@@ -7,9 +7,17 @@ import { MaandError } from "../server/errors.js";
  * tRPC, zod, ...) when it runs.
  */
 export async function main(argv: string[]): Promise<void> {
+  // `maand hooks ... | head`: a reader that goes away must not kill maand mid-run, which would
+  // orphan running hooks and skip the commit or rollback; the rest of the output is dropped.
+  for (const out of [process.stdout, process.stderr]) {
+    out.on("error", (err: NodeJS.ErrnoException) => {
+      if (err.code !== "EPIPE" && err.code !== "ERR_STREAM_DESTROYED") throw err;
+    });
+  }
   const program = new Command("maand")
     .description("Agentless workload orchestrator: catalog, KV, hooks and SSH deploys from one CLI host")
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
+    .addHelpText("after", "\nExit status: 0 success; 1 failure (invalid workspace, failed hook, bucket locked, unknown job or hook);\n2 usage error or not a bucket; 130 interrupted (Ctrl-C).")
     .showHelpAfterError()
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : 2);

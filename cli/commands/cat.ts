@@ -1,4 +1,5 @@
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
 import { renderJson, renderTable, truncate, type Column } from "../render/table.js";
@@ -14,8 +15,13 @@ interface ListOptions {
 
 const KV_VALUE_WIDTH = 40;
 
-const csv = (s: string | undefined): string[] | undefined =>
-  s === undefined ? undefined : s.split(",").map((x) => x.trim()).filter(Boolean);
+/** A --jobs/--workers list; an empty list or an empty entry is a usage error, not "no filter". */
+function csv(flag: string, s: string | undefined): string[] | undefined {
+  if (s === undefined) return undefined;
+  const list = s.split(",").map((x) => x.trim());
+  if (list.some((x) => !x)) throw new UsageError(`${flag} ${JSON.stringify(s)}: expected a comma-separated list of names, e.g. ${flag} a,b`);
+  return [...new Set(list)];
+}
 
 function withBucket<T>(bucket: string, read: (ctx: BucketContext) => T): T {
   const ctx = openBucket(bucket, { readonly: true });
@@ -62,7 +68,7 @@ export async function jobs(bucket: string, opts: ListOptions): Promise<number> {
 }
 
 export async function allocations(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catAllocations(ctx.db, { jobs: csv(opts.jobs), workers: csv(opts.workers) }));
+  const rows = withBucket(bucket, (ctx) => catAllocations(ctx.db, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
   return print(rows, opts, [
     { field: "alloc_id" },
     { field: "job" },
@@ -90,7 +96,7 @@ export async function hooks(bucket: string, opts: ListOptions): Promise<number> 
 }
 
 export async function kv(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catKv(ctx.kv, { jobs: csv(opts.jobs), workers: csv(opts.workers), active: opts.active ?? false }));
+  const rows = withBucket(bucket, (ctx) => catKv(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers), active: opts.active ?? false }));
   return print(rows, opts, [
     { field: "namespace" },
     { field: "key" },

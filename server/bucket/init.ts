@@ -1,6 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { randomBytes, randomUUID } from "node:crypto";
 import { createCa } from "../certs/ca.js";
+import { BucketError } from "../errors.js";
 import { openDb } from "../store/db.js";
 import { renderDefaultConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
@@ -27,9 +28,17 @@ export async function initBucket(root: string): Promise<InitResult> {
     }
   }
   for (const dir of [paths.root, paths.data, paths.workspace, paths.jobs, paths.secrets, paths.tmp, paths.logs]) {
-    mkdirSync(dir, { recursive: true });
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      // e.g. --bucket names a file, or a directory maand may not write to
+      const code = (err as NodeJS.ErrnoException).code ?? String(err);
+      throw new BucketError(`cannot create the bucket in ${paths.root}: ${dir} cannot be created (${code}); pass --bucket a directory you can write to`);
+    }
   }
   chmodSync(paths.secrets, 0o700);
+  // maand.db holds the leaf certificates' private keys (KV maand/job/<job>/worker/<ip>) in clear.
+  chmodSync(paths.data, 0o700);
   const lock = acquireBucketLock(paths.lock);
   try {
     const bucketId = randomUUID();

@@ -21,6 +21,8 @@ export interface CliHookRequest {
  * job that registers it for cli, upstream jobs first.
  */
 export function planCliHooks(db: Db, kv: KvReader, bucketRoot: string, req: CliHookRequest): HookRunPlan {
+  if (!req.hook.trim()) throw new UsageError('<hook> is empty: expected a hook name like hook_migrate');
+  if (req.job !== undefined && !req.job.trim()) throw new UsageError("[job] is empty: expected a job name, or leave it out to run the hook on every job registering it");
   const allocations = parseAllocations(req.allocations);
   const cliHooks = listHooks(db, { event: "cli" });
   const known = [...new Set(cliHooks.map((h) => h.hook))].sort();

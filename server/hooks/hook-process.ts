@@ -4,6 +4,8 @@ import { signalGroup, terminateGroup } from "./process-group.js";
 
 export type OutputStream = "stdout" | "stderr";
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export interface HookProcessSpec {
   interpreter: string;
   /** Relative to cwd. */
@@ -56,10 +58,11 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
     };
     let streamGuard: NodeJS.Timeout | undefined;
 
+    // Beyond 2^31-1 ms Node fires a timer at once; manifests cannot ask for more, callers might.
     const timer = setTimeout(() => {
       result.timedOut = true;
       terminate();
-    }, spec.timeoutMs);
+    }, Math.min(spec.timeoutMs, MAX_TIMER_MS));
     const onAbort = () => {
       result.interrupted = true;
       terminate();

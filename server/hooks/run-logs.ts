@@ -69,11 +69,14 @@ export function openRunLogs(deps: { logsDir: string; runId: string; format: "tex
           if (capped && stream !== "maand") return;
           let out = "";
           for (const line of lines) out += format(stream, line);
-          if (stream !== "maand" && written + out.length > MAX_LOG_BYTES_PER_INVOCATION) {
+          // Bytes, not UTF-16 units: binary output decodes to U+FFFD, 3 bytes per unit on disk.
+          let size = Buffer.byteLength(out);
+          if (stream !== "maand" && written + size > MAX_LOG_BYTES_PER_INVOCATION) {
             capped = true;
             out = format("maand", `output beyond ${MAX_LOG_BYTES_PER_INVOCATION} bytes not logged (the last lines are still shown on failure)`);
+            size = Buffer.byteLength(out);
           }
-          written += out.length;
+          written += size;
           writeSync(runFd, out);
           writeSync(shared, out);
         },

@@ -1,6 +1,7 @@
 import { MaandError } from "../errors.js";
 import { isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
-import { latestKvRows } from "../store/catalog.js";
+import { latestKvRows, listJobs, listWorkers } from "../store/catalog.js";
+import { assertKnownNames } from "./filters.js";
 
 /** Shown instead of a secret's value: `maand cat` never prints one. */
 export const SECRET_PLACEHOLDER = "<encrypted>";
@@ -49,15 +50,24 @@ export function catKv(kv: KvStore, filter: KvFilter = {}): KvViewRow[] {
   const jobs = filter.jobs?.length ? new Set(filter.jobs) : undefined;
   const workers = filter.workers?.length ? new Set(filter.workers) : undefined;
   const rows: KvViewRow[] = [];
+  // Jobs and workers that left the workspace keep their KV history: their names are known too.
+  const seenJobs = new Set<string>();
+  const seenWorkers = new Set<string>();
   for (const r of latestKvRows(kv.db)) {
     const expired = isExpired(r, now);
-    if (filter.active && (r.deleted || expired)) continue;
     if (jobs || workers) {
       const owner = namespaceOwner(r.namespace);
+      if (owner.job) seenJobs.add(owner.job);
+      if (owner.worker) seenWorkers.add(owner.worker);
+      if (filter.active && (r.deleted || expired)) continue;
       if (jobs && !(owner.job && jobs.has(owner.job))) continue;
       if (workers && !(owner.worker && workers.has(owner.worker))) continue;
-    }
+    } else if (filter.active && (r.deleted || expired)) continue;
     rows.push({ ...r, value: shownValue(r), expired: expired ? 1 : 0 });
+  }
+  if (jobs || workers) {
+    assertKnownNames("--jobs", "job", filter.jobs, [...seenJobs, ...listJobs(kv.db).map((j) => j.name)]);
+    assertKnownNames("--workers", "worker", filter.workers, [...seenWorkers, ...listWorkers(kv.db).map((w) => w.worker_ip)]);
   }
   return rows;
 }

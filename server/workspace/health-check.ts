@@ -1,7 +1,7 @@
 import type { HealthCheckProbe, HealthCheckSpec } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
-import { integer, number, oneOf, optional, readObject, required, text, Invalid, type Check } from "./fields.js";
+import { integer, MAX_TIMEOUT_SECONDS, number, oneOf, optional, readObject, required, text, Invalid, type Check } from "./fields.js";
 
 export const HEALTH_CHECK_FIELDS = ["checks", "timeout_seconds", "wait"] as const;
 export const WAIT_FIELDS = ["attempts", "interval_seconds"] as const;
@@ -22,7 +22,7 @@ export function parseHealthCheck(p: FileProblems, value: unknown): HealthCheckSp
   if (!obj) return undefined;
   const spec: HealthCheckSpec = {
     checks: parseChecks(p, obj.checks, keyPath(at, "checks")),
-    timeoutSeconds: optional(p, obj, "timeout_seconds", at, integer(1), 5),
+    timeoutSeconds: optional(p, obj, "timeout_seconds", at, integer(1, MAX_TIMEOUT_SECONDS), 5),
     wait: { attempts: 1, intervalSeconds: 1 },
   };
   if (obj.wait !== undefined && obj.wait !== null) {

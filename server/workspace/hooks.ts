@@ -1,7 +1,7 @@
 import { HOOK_EVENTS, type HookEvent, type HookSpec } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
-import { integer, optional, readObject } from "./fields.js";
+import { integer, MAX_TIMEOUT_SECONDS, optional, readObject } from "./fields.js";
 import { HOOK_NAME_PATTERN } from "./names.js";
 import { parseDemand } from "./demand.js";
 
@@ -24,7 +24,7 @@ export function parseHooks(p: FileProblems, value: unknown, job: string, files: 
     const obj = readObject(p, body, at, HOOK_FIELDS, 'a hook object like {"executed_on": ["cli"]}');
     if (!obj) continue;
     const executedOn = parseEvents(p, obj.executed_on, keyPath(at, "executed_on"));
-    const timeoutSeconds = optional(p, obj, "timeout_seconds", at, integer(1), DEFAULT_HOOK_TIMEOUT_SECONDS);
+    const timeoutSeconds = optional(p, obj, "timeout_seconds", at, integer(1, MAX_TIMEOUT_SECONDS), DEFAULT_HOOK_TIMEOUT_SECONDS);
     const demands = parseDemand(p, obj.demands, keyPath(at, "demands"), job);
     if (!validName) continue;
     // A hook with a bad script or events is still kept so demands on it are cross-checked;

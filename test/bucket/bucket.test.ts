@@ -38,6 +38,9 @@ test("init creates the SPEC §3 layout with 0600 key files, and a second init ch
   }
   assert.equal(statSync(join(root, "secrets/kv.key")).mode & 0o777, 0o600);
   assert.equal(statSync(join(root, "secrets/ca.key")).mode & 0o777, 0o600);
+  // data/ holds maand.db with the leaf certs' private keys: not for other users either
+  assert.equal(statSync(join(root, "secrets")).mode & 0o777, 0o700);
+  assert.equal(statSync(join(root, "data")).mode & 0o777, 0o700);
   assert.equal(readFileSync(join(root, "secrets/kv.key")).length, 32);
   assert.deepEqual(JSON.parse(readFileSync(join(root, "workspace/workers.json"), "utf8")), []);
   assert.deepEqual(readConf(join(root, "maand.conf")), DEFAULT_CONF);
@@ -61,6 +64,18 @@ test("opening a directory that is not a bucket is a BucketError (exit 2)", (t) =
   const root = tmp();
   t.after(() => rmSync(root, { recursive: true, force: true }));
   assert.throws(() => openBucket(root), (err: unknown) => err instanceof BucketError && err.exitCode === 2 && /not a maand bucket/.test(err.message));
+});
+
+test("init where a directory cannot be made (--bucket names a file) is a one-line BucketError, exit 2, touching nothing", (t) => {
+  const dir = tmp();
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, "not-a-dir");
+  writeFileSync(file, "keep me\n");
+  const r = spawnSync(process.execPath, [MAAND, "--bucket", file, "init"], { encoding: "utf8" });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /^maand: cannot create the bucket in .*not-a-dir: .* \(EEXIST\); pass --bucket a directory you can write to\n$/);
+  assert.equal(readFileSync(file, "utf8"), "keep me\n");
+  assert.deepEqual(readdirSync(dir), ["not-a-dir"]);
 });
 
 test("maand.conf errors name the setting, the value and what was expected", async (t) => {

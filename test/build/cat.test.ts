@@ -56,6 +56,23 @@ describe("maand cat / info / gc (real processes)", () => {
     assert.deepEqual([...new Set(kvW.map((r) => r.namespace))], ["maand/job/api/worker/10.0.0.1", "maand/worker/10.0.0.1", "maand/worker/10.0.0.1/tags"]);
   });
 
+  it("a filter naming an unknown job or worker is an error listing the known ones; an empty list is a usage error", () => {
+    const cases: Array<[string[], number, RegExp]> = [
+      [["allocations", "--jobs", "api,nosuch"], 1, /^maand: --jobs nosuch: unknown job \(known: api, cache, db\)\n$/],
+      [["allocations", "--workers", "10.9.9.9"], 1, /^maand: --workers 10\.9\.9\.9: unknown worker \(known: 10\.0\.0\.1, 10\.0\.0\.2, 10\.0\.0\.3\)\n$/],
+      [["kv", "--jobs", "nosuch"], 1, /^maand: --jobs nosuch: unknown job \(known: api, cache, db\)\n$/],
+      [["kv", "--workers", "10.9.9.9,10.9.9.8"], 1, /^maand: --workers 10\.9\.9\.9,10\.9\.9\.8: unknown workers/],
+      [["allocations", "--jobs", ""], 2, /^maand: --jobs "": expected a comma-separated list of names/],
+      [["kv", "--workers", "10.0.0.1,"], 2, /^maand: --workers "10\.0\.0\.1,": expected a comma-separated list of names/],
+    ];
+    for (const [args, status, message] of cases) {
+      const r = maand(bucket.root, "cat", ...args);
+      assert.equal(r.status, status, `${args.join(" ")}: ${r.stderr}`);
+      assert.match(r.stderr, message, args.join(" "));
+      assert.equal(r.stdout, "", "no table for a bad filter");
+    }
+  });
+
   it("cat kv --active hides tombstones", async () => {
     const ctx = openBucket(bucket.root);
     try {
@@ -148,7 +165,8 @@ describe("maand cat / info / gc (real processes)", () => {
     assert.match(r.stdout, /removed allocations purged\s+2 \(hash rows 2, KV rows \d+\)/);
     assert.match(r.stdout, /tombstoned KV rows purged\s+[1-9]/);
     assert.equal(json("allocations").length, 3);
-    assert.deepEqual(json("kv", "--workers", "10.0.0.3"), []);
+    // Nothing of 10.0.0.3 is left: not even a KV namespace names it any more.
+    assert.match(maand(bucket.root, "cat", "kv", "--workers", "10.0.0.3").stderr, /--workers 10\.0\.0\.3: unknown worker/);
     assert.equal(json("kv").filter((k) => k.deleted === 1).length, 0, "retain 0: every tombstone is gone");
   });
 });

@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { hookBucket, maand, recorderPy, workers, type HookBucket } from "./fixture.js";
+import { collect, hookBucket, maand, maandAsync, recorderPy, workers, type HookBucket } from "./fixture.js";
 
 const SECRET = "s3cr3t-generated-value";
 
@@ -73,6 +73,8 @@ describe("maand hooks (CLI, real processes)", () => {
       [["hooks", "hook_x", "api", "--allocations", "10.0.0.9"], 1, /--allocations 10\.0\.0\.9: not an allocation of job api/],
       [["hooks", "hook_x", "api", "--allocations", "10.0.0.1,bad host!"], 2, /--allocations "10\.0\.0\.1,bad host!": expected comma-separated worker addresses/],
       [["hooks", "hook_x", "api", "--allocations", ""], 2, /--allocations "": expected/],
+      [["hooks", ""], 2, /<hook> is empty: expected a hook name/],
+      [["hooks", "hook_x", " "], 2, /\[job\] is empty: expected a job name/],
     ];
     for (const [args, status, message] of cases) {
       const r = maand(b.root, ...args);
@@ -141,6 +143,16 @@ describe("maand hooks (CLI, real processes)", () => {
       .join("\n");
     assert.ok(!text.includes(SECRET) && !r.stdout.includes(SECRET) && !r.stderr.includes(SECRET));
     assert.match(text, /stream=stdout generated \*\*\*/);
+  });
+
+  it("a closed stdout (maand hooks ... | head) does not kill maand mid-run: the run completes", async () => {
+    b.clearRecords();
+    const child = maandAsync(b.root, "hooks", "hook_x", "api");
+    child.stdout!.destroy(); // the reader is gone before maand writes its first line
+    const r = await collect(child);
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /EPIPE|\n\s+at /);
+    assert.deepEqual(b.records().map((x) => x.ALLOCATION_IP).sort(), ["10.0.0.1", "10.0.0.2", "10.0.0.3"], "every hook ran");
   });
 
   it("a hook that crashes holding a semaphore does not block its peers", () => {

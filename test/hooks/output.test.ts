@@ -1,11 +1,11 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { LineSplitter, MAX_LINE_BYTES, TailBuffer } from "../../server/hooks/output.js";
 import { Redactor } from "../../server/hooks/redaction.js";
-import { newRunId, openRunLogs } from "../../server/hooks/run-logs.js";
+import { MAX_LOG_BYTES_PER_INVOCATION, newRunId, openRunLogs } from "../../server/hooks/run-logs.js";
 
 describe("hook output handling", () => {
   it("splits chunks into lines across chunk boundaries, CRLF included", () => {
@@ -43,6 +43,25 @@ describe("hook output handling", () => {
     r.add("ab");
     r.add(undefined);
     assert.equal(r.redact("pw=hunter22 and hunter22, ab"), "pw=*** and ***, ab");
+  });
+
+  it("caps each invocation's log in bytes, also for binary output (U+FFFD is 3 bytes on disk)", () => {
+    const dir = mkdtempSync(join(tmpdir(), "maand-logs-"));
+    try {
+      const logs = openRunLogs({ logsDir: dir, runId: "r", format: "text", now: () => 0 });
+      const log = logs.open({ job: "api", hook: "hook_x", event: "cli", workerIp: "10.0.0.1" });
+      const binaryLine = "\uFFFD".repeat(MAX_LINE_BYTES);
+      for (let i = 0; i < (3 * MAX_LOG_BYTES_PER_INVOCATION) / MAX_LINE_BYTES; i++) log.write("stdout", [binaryLine]);
+      log.close();
+      logs.close();
+      for (const file of [join(dir, "runs", "r", "api.hook_x.10.0.0.1.log"), join(dir, "10.0.0.1.log")]) {
+        const size = statSync(file).size;
+        assert.ok(size <= MAX_LOG_BYTES_PER_INVOCATION, `${file}: ${size} bytes`);
+        assert.ok(size > MAX_LOG_BYTES_PER_INVOCATION - 3 * MAX_LINE_BYTES - 1024, "filled up to the cap");
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("writes text or JSON lines to the per-worker and per-run logs", () => {

@@ -1,10 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { connect } from "node:net";
 import { join } from "node:path";
 import { planCliHooks } from "../../server/hooks/cli-targets.js";
 import { HookRunFailed } from "../../server/hooks/errors.js";
+import { runHookProcess } from "../../server/hooks/hook-process.js";
 import { MAX_LINE_BYTES } from "../../server/hooks/output.js";
 import { runHooksAllOrNothing } from "../../server/hooks/run.js";
 import { MAX_LOG_BYTES_PER_INVOCATION } from "../../server/hooks/run-logs.js";
@@ -145,6 +147,20 @@ describe("hook processes: timeouts, process groups, hostile output, Ctrl-C", () 
     assert.equal(await listening(port), false, "runtime API port freed");
     // The lock is released: the same bucket opens for writing at once.
     await b.with(() => undefined);
+  });
+});
+
+describe("runHookProcess timeouts", () => {
+  it("a timeout beyond what a Node timer holds (2^31-1 ms) does not fire at once", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "maand-timer-"));
+    try {
+      writeFileSync(join(dir, "hook.sh"), "sleep 0.2\n");
+      const r = await runHookProcess({ interpreter: "/bin/sh", script: "hook.sh", cwd: dir, env: process.env, timeoutMs: 3_000_000_000, killGraceMs: 100, onLines: () => {} });
+      assert.equal(r.timedOut, false);
+      assert.equal(r.exitCode, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 

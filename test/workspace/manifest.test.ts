@@ -99,7 +99,10 @@ describe("readWorkspace: manifest.json", () => {
 
   it("rejects a bad hook timeout", () => {
     const err = failWith({ hooks: { hook_a: { executed_on: ["cli"], timeout_seconds: 0 } } }, { "_hooks/hook_a.py": HOOK_PY });
-    assertProblem(err, FILE, "$.hooks.hook_a.timeout_seconds", ["expected an integer >= 1"], 0);
+    assertProblem(err, FILE, "$.hooks.hook_a.timeout_seconds", ["expected an integer from 1 to 2147483"], 0);
+    // Longer than a Node timer can wait: it would fire at once and kill every hook at start.
+    const long = failWith({ hooks: { hook_a: { executed_on: ["cli"], timeout_seconds: 3_000_000 } } }, { "_hooks/hook_a.py": HOOK_PY });
+    assertProblem(long, FILE, "$.hooks.hook_a.timeout_seconds", ["expected an integer from 1 to 2147483"], 3_000_000);
   });
 
   it("validates health checks", () => {
@@ -123,7 +126,7 @@ describe("readWorkspace: manifest.json", () => {
     assertProblem(err, FILE, "$.health_check.checks[2].command", ["is missing", "shell command"]);
     assertProblem(err, FILE, "$.health_check.checks[3].type", ['one of "tcp", "http", "ssh"'], "icmp");
     assertProblem(err, FILE, "$.health_check.checks[4].type", ["is missing", "a check type: tcp, http or ssh"]);
-    assertProblem(err, FILE, "$.health_check.timeout_seconds", ["integer >= 1"], -1);
+    assertProblem(err, FILE, "$.health_check.timeout_seconds", ["integer from 1 to 2147483"], -1);
     assertProblem(err, FILE, "$.health_check.wait.attempts", ["integer >= 1"], 0);
     assertProblem(err, FILE, "$.health_check.wait.interval_seconds", ["number >= 0"], -2);
     assert.equal(err.problems.length, 10, err.message);

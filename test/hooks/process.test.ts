@@ -129,14 +129,16 @@ describe("hook processes: timeouts, process groups, hostile output, Ctrl-C", () 
     assert.ok(lines.some((l) => /stream=maand output beyond \d+ bytes not logged/.test(l)));
   });
 
-  it("Ctrl-C stops every hook and its children, persists nothing, frees the port and exits 130", async () => {
+  // SIGINT is Ctrl-C; SIGHUP is the terminal closing, which never reaches the hooks themselves
+  // (each runs in its own process group), so maand must stop them.
+  for (const sig of ["SIGINT", "SIGHUP"] as const) it(`${sig} stops every hook and its children, persists nothing, frees the port and exits 130`, async () => {
     rmSync(join(b.root, "pids"), { recursive: true, force: true });
     const child = maandAsync(b.root, "hooks", "hook_slow", "slow");
     const done = collect(child);
     await waitFor(() => pids(b).length === 2, 10_000, "both hooks of the first batch to start");
     const port = Number(readFileSync(join(b.root, "api-port"), "utf8"));
     assert.ok(await listening(port));
-    child.kill("SIGINT");
+    child.kill(sig);
     const r = await done;
     assert.equal(r.status, 130, r.stderr);
     assert.match(r.stderr, /interrupted/);

@@ -237,6 +237,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description INVALID_ALLOCATION_ID: Invalid allocation ID */
             404: {
                 headers: {
@@ -323,6 +332,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: Authorization: Bearer <token> header is missing; UNAUTHORIZED: Invalid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -444,6 +462,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description INVALID_ALLOCATION_ID: Invalid allocation ID */
             404: {
                 headers: {
@@ -537,6 +564,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description INVALID_ALLOCATION_ID: Invalid allocation ID */
             404: {
                 headers: {
@@ -619,6 +655,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: Authorization: Bearer <token> header is missing; UNAUTHORIZED: Invalid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -740,6 +785,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description INVALID_ALLOCATION_ID: Invalid allocation ID */
             404: {
                 headers: {
@@ -826,6 +880,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: Authorization: Bearer <token> header is missing; UNAUTHORIZED: Invalid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -940,6 +1003,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: Authorization: Bearer <token> header is missing; UNAUTHORIZED: Invalid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1064,6 +1136,15 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description INVALID_ALLOCATION_ID: Invalid allocation ID */
             404: {
                 headers: {
@@ -1169,6 +1250,15 @@ export interface operations {
             };
             /** @description UNAUTHORIZED: Authorization: Bearer <token> header is missing; UNAUTHORIZED: Invalid bearer token */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description FOREIGN_HOST: Host header must be 127.0.0.1 or localhost (with the port) */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

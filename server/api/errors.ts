@@ -5,7 +5,7 @@
  * (boundary.ts) and the HTTP layer convert them into an ApiError from this catalogue.
  */
 
-import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, LIMITS } from "./routes.js";
+import { ACCEPTED_HOSTNAMES, BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, LIMITS } from "./routes.js";
 
 export interface ApiErrorDef {
   status: number;
@@ -37,6 +37,7 @@ export const API_ERRORS = {
   missingToken: def(401, "UNAUTHORIZED", `${HEADERS.authorization}: ${BEARER_SCHEME} <token> header is missing`),
   invalidToken: def(401, "UNAUTHORIZED", "Invalid bearer token"),
   payloadTooLarge: def(413, "PAYLOAD_TOO_LARGE", `Request body is larger than ${LIMITS.maxBodyBytes / (1024 * 1024)} MiB`),
+  foreignHost: def(403, "FOREIGN_HOST", `Host header must be ${ACCEPTED_HOSTNAMES.join(" or ")} (with the port)`),
   methodNotAllowed: def(405, "METHOD_NOT_ALLOWED", "Method not allowed"),
   routeNotFound: def(404, "NOT_FOUND", "Not found"),
   // Requests Node's HTTP parser refuses before any route sees them (server.ts clientError).

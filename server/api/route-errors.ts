@@ -3,6 +3,7 @@ import type { RouteName } from "./routes.js";
 
 /** Errors every route can answer (header, auth and body checks in the HTTP layer). */
 export const COMMON_ERRORS: readonly ApiErrorName[] = [
+  "foreignHost",
   "missingAllocationId",
   "missingEvent",
   "missingCommand",

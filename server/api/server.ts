@@ -1,3 +1,4 @@
+import { RUNTIME_API_HOST } from "./routes.js";
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { MaandError } from "../errors.js";
@@ -22,7 +23,7 @@ export interface RuntimeApi {
   stop(): Promise<void>;
 }
 
-export const RUNTIME_API_HOST = "127.0.0.1";
+export { RUNTIME_API_HOST };
 
 /**
  * Starts the runtime API on 127.0.0.1 for one maand session. Semaphores live in this server

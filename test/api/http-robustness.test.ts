@@ -46,6 +46,26 @@ describe("runtime API robustness (over HTTP)", () => {
       .map(([k, v]) => `${k}: ${v}\r\n`)
       .join("");
 
+  it("a Host other than 127.0.0.1/localhost (a DNS-rebinding page) gets 403 and acts on nothing", async () => {
+    const inv = f.invoke({ allocId: "host-1" });
+    const before = f.snapshot();
+    const body = JSON.stringify({ namespace: "vars/job/api", key: "rebound", value: "x" });
+    const send = (host: string) =>
+      rawExchange(
+        f.api.port,
+        `${ROUTES.putKv.method} ${ROUTES.putKv.path} HTTP/1.1\r\nHost: ${host}\r\n${headLines(f.headersFor(inv))}` +
+          `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      );
+    for (const host of [`evil.example:${f.api.port}`, "evil.example", `127.0.0.1.nip.io:${f.api.port}`]) {
+      const raw = await send(host);
+      assert.equal(statusOf(raw), API_ERRORS.foreignHost.status, raw);
+      assert.deepEqual(bodyOf(raw), { message: API_ERRORS.foreignHost.message, code: API_ERRORS.foreignHost.code });
+    }
+    assert.deepEqual(f.snapshot(), before);
+    for (const host of [`127.0.0.1:${f.api.port}`, `LOCALHOST:${f.api.port}`, "127.0.0.1"]) assert.equal(statusOf(await send(host)), 200, host);
+    f.registry.unregister(inv.allocId);
+  });
+
   it("an invocation that ends while its request's body is arriving gets 404 and acts on nothing", async () => {
     for (const [route, payload] of [
       [ROUTES.acquireSemaphore, { name: "ghost" }],

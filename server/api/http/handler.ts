@@ -3,7 +3,7 @@ import type { ApiContext, ApiServices } from "../context.js";
 import { toApiError } from "../boundary.js";
 import { ApiError, apiError } from "../errors.js";
 import type { InvocationRegistry } from "../registry.js";
-import { HEADERS, LIMITS } from "../routes.js";
+import { ACCEPTED_HOSTNAMES, HEADERS, LIMITS } from "../routes.js";
 import { authenticate, type AuthMode } from "./authenticate.js";
 import { hasBody, isJsonContentType, parseJsonObject, parseQuery, readBody } from "./body.js";
 import { allowHeader, buildRouteTable, type RouteEntry } from "./dispatch.js";
@@ -27,6 +27,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
   const routes = buildRouteTable();
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (!acceptedHost(req.headers.host)) throw apiError("foreignHost");
     const url = originForm(req.url ?? "/");
     const q = url.indexOf("?");
     let path = q < 0 ? url : url.slice(0, q);
@@ -103,6 +104,13 @@ function originForm(target: string): string {
   if (!m) return target;
   const rest = target.slice(m[0].length);
   return rest === "" || rest.startsWith("?") ? `/${rest}` : rest;
+}
+
+/** No Host (HTTP/1.0) is fine: only browsers are the concern, and they always send one. */
+function acceptedHost(host: string | undefined): boolean {
+  if (host === undefined) return true;
+  const name = host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0]!;
+  return ACCEPTED_HOSTNAMES.includes(name.toLowerCase());
 }
 
 const truncate = (s: string): string => (s.length > 200 ? `${s.slice(0, 200)}...` : s);

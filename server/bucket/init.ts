@@ -37,7 +37,7 @@ export async function initBucket(root: string): Promise<InitResult> {
     }
   }
   chmodSync(paths.secrets, 0o700);
-  // maand.db holds the leaf certificates' private keys (KV maand/job/<job>/worker/<ip>) in clear.
+  // maand.db holds secrets and certificates' private keys, encrypted, but also every job's vars and files.
   chmodSync(paths.data, 0o700);
   const lock = acquireBucketLock(paths.lock);
   try {

@@ -16,7 +16,8 @@ export interface CertPlan {
 
 /**
  * Decides, per allocation and manifest cert, whether the leaf in KV stays or a new one is
- * issued (SPEC §12). Reads only the snapshot; issuing is the async step after it.
+ * issued (SPEC §12). Reads only the snapshot (private keys already decrypted there); issuing
+ * is the async step after it.
  */
 export function planCerts(placed: JobPlacements[], latest: readonly KvRow[], ca: BucketCa, policy: LeafPolicy, now: number): CertPlan {
   const plan: CertPlan = { reuse: new Map(), issue: [] };
@@ -26,7 +27,7 @@ export function planCerts(placed: JobPlacements[], latest: readonly KvRow[], ca:
   const stored = new Map<string, string>();
   const wanted = new Set(withCerts.flatMap(({ job, placements }) => placements.map((p) => NS.allocation(job.name, p.workerIp))));
   for (const r of latest) {
-    if (wanted.has(r.namespace) && r.key.startsWith("certs/") && !r.deleted && !r.encrypted) stored.set(`${r.namespace}\0${r.key}`, r.value);
+    if (wanted.has(r.namespace) && r.key.startsWith("certs/") && !r.deleted) stored.set(`${r.namespace}\0${r.key}`, r.value);
   }
   for (const { job, placements } of withCerts) {
     for (const p of placements) {

@@ -1,4 +1,4 @@
-import { isExpired, type KvRow, type KvWrite } from "../store/kv.js";
+import { isEncryptedAtRest, isExpired, type KvRow, type KvWrite } from "../store/kv.js";
 import { NS, type DesiredKv } from "./kv-desired.js";
 
 /** A KV write with its version number already known, so apply needs no SELECT per key. */
@@ -8,6 +8,7 @@ export interface VersionedKvWrite extends KvWrite {
 
 export interface KvDiffInput {
   desired: DesiredKv;
+  /** Values in plaintext (see BuildState.kv). */
   latest: readonly KvRow[];
   /** Namespaces left exactly as they are (removed allocations until gc), expiry aside. */
   preserved: ReadonlySet<string>;
@@ -51,7 +52,9 @@ export function diffKv(input: KvDiffInput): KvDiff {
     tombstoned++;
   };
   const live = (row: KvRow | undefined): row is KvRow => row !== undefined && !row.deleted && !isExpired(row, now);
-  const unchanged = (row: KvRow | undefined, value: string) => live(row) && row.ttl === 0 && !row.encrypted && row.value === value;
+  // A row stored in the wrong form (a private key written before keys were encrypted) is rewritten.
+  const unchanged = (row: KvRow | undefined, value: string) =>
+    live(row) && row.ttl === 0 && Boolean(row.encrypted) === isEncryptedAtRest(row.namespace, row.key) && row.value === value;
 
   const wanted = (values: Map<string, string>, rows: Map<string, KvRow> | undefined, namespace: string) => {
     for (const [key, value] of values) {

@@ -35,7 +35,7 @@ export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}
   if (ctx.readonly) throw new MaandError("build needs a writable bucket (opened read-only)");
   const workspace = readWorkspace(ctx.paths, ctx.conf);
   const now = ctx.clock.now();
-  const state = readBuildState(ctx.db);
+  const state = readBuildState(ctx.db, (row) => ctx.kv.decode(row));
   let caCertPem: string;
   try {
     caCertPem = readFileSync(ctx.paths.caCrt, "utf8");

@@ -1,5 +1,5 @@
 import type { Db } from "../store/db.js";
-import type { KvRow } from "../store/kv.js";
+import { isSecretNamespace, type KvRow } from "../store/kv.js";
 import { latestKvRows, type HookRow, type JobFileRow, type JobRow, type WorkerRow } from "../store/catalog.js";
 
 /** The catalog as build last left it: one read of each table, no file contents. */
@@ -37,13 +37,22 @@ export interface SnapshotAllocation {
 /** Everything planBuild needs from the database, read once. */
 export interface BuildState {
   catalog: CatalogSnapshot;
-  /** Latest row of every KV key, tombstones and expired rows included. */
+  /**
+   * Latest row of every KV key, tombstones and expired rows included. Values are plaintext
+   * (`encrypted` still says how the row is stored), except in secrets/*, which build never
+   * compares and so never needs kv.key for.
+   */
   kv: KvRow[];
 }
 
-export function readBuildState(db: Db): BuildState {
+/** `decode` is KvStore.decode: the planner stays pure and compares plaintext (certificate keys). */
+export function readBuildState(db: Db, decode: (row: KvRow) => string): BuildState {
   // One read transaction: catalog and KV from the same committed state.
-  return db.transaction(() => ({ catalog: readCatalogSnapshot(db), kv: latestKvRows(db) }))();
+  return db.transaction(() => {
+    const kv = latestKvRows(db);
+    for (const row of kv) if (row.encrypted && !isSecretNamespace(row.namespace)) row.value = decode(row);
+    return { catalog: readCatalogSnapshot(db), kv };
+  })();
 }
 
 export function readCatalogSnapshot(db: Db): CatalogSnapshot {

@@ -1,6 +1,6 @@
 import { listJobs } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
-import { isSecretNamespace, SECRET_NAMESPACE_PREFIX, type KvReader, type KvStore } from "../store/kv.js";
+import { isEncryptedAtRest, SECRET_NAMESPACE_PREFIX, type KvReader, type KvStore } from "../store/kv.js";
 import { KvSession } from "../store/kv-session.js";
 
 const jobSecrets = (job: string): string => `${SECRET_NAMESPACE_PREFIX}job/${job}`;
@@ -50,7 +50,7 @@ export class RedactingKvSession extends KvSession {
   }
 
   override put(namespace: string, key: string, value: string, ttl = 0): void {
-    if (isSecretNamespace(namespace)) this.redactor.add(value);
+    if (isEncryptedAtRest(namespace, key)) this.redactor.add(value);
     super.put(namespace, key, value, ttl);
   }
 }

@@ -5,7 +5,7 @@ import { NS } from "../build/kv-desired.js";
 import type { BucketPaths } from "../bucket/paths.js";
 import { listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
-import type { KvReader } from "../store/kv.js";
+import { isCertPrivateKey, type KvReader } from "../store/kv.js";
 import { sdkFiles } from "./package-files.js";
 import { stageDirectory, type StageEntry, type StageResult } from "./stage.js";
 
@@ -69,7 +69,10 @@ export function createStager(deps: { paths: BucketPaths; db: Db; kv: KvReader; s
   };
 }
 
-/** `maand/job/<job>/worker/<ip>` keys certs/<name>.crt|.key -> certs/<name>.crt|.key; keys 0600. */
+/**
+ * `maand/job/<job>/worker/<ip>` keys certs/<name>.crt|.key -> certs/<name>.crt|.key; private keys
+ * 0600 (KV decrypts them: they are encrypted only at rest in maand.db).
+ */
 function certEntries(kv: KvReader, job: string, workerIp: string): StageEntry[] {
   const ns = NS.allocation(job, workerIp);
   return kv
@@ -77,7 +80,7 @@ function certEntries(kv: KvReader, job: string, workerIp: string): StageEntry[] 
     .filter((k) => k.startsWith(CERT_PREFIX) && (k.endsWith(".crt") || k.endsWith(".key")))
     .flatMap((k) => {
       const value = kv.get(ns, k);
-      return value === undefined ? [] : [bufferEntry(k, k.endsWith(".key") ? 0o600 : 0o644, Buffer.from(value))];
+      return value === undefined ? [] : [bufferEntry(k, isCertPrivateKey(ns, k) ? 0o600 : 0o644, Buffer.from(value))];
     });
 }
 

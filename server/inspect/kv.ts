@@ -1,5 +1,5 @@
 import { MaandError } from "../errors.js";
-import { isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
+import { isEncryptedAtRest, isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
 import { latestKvRows, listJobs, listWorkers } from "../store/catalog.js";
 import { assertKnownNames } from "./filters.js";
 
@@ -28,11 +28,10 @@ export interface KvViewRow {
   expired: number;
 }
 
-/** Values that need --reveal: secrets/* and the private keys build issues with certificates. */
+/** Values that need --reveal: exactly those encrypted at rest (secrets/* and certificates' private keys). */
 export function placeholderFor(namespace: string, key: string): string | undefined {
-  if (isSecretNamespace(namespace)) return SECRET_PLACEHOLDER;
-  if (namespace.startsWith("maand/job/") && key.startsWith("certs/") && key.endsWith(".key")) return PRIVATE_KEY_PLACEHOLDER;
-  return undefined;
+  if (!isEncryptedAtRest(namespace, key)) return undefined;
+  return isSecretNamespace(namespace) ? SECRET_PLACEHOLDER : PRIVATE_KEY_PLACEHOLDER;
 }
 
 /** The job and worker a namespace belongs to, for --jobs / --workers. */

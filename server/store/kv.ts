@@ -2,7 +2,7 @@ import type { Db } from "./db.js";
 import type { Clock } from "./clock.js";
 import type { SecretCipher } from "./secrets-cipher.js";
 
-/** The latest version of a key as stored (value still encrypted for secrets). */
+/** The latest version of a key as stored (value still encrypted when `encrypted` is 1). */
 export interface KvRow {
   namespace: string;
   key: string;
@@ -39,13 +39,26 @@ export interface KvWrite {
 export const SECRET_NAMESPACE_PREFIX = "secrets/";
 export const isSecretNamespace = (namespace: string): boolean => namespace.startsWith(SECRET_NAMESPACE_PREFIX);
 
+/** A leaf certificate's private key as build stores it: `certs/<name>.key` in `maand/job/<job>/worker/<ip>`. */
+export function isCertPrivateKey(namespace: string, key: string): boolean {
+  const p = namespace.split("/");
+  const name = key.startsWith("certs/") && key.endsWith(".key") ? key.slice("certs/".length, -".key".length) : "";
+  return p.length === 5 && p[0] === "maand" && p[1] === "job" && p[3] === "worker" && name.length > 0 && !name.includes("/");
+}
+
+/**
+ * THE rule for values that are encrypted in maand.db and need --reveal to be printed: secrets/*
+ * and the certificates' private keys (maand.db may be copied around; kv.key stays in secrets/).
+ */
+export const isEncryptedAtRest = (namespace: string, key: string): boolean => isSecretNamespace(namespace) || isCertPrivateKey(namespace, key);
+
 export function isExpired(row: Pick<KvRow, "ttl" | "created_at">, now: number): boolean {
   return row.ttl > 0 && row.created_at + row.ttl * 1000 <= now;
 }
 
 /**
  * Versioned KV rows in maand.db. Every write is a new version; a delete is a tombstone version;
- * an expired TTL key reads as absent at once. Values of secrets/* namespaces are encrypted here,
+ * an expired TTL key reads as absent at once. Values isEncryptedAtRest names are encrypted here,
  * on the way in, so no caller can store a secret in plaintext by mistake.
  */
 export class KvStore implements KvReader, KvWriter {
@@ -94,7 +107,7 @@ export class KvStore implements KvReader, KvWriter {
       .map((r) => r.key);
   }
 
-  /** Live rows of a namespace with plaintext values (secrets decrypted). */
+  /** Live rows of a namespace with plaintext values (encrypted ones decrypted). */
   entries(namespace: string): Array<{ key: string; value: string }> {
     const now = this.clock.now();
     return this.latestNsStmt
@@ -132,7 +145,7 @@ export class KvStore implements KvReader, KvWriter {
    * memory and must not pay one SELECT per key). Call inside a transaction.
    */
   insertRow(w: KvWrite, version: number, now = this.clock.now()): void {
-    const secret = isSecretNamespace(w.namespace) && !w.deleted;
+    const secret = isEncryptedAtRest(w.namespace, w.key) && !w.deleted;
     const stored = secret ? this.cipher().encrypt(w.namespace, w.key, w.value) : w.value;
     this.insertStmt.run(w.namespace, w.key, version, stored, w.ttl, now, w.deleted ? 1 : 0, secret ? 1 : 0);
   }

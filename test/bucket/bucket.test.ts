@@ -38,7 +38,7 @@ test("init creates the SPEC §3 layout with 0600 key files, and a second init ch
   }
   assert.equal(statSync(join(root, "secrets/kv.key")).mode & 0o777, 0o600);
   assert.equal(statSync(join(root, "secrets/ca.key")).mode & 0o777, 0o600);
-  // data/ holds maand.db with the leaf certs' private keys: not for other users either
+  // data/ holds the catalog (workspace contents, KV history): not for other users either
   assert.equal(statSync(join(root, "secrets")).mode & 0o777, 0o700);
   assert.equal(statSync(join(root, "data")).mode & 0o777, 0o700);
   assert.equal(readFileSync(join(root, "secrets/kv.key")).length, 32);

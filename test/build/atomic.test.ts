@@ -43,7 +43,7 @@ describe("build is all-or-nothing", () => {
     try {
       const plan = planBuild({
         workspace: readWorkspace(ctx.paths, ctx.conf),
-        state: readBuildState(ctx.db),
+        state: readBuildState(ctx.db, (row) => ctx.kv.decode(row)),
         now: ctx.clock.now(),
         caCertPem: "changed CA",
         certs: new Map(

@@ -1,9 +1,11 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { X509Certificate } from "node:crypto";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
+import { catKv, kvGet, PRIVATE_KEY_PLACEHOLDER } from "../../server/inspect/kv.js";
+import { isEncryptedAtRest, type KvRow } from "../../server/store/kv.js";
 import { dumpCatalog, manualClock, threeByThree } from "./fixture.js";
 
 const DAY = 86400_000;
@@ -91,5 +93,81 @@ describe("build: leaf certificates (SPEC §12)", () => {
       /workspace\/jobs\/api\/manifest\.json: \$\.certs\.server\.subject\.flavour: expected one of common_name/,
     );
     assert.deepEqual(dumpCatalog(ctx.paths.db), before);
+  });
+});
+
+describe("build: certificates' private keys are encrypted at rest (SPEC §6, §12)", () => {
+  let bucket: { root: string; cleanup(): void };
+  let ctx: BucketContext;
+  const clock = manualClock();
+  const NS1 = "maand/job/api/worker/10.0.0.1";
+
+  beforeEach(async () => {
+    bucket = await makeBucket();
+    writeWorkspace(bucket.root, threeByThree());
+    ctx = openBucket(bucket.root, { clock });
+    await runBuild(ctx);
+  });
+  afterEach(() => {
+    ctx.close();
+    bucket.cleanup();
+  });
+
+  const certRows = (): KvRow[] =>
+    ctx.kv.allLatest().filter((r) => r.namespace.startsWith("maand/job/") && r.key.startsWith("certs/"));
+
+  it("stores every certs/<name>.key encrypted and every .crt in clear; KV reads return the PEM", () => {
+    const rows = certRows();
+    assert.equal(rows.length, 6, "api on .1 .2 and cache on .3, a .crt and a .key each");
+    for (const r of rows) {
+      const isKey = r.key.endsWith(".key");
+      assert.equal(r.encrypted, isKey ? 1 : 0, `${r.namespace} ${r.key}`);
+      assert.equal(isEncryptedAtRest(r.namespace, r.key), isKey);
+      if (!isKey) continue;
+      assert.ok(!r.value.includes("PRIVATE KEY"), "no PEM in maand.db");
+      const pem = ctx.kv.get(r.namespace, r.key)!;
+      assert.match(pem, /^-----BEGIN (EC )?PRIVATE KEY-----/);
+      const crt = new X509Certificate(ctx.kv.get(r.namespace, r.key.replace(/\.key$/, ".crt"))!);
+      assert.ok(crt.checkPrivateKey(createPrivateKey(pem)), "the decrypted key belongs to its certificate");
+    }
+    const raw = ctx.db.prepare("SELECT group_concat(value, '') AS v FROM kv").get() as { v: string };
+    assert.ok(!raw.v.includes("PRIVATE KEY"), "no version of any row holds a PEM key");
+  });
+
+  it("a rebuild reuses the certs and writes zero KV rows", async () => {
+    const before = dumpCatalog(ctx.paths.db);
+    const r = await runBuild(ctx);
+    assert.deepEqual(r.summary.certs, { issued: 0, reused: 3 });
+    assert.deepEqual(r.summary.kv, { written: 0, tombstoned: 0 });
+    assert.deepEqual(dumpCatalog(ctx.paths.db), before);
+  });
+
+  it("a private key stored in clear (a catalog built before keys were encrypted) is rewritten encrypted, cert kept", async () => {
+    const pem = ctx.kv.get(NS1, "certs/server.key")!;
+    const crt = ctx.kv.get(NS1, "certs/server.crt")!;
+    const prev = ctx.kv.latest(NS1, "certs/server.key")!;
+    ctx.db
+      .prepare("INSERT INTO kv (namespace, key, version, value, ttl, created_at, deleted, encrypted) VALUES (?, ?, ?, ?, 0, ?, 0, 0)")
+      .run(NS1, "certs/server.key", prev.version + 1, pem, clock.now());
+
+    clock.advance(1000);
+    const r = await runBuild(ctx);
+    assert.deepEqual(r.summary.certs, { issued: 0, reused: 3 }, "the clear key is still a valid key of its cert");
+    assert.deepEqual(r.summary.kv, { written: 1, tombstoned: 0 });
+    const row = ctx.kv.latest(NS1, "certs/server.key")!;
+    assert.deepEqual([row.version, row.encrypted, row.created_at], [prev.version + 2, 1, clock.now()]);
+    assert.ok(!row.value.includes("PRIVATE KEY"));
+    assert.equal(ctx.kv.get(NS1, "certs/server.key"), pem);
+    assert.equal(ctx.kv.get(NS1, "certs/server.crt"), crt);
+
+    assert.deepEqual((await runBuild(ctx)).summary.kv, { written: 0, tombstoned: 0 }, "and then it stays");
+  });
+
+  it("cat kv masks the keys; kv get needs --reveal and then prints the PEM", () => {
+    const keys = catKv(ctx.kv).filter((r) => r.key.endsWith(".key") && r.namespace.startsWith("maand/job/"));
+    assert.equal(keys.length, 3);
+    for (const r of keys) assert.deepEqual([r.value, r.encrypted], [PRIVATE_KEY_PLACEHOLDER, 1]);
+    assert.throws(() => kvGet(ctx.kv, NS1, "certs/server.key", false), /is secret and is not printed; add --reveal/);
+    assert.match(kvGet(ctx.kv, NS1, "certs/server.key", true), /^-----BEGIN EC PRIVATE KEY-----/);
   });
 });

@@ -200,7 +200,7 @@ describe("build: 3 workers x 3 jobs, KV key by key (SPEC §5)", () => {
   it("a rebuild keeps every ID, reuses the certs and writes zero KV rows and no catalog row", async () => {
     const before = dumpCatalog(ctx.paths.db);
     const ws = readWorkspace(ctx.paths, ctx.conf);
-    const state = readBuildState(ctx.db);
+    const state = readBuildState(ctx.db, (row) => ctx.kv.decode(row));
     const caCertPem = readFileSync(ctx.paths.caCrt, "utf8");
     // the stored certs are what a rebuild reuses
     const certs = new Map(

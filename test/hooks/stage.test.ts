@@ -1,5 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { bucketPaths } from "../../server/bucket/paths.js";
@@ -68,6 +69,19 @@ describe("staging tmp/workers/<ip>/jobs/<job>/ from the built snapshot", () => {
     assert.equal(readFileSync(join(dir(), "_hooks/maand.py"), "utf8"), "# sdk py\n");
     assert.equal(readFileSync(join(dir(), "_hooks/maand.ts"), "utf8"), "// sdk ts\n");
     assert.ok(existsSync(join(b.root, "tmp/workers/10.0.0.1/jobs/api.staged.json")), "manifest beside the staged dir");
+  });
+
+  it("stages the private key decrypted (a PEM of its cert, 0600) though maand.db holds it encrypted", async () => {
+    await stage();
+    const ns = "maand/job/api/worker/10.0.0.1";
+    const row = await b.with((ctx) => ctx.kv.latest(ns, "certs/server.key")!);
+    assert.equal(row.encrypted, 1);
+    assert.ok(!row.value.includes("PRIVATE KEY"));
+    const pem = readFileSync(join(dir(), "certs/server.key"), "utf8");
+    assert.equal(pem, await b.with((ctx) => ctx.kv.get(ns, "certs/server.key")));
+    const crt = new X509Certificate(readFileSync(join(dir(), "certs/server.crt")));
+    assert.ok(crt.checkPrivateKey(createPrivateKey(pem)));
+    assert.equal(mode("certs/server.key"), 0o600);
   });
 
   it("restaging an unchanged snapshot writes nothing", async () => {

@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../server/store/db.js";
-import { KvStore, type KvRow } from "../../server/store/kv.js";
+import { isEncryptedAtRest, KvStore, type KvRow } from "../../server/store/kv.js";
 import { KvSession } from "../../server/store/kv-session.js";
 import { SecretCipher, SecretDecryptError } from "../../server/store/secrets-cipher.js";
 
@@ -120,4 +120,35 @@ test("session TTL writes expire inside the session too", (t) => {
   f.now.t += 5_000;
   assert.equal(s.get("vars/job/api", "t"), undefined);
   assert.deepEqual(s.keys("vars/job/api"), []);
+});
+
+test("certificates' private keys are encrypted at rest like secrets; nothing else is", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const ns = "maand/job/api/worker/10.0.0.1";
+  const cases: Array<[string, string, boolean]> = [
+    [ns, "certs/server.key", true],
+    [ns, "certs/my.tls-1.key", true],
+    ["secrets/job/api", "anything", true],
+    [ns, "certs/server.crt", false],
+    [ns, "certs/.key", false],
+    [ns, "certs/a/b.key", false],
+    [ns, "server.key", false],
+    ["maand/job/api", "certs/server.key", false],
+    [`${ns}/x`, "certs/server.key", false],
+    ["maand/worker", "certs/ca.crt", false],
+    ["vars/job/api", "certs/server.key", false],
+  ];
+  for (const [namespace, key, secret] of cases) assert.equal(isEncryptedAtRest(namespace, key), secret, `${namespace} ${key}`);
+
+  f.kv.put(ns, "certs/server.key", "-----BEGIN PRIVATE KEY-----\nabc\n");
+  f.kv.put(ns, "certs/server.crt", "-----BEGIN CERTIFICATE-----\n");
+  const key = f.kv.latest(ns, "certs/server.key")!;
+  assert.equal(key.encrypted, 1);
+  assert.ok(!key.value.includes("PRIVATE KEY"));
+  assert.equal(f.kv.latest(ns, "certs/server.crt")!.encrypted, 0);
+  assert.equal(f.kv.get(ns, "certs/server.key"), "-----BEGIN PRIVATE KEY-----\nabc\n");
+  assert.deepEqual(f.kv.entries(ns).map((e) => e.value), ["-----BEGIN CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nabc\n"]);
+  f.kv.delete(ns, "certs/server.key");
+  assert.equal(f.kv.latest(ns, "certs/server.key")!.encrypted, 0, "a tombstone has nothing to encrypt");
 });

@@ -1,9 +1,10 @@
 import type { Writable } from "node:stream";
+import { ROLLOUT_ORDER_KEY } from "../../server/api/routes.js";
 import { openBucket } from "../../server/bucket/context.js";
 import { planCliHooks } from "../../server/hooks/cli-targets.js";
 import { RUNTIME_ENV } from "../../server/hooks/env-names.js";
 import { describeInvocationFailure, HookRunFailed, HookRunInterrupted } from "../../server/hooks/errors.js";
-import { invocationCount, type HookRunPlan, type HookStepPlan } from "../../server/hooks/plan-types.js";
+import { invocationCount, type HookRunPlan, type HookStepPlan, type RolloutOrderIgnored } from "../../server/hooks/plan-types.js";
 import type { HookReporter } from "../../server/hooks/reporter.js";
 import type { HookRunResult, InvocationResult } from "../../server/hooks/result.js";
 import { runHooksAllOrNothing } from "../../server/hooks/run.js";
@@ -60,7 +61,12 @@ async function runWithProgress(
   run: (reporter: HookReporter) => Promise<HookRunResult | undefined>,
 ): Promise<void> {
   // With --json, stdout carries only the JSON summary.
-  const progress = await hookProgress(plan, { out: opts.json ? process.stderr : process.stdout, verbose: opts.verbose ?? false });
+  const out = opts.json ? process.stderr : process.stdout;
+  // Before the progress starts, so a live listr2 view cannot overwrite it.
+  for (const step of plan.steps) {
+    if (step.rolloutOrderIgnored) out.write(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}\n`);
+  }
+  const progress = await hookProgress(plan, { out, verbose: opts.verbose ?? false });
   try {
     const result = await run(progress.reporter);
     await progress.done();
@@ -120,6 +126,8 @@ export function renderPlan(plan: HookRunPlan): string {
   for (const step of plan.steps) {
     lines.push("", `job ${step.job}  hook ${step.hook}  script ${step.script}  timeout ${step.timeoutSeconds} s`);
     lines.push(`  rollout order (${step.rolloutOrderSource}): ${step.rolloutOrder.join(",") || "(no allocations)"}`);
+    const ignored = step.rolloutOrderIgnored;
+    if (ignored) lines.push(`  ${ignoredOrderText(ignored)}; stored: ${ignored.stored.join(",") || "(empty)"}`);
     lines.push(`  batch width ${step.width} (${step.widthSource}), ${step.batches.length} batch(es)`);
     for (const batch of step.batches) {
       lines.push(`  batch ${batch.index + 1}/${step.batches.length}: ${batch.workers.join(",")}`);
@@ -131,6 +139,11 @@ export function renderPlan(plan: HookRunPlan): string {
   }
   lines.push("", `${RUNTIME_ENV.join(" and ")} are set when each hook starts.`);
   return lines.join("\n");
+}
+
+/** Why the operator's order did not apply, worded once for --dry-run and the line before a run. */
+function ignoredOrderText(ignored: RolloutOrderIgnored): string {
+  return `${ROLLOUT_ORDER_KEY} in KV ignored (${ignored.reason}); using catalog order`;
 }
 
 export interface HookProgress {

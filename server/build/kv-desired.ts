@@ -1,3 +1,4 @@
+import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
 import type { Workspace } from "../workspace/model.js";
 import type { JobPlacements } from "./allocate.js";
 import type { CatalogTarget } from "./plan-catalog.js";
@@ -33,6 +34,9 @@ export const NS = {
   bucketJobVars: (job: string) => `vars/bucket/job/${job}`,
   jobVars: (job: string) => `vars/job/${job}`,
 } as const;
+
+/** maand/job/<job> key listing the active workers in catalog order (also rollout_order's reset value). */
+export const JOB_WORKERS_KEY = "workers";
 
 const list = (xs: readonly string[]): string => xs.join(",");
 
@@ -108,10 +112,11 @@ export function desiredKv(
     m.set("job_id", jobIds.get(job.name)!);
     m.set("version", job.version);
     m.set("selectors", list(job.selectors));
-    m.set("workers", list(activeWorkers));
+    m.set(JOB_WORKERS_KEY, list(activeWorkers));
     m.set("workers_length", String(activeWorkers.length));
     activeWorkers.forEach((ip, i) => m.set(`worker_${i}`, ip));
-    m.set("rollout_order", list(activeWorkers));
+    // Every build resets the order to the active workers in catalog order (SPEC §5).
+    m.set(ROLLOUT_ORDER_KEY, list(activeWorkers));
 
     const peers = peerLists(placements.map((p) => p.workerIp));
     placements.forEach((p, i) => {

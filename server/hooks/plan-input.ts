@@ -1,5 +1,5 @@
 import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
-import { NS } from "../build/kv-desired.js";
+import { JOB_WORKERS_KEY, NS } from "../build/kv-desired.js";
 import { listAllocations, listHooks, listJobs } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
@@ -36,8 +36,12 @@ export function loadHookPlanInput(db: Db, kv: KvReader, bucketRoot: string, requ
     .filter((h) => names.includes(h.job))
     .map((h) => ({ job: h.job, hook: h.hook, event: h.event, script: h.script, timeoutSeconds: h.timeout_seconds }));
   const rolloutOrders: Record<string, string | undefined> = {};
-  for (const job of names) rolloutOrders[job] = kv.get(NS.job(job), ROLLOUT_ORDER_KEY);
-  return { request, bucketRoot, jobs, allocations, hooks, rolloutOrders };
+  const buildRolloutOrders: Record<string, string | undefined> = {};
+  for (const job of names) {
+    rolloutOrders[job] = kv.get(NS.job(job), ROLLOUT_ORDER_KEY);
+    buildRolloutOrders[job] = kv.get(NS.job(job), JOB_WORKERS_KEY);
+  }
+  return { request, bucketRoot, jobs, allocations, hooks, rolloutOrders, buildRolloutOrders };
 }
 
 /** Every (job, hook) registered for an event, upstream jobs first (deployment_seq), then by name. */

@@ -5,6 +5,14 @@ export type DeployPhase = "new" | "update" | "stop";
 export type WidthSource = "max_concurrent_upgrades" | "max_concurrent_starts";
 export type RolloutOrderSource = "kv" | "default";
 
+/** A stored rollout_order the run did not use, and why (SPEC §7.2: it must be exactly the worker set). */
+export interface RolloutOrderIgnored {
+  /** The stored list as parsed (trimmed, empty entries dropped, repeats kept). */
+  stored: string[];
+  /** Why it was not used, e.g. "lists 2 of 3 workers, missing 10.0.0.3". */
+  reason: string;
+}
+
 /**
  * Which job_control worker set applies: deploy's (every allocated worker, disabled included)
  * or `maand job` control's (active workers matching --allocations).
@@ -69,6 +77,12 @@ export interface HookPlanInput {
   hooks: PlanHook[];
   /** KV maand/job/<job> rollout_order per job, as stored. */
   rolloutOrders: Record<string, string | undefined>;
+  /**
+   * KV maand/job/<job> workers per job: the active workers in catalog order, which is also the
+   * value every build resets rollout_order to (SPEC §5). A stored order equal to it is no
+   * operator's choice, so its being ignored is not worth a notice.
+   */
+  buildRolloutOrders: Record<string, string | undefined>;
 }
 
 export interface HookInvocationPlan {
@@ -96,6 +110,8 @@ export interface HookStepPlan {
   timeoutSeconds: number;
   rolloutOrder: string[];
   rolloutOrderSource: RolloutOrderSource;
+  /** Set only when KV holds an operator's rollout_order that this step could not use. */
+  rolloutOrderIgnored?: RolloutOrderIgnored;
   widthSource: WidthSource;
   width: number;
   batches: HookBatchPlan[];

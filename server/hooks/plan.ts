@@ -31,10 +31,14 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
     if (!hook) throw new MaandError(`job ${target.job} has no hook ${target.hook} registered for ${request.event}`);
     const allocations = input.allocations.filter((a) => a.job === target.job);
     const base = eventWorkerSet(request, target.job, allocations);
-    const { order, source } = resolveRolloutOrder(base.map((a) => a.workerIp), input.rolloutOrders[target.job]);
+    const stored = input.rolloutOrders[target.job];
+    const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), stored);
     const selected = filter ? order.filter((ip) => filter.has(ip)) : order;
     selected.forEach((ip) => matched.add(ip));
-    steps.push(planStep(input, request, job, hook, allocations, selected, source));
+    // Build's own value is no operator's choice: with a disabled worker it is stale for every
+    // event that includes disabled allocations, and saying so on each run would be a false alarm.
+    const reported = ignored && stored !== input.buildRolloutOrders[target.job] ? ignored : undefined;
+    steps.push(planStep(input, request, job, hook, allocations, selected, source, reported));
   }
 
   const unmatched = [...(filter ?? [])].filter((ip) => !matched.has(ip));
@@ -53,6 +57,7 @@ function planStep(
   allocations: readonly PlanAllocation[],
   order: string[],
   orderSource: HookStepPlan["rolloutOrderSource"],
+  orderIgnored: HookStepPlan["rolloutOrderIgnored"],
 ): HookStepPlan {
   const widthSource = request.widthSource ?? "max_concurrent_upgrades";
   const width = batchWidth(job, widthSource, order.length);
@@ -102,6 +107,7 @@ function planStep(
     timeoutSeconds: hook.timeoutSeconds,
     rolloutOrder: order,
     rolloutOrderSource: orderSource,
+    ...(orderIgnored ? { rolloutOrderIgnored: orderIgnored } : {}),
     widthSource,
     width,
     batches,

@@ -1,11 +1,11 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { allocationId } from "../../server/build/ids.js";
 import { applyGc, planGc } from "../../server/inspect/gc.js";
-import { manualClock, threeByThree } from "./fixture.js";
+import { builtBucket, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 
 interface Alloc {
   alloc_id: string;
@@ -17,20 +17,15 @@ interface Alloc {
 }
 
 describe("build: allocations, removal, gc and disabled.json", () => {
-  let bucket: { root: string; cleanup(): void };
+  let bucket: OpenTestBucket;
   let ctx: BucketContext;
   const clock = manualClock();
 
   beforeEach(async () => {
-    bucket = await makeBucket();
-    writeWorkspace(bucket.root, threeByThree());
-    ctx = openBucket(bucket.root, { clock });
-    await runBuild(ctx);
+    bucket = await builtBucket(clock);
+    ctx = bucket.ctx;
   });
-  afterEach(() => {
-    ctx.close();
-    bucket.cleanup();
-  });
+  afterEach(() => bucket.cleanup());
 
   const allocs = () =>
     Object.fromEntries(

@@ -1,31 +1,26 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { createPrivateKey, X509Certificate } from "node:crypto";
-import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { catKv, kvGet, PRIVATE_KEY_PLACEHOLDER } from "../../server/inspect/kv.js";
 import { isEncryptedAtRest, type KvRow } from "../../server/store/kv.js";
-import { dumpCatalog, manualClock, threeByThree } from "./fixture.js";
+import { builtBucket, dumpCatalog, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 
 const DAY = 86400_000;
 type Manifest = { certs: Record<string, { subject: Record<string, string>; pkcs8?: boolean }> };
 
 describe("build: leaf certificates (SPEC §12)", () => {
-  let bucket: { root: string; cleanup(): void };
+  let bucket: OpenTestBucket;
   let ctx: BucketContext;
   const clock = manualClock();
 
   beforeEach(async () => {
-    bucket = await makeBucket();
-    writeWorkspace(bucket.root, threeByThree());
-    ctx = openBucket(bucket.root, { clock });
-    await runBuild(ctx);
+    bucket = await builtBucket(clock);
+    ctx = bucket.ctx;
   });
-  afterEach(() => {
-    ctx.close();
-    bucket.cleanup();
-  });
+  afterEach(() => bucket.cleanup());
 
   const crt = (ns: string, name: string) => ctx.kv.get(ns, `certs/${name}.crt`)!;
   const rebuild = async (change: (ws: WorkspaceFixture) => void = () => {}) => {
@@ -97,21 +92,16 @@ describe("build: leaf certificates (SPEC §12)", () => {
 });
 
 describe("build: certificates' private keys are encrypted at rest (SPEC §6, §12)", () => {
-  let bucket: { root: string; cleanup(): void };
+  let bucket: OpenTestBucket;
   let ctx: BucketContext;
   const clock = manualClock();
   const NS1 = "maand/job/api/worker/10.0.0.1";
 
   beforeEach(async () => {
-    bucket = await makeBucket();
-    writeWorkspace(bucket.root, threeByThree());
-    ctx = openBucket(bucket.root, { clock });
-    await runBuild(ctx);
+    bucket = await builtBucket(clock);
+    ctx = bucket.ctx;
   });
-  afterEach(() => {
-    ctx.close();
-    bucket.cleanup();
-  });
+  afterEach(() => bucket.cleanup());
 
   const certRows = (): KvRow[] =>
     ctx.kv.allLatest().filter((r) => r.namespace.startsWith("maand/job/") && r.key.startsWith("certs/"));

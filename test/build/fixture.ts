@@ -1,9 +1,10 @@
 import { createHash } from "node:crypto";
 import Database from "better-sqlite3";
-import type { WorkspaceFixture } from "../helpers/bucket.js";
+import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import type { Clock } from "../../server/store/clock.js";
+import { runBuild } from "../../server/build/run.js";
 
 
 /** 3 workers, 3 jobs (cache demands db: deployment_seq 1), certs, vars, hooks. */
@@ -46,9 +47,50 @@ export function threeByThree(): WorkspaceFixture {
 }
 
 /** A clock tests move by hand. */
-export function manualClock(start = Date.UTC(2030, 0, 1)): Clock & { advance(ms: number): void; set(ms: number): void } {
+export function manualClock(start = Date.UTC(2030, 0, 1)): ManualClock {
   let now = start;
   return { now: () => now, advance: (ms) => void (now += ms), set: (ms) => void (now = ms) };
+}
+
+export type ManualClock = Clock & { advance(ms: number): void; set(ms: number): void };
+
+export interface OpenTestBucket {
+  root: string;
+  ctx: BucketContext;
+  clock: ManualClock;
+  /** Closes the context and deletes the bucket. */
+  cleanup(): void;
+}
+
+/**
+ * A fresh bucket (with `ws` written, if given) opened on `clock`. Pass a describe-level clock
+ * to keep its time running across tests.
+ */
+export async function openTestBucket(clock: ManualClock = manualClock(), ws?: WorkspaceFixture): Promise<OpenTestBucket> {
+  const bucket = await makeBucket();
+  if (ws) writeWorkspace(bucket.root, ws);
+  const ctx = openBucket(bucket.root, { clock });
+  return {
+    root: bucket.root,
+    ctx,
+    clock,
+    cleanup() {
+      ctx.close();
+      bucket.cleanup();
+    },
+  };
+}
+
+/** A fresh bucket with threeByThree() built in-process, open on `clock`. */
+export async function builtBucket(clock: ManualClock = manualClock()): Promise<OpenTestBucket> {
+  const b = await openTestBucket(clock, threeByThree());
+  try {
+    await runBuild(b.ctx);
+  } catch (err) {
+    b.cleanup();
+    throw err;
+  }
+  return b;
 }
 
 export function withBucket<T>(root: string, clock: Clock | undefined, fn: (ctx: BucketContext) => Promise<T>): Promise<T> {

@@ -1,24 +1,20 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makeBucket } from "../helpers/bucket.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { applyGc, parseRetainDays, planGc } from "../../server/inspect/gc.js";
-import { manualClock } from "./fixture.js";
+import { manualClock, openTestBucket, type OpenTestBucket } from "./fixture.js";
 
 const DAY = 86400_000;
 
 describe("gc: KV history retention", () => {
-  let bucket: { root: string; cleanup(): void };
+  let bucket: OpenTestBucket;
   let ctx: BucketContext;
   const clock = manualClock();
   before(async () => {
-    bucket = await makeBucket();
-    ctx = openBucket(bucket.root, { clock });
+    bucket = await openTestBucket(clock);
+    ctx = bucket.ctx;
   });
-  after(() => {
-    ctx.close();
-    bucket.cleanup();
-  });
+  after(() => bucket.cleanup());
 
   const versions = (ns: string, key: string) =>
     ctx.db.prepare("SELECT version FROM kv WHERE namespace = ? AND key = ? ORDER BY version").pluck().all(ns, key) as number[];

@@ -1,27 +1,22 @@
 import { afterEach, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import type { KvRow } from "../../server/store/kv.js";
 import { latestKvRows } from "../../server/store/catalog.js";
-import { manualClock, threeByThree } from "./fixture.js";
+import { builtBucket, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 
 describe("build: KV sync, merge, TTL and secrets", () => {
-  let bucket: { root: string; cleanup(): void };
+  let bucket: OpenTestBucket;
   let ctx: BucketContext;
   const clock = manualClock();
 
   beforeEach(async () => {
-    bucket = await makeBucket();
-    writeWorkspace(bucket.root, threeByThree());
-    ctx = openBucket(bucket.root, { clock });
-    await runBuild(ctx);
+    bucket = await builtBucket(clock);
+    ctx = bucket.ctx;
   });
-  afterEach(() => {
-    ctx.close();
-    bucket.cleanup();
-  });
+  afterEach(() => bucket.cleanup());
 
   const rebuild = async (change: (ws: WorkspaceFixture) => void = () => {}) => {
     const ws = threeByThree();

@@ -36,6 +36,8 @@ function input(request: Partial<HookRunRequest> & { event: HookEvent }, s: Setup
     allocations,
     hooks: [{ job: "api", hook: "hook_x", event: request.event, script: "_hooks/hook_x.py", timeoutSeconds: 60 }],
     rolloutOrders: { api: s.rollout },
+    // what maand build stores as maand/job/api workers: the active workers in catalog order
+    buildRolloutOrders: { api: allocations.filter((a) => !a.disabled && !a.removed).map((a) => a.workerIp).join(",") },
   };
 }
 
@@ -137,19 +139,76 @@ describe("planHookRun: rollout order", () => {
     assert.ok(invocations(plan).every((i) => i.env.ROLLOUT_ORDER === "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.4" && i.env.ROLLOUT_ORDER_SOURCE === "kv"));
   });
 
-  for (const [why, stale] of [
-    ["a worker missing", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2"],
-    ["an extra worker", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.4,10.0.0.6"],
-    ["a repeated worker", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.3"],
-    ["an empty value", ""],
+  for (const [why, stale, reason] of [
+    ["a worker missing", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2", "lists 4 of 5 workers, missing 10.0.0.4"],
+    ["an extra worker", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.4,10.0.0.6", "names workers not in this run's worker set: 10.0.0.6"],
+    ["a repeated worker", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.4,10.0.0.1", "repeats 10.0.0.1"],
+    ["a repeat in place of a worker", "10.0.0.3,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.3", "lists 4 of 5 workers, missing 10.0.0.4; repeats 10.0.0.3"],
+    ["a missing and a foreign worker", "10.0.0.9,10.0.0.1,10.0.0.5,10.0.0.2,10.0.0.4", "lists 4 of 5 workers, missing 10.0.0.3; names workers not in this run's worker set: 10.0.0.9"],
+    ["an empty value", "", "is empty"],
   ] as const) {
-    it(`falls back to catalog order for a stale list (${why})`, () => {
+    it(`falls back to catalog order for a stale list and says why (${why})`, () => {
       const plan = planHookRun(input({ event: "cli" }, { rollout: stale }));
-      assert.equal(plan.steps[0]!.rolloutOrderSource, "default");
-      assert.deepEqual(plan.steps[0]!.rolloutOrder, [ip(1), ip(2), ip(3), ip(4), ip(5)]);
+      const step = plan.steps[0]!;
+      assert.equal(step.rolloutOrderSource, "default");
+      assert.deepEqual(step.rolloutOrder, [ip(1), ip(2), ip(3), ip(4), ip(5)]);
       assert.equal(invocations(plan)[0]!.env.ROLLOUT_ORDER_SOURCE, "default");
+      assert.deepEqual(step.rolloutOrderIgnored, { stored: stale ? stale.split(",") : [], reason });
     });
   }
+});
+
+describe("planHookRun: why a stored rollout_order was ignored", () => {
+  const ignored = (plan: HookRunPlan) => plan.steps[0]!.rolloutOrderIgnored;
+
+  it("names the missing workers of a partial put_rollout_order (2 of 3)", () => {
+    const plan = planHookRun(input({ event: "cli" }, { workers: 3, rollout: "10.0.0.2,10.0.0.1" }));
+    assert.deepEqual(ignored(plan), { stored: [ip(2), ip(1)], reason: "lists 2 of 3 workers, missing 10.0.0.3" });
+    assert.deepEqual(plan.steps[0]!.rolloutOrder, [ip(1), ip(2), ip(3)]);
+  });
+
+  it("is absent when no order is stored or the stored one is used", () => {
+    const none = planHookRun(input({ event: "cli" }));
+    assert.equal(none.steps[0]!.rolloutOrderSource, "default");
+    assert.ok(!("rolloutOrderIgnored" in none.steps[0]!));
+    const used = planHookRun(input({ event: "cli" }, { rollout: " 10.0.0.5, 10.0.0.4,10.0.0.3,10.0.0.2,10.0.0.1 " }));
+    assert.equal(used.steps[0]!.rolloutOrderSource, "kv");
+    assert.ok(!("rolloutOrderIgnored" in used.steps[0]!));
+  });
+
+  it("is absent for build's own value (active workers) on an event that includes a disabled worker", () => {
+    // maand build stores the active workers in catalog order; nobody chose it, so no notice.
+    const setup = { disabled: [2], removed: [4], rollout: "10.0.0.1,10.0.0.3,10.0.0.5" };
+    const cli = planHookRun(input({ event: "cli" }, setup));
+    assert.equal(cli.steps[0]!.rolloutOrderSource, "default");
+    assert.equal(ignored(cli), undefined);
+    const control = planHookRun(input({ event: "job_control", jobControl: "control", target: "restart" }, setup));
+    assert.equal(control.steps[0]!.rolloutOrderSource, "kv");
+    // The same workers in an order of the operator's are reported.
+    const chosen = planHookRun(input({ event: "cli" }, { ...setup, rollout: "10.0.0.5,10.0.0.1,10.0.0.3" }));
+    assert.deepEqual(ignored(chosen), { stored: [ip(5), ip(1), ip(3)], reason: "lists 3 of 4 workers, missing 10.0.0.2" });
+  });
+
+  it("is judged against the whole worker set, before an --allocations filter", () => {
+    const plan = planHookRun(input({ event: "cli", allocations: [ip(1)] }, { workers: 3, rollout: "10.0.0.2,10.0.0.1" }));
+    assert.deepEqual(plan.steps[0]!.rolloutOrder, [ip(1)]);
+    assert.deepEqual(ignored(plan), { stored: [ip(2), ip(1)], reason: "lists 2 of 3 workers, missing 10.0.0.3" });
+  });
+
+  it("an empty stored list is exactly an empty worker set", () => {
+    const plan = planHookRun(input({ event: "job_control", jobControl: "control", target: "stop" }, { workers: 2, disabled: [1, 2], rollout: "" }));
+    assert.equal(plan.steps[0]!.rolloutOrderSource, "kv");
+    assert.deepEqual(plan.steps[0]!.rolloutOrder, []);
+    assert.equal(ignored(plan), undefined);
+  });
+
+  it("names at most five workers per reason", () => {
+    const plan = planHookRun(input({ event: "cli" }, { workers: 12, rollout: "10.0.0.1,10.0.0.99" }));
+    assert.equal(
+      ignored(plan)!.reason,
+      "lists 1 of 12 workers, missing 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6 and 6 more; names workers not in this run's worker set: 10.0.0.99",
+    );
+  });
 });
 
 describe("planHookRun: environment", () => {

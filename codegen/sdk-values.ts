@@ -3,6 +3,8 @@ import { parseNamespace, type NamespaceKind } from "../server/api/kv-access.js";
 import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, ROLLOUT_ORDER_KEY } from "../server/api/routes.js";
 import { DEFAULT_CONF } from "../server/bucket/conf.js";
 import { HOOK_ENV } from "../server/hooks/env-names.js";
+import { NS } from "../server/store/namespaces.js";
+import { BUCKET_ID_KEY } from "../server/build/kv-desired.js";
 import type { OpenApiDocument } from "./document.js";
 import type { SdkValue } from "./fill-template.js";
 import { ContractError, headerParameters } from "./operations.js";
@@ -25,14 +27,12 @@ const SCOPE_HEADER_ENV: Record<"allocationId" | "event" | "command", readonly st
 
 /** KV namespaces the helpers address (`{job}` = the current job); each is checked against the router's parser. */
 const NAMESPACES: Record<string, { pattern: string; kind: NamespaceKind }> = {
-  bucket_meta: { pattern: "maand/bucket", kind: "bucketMeta" },
-  job_meta: { pattern: "maand/job/{job}", kind: "jobMeta" },
-  job_vars: { pattern: "vars/job/{job}", kind: "jobVars" },
-  job_secrets: { pattern: "secrets/job/{job}", kind: "jobSecrets" },
+  bucket_meta: { pattern: NS.bucket, kind: "bucketMeta" },
+  job_meta: { pattern: NS.job("{job}"), kind: "jobMeta" },
+  job_vars: { pattern: NS.jobVars("{job}"), kind: "jobVars" },
+  job_secrets: { pattern: NS.jobSecrets("{job}"), kind: "jobSecrets" },
 };
 
-/** Key of the bucket id in maand/bucket (written by build), for the worker path of SSH helpers. */
-const BUCKET_ID_KEY = "bucket_id";
 /** Where deploy puts a bucket on a worker: /opt/worker/<bucket_id>/{bin/runner.py,jobs/<job>}. */
 const WORKER_ROOT = "/opt/worker";
 

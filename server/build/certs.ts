@@ -2,7 +2,8 @@ import { MaandError } from "../errors.js";
 import { issueLeaf, leafIsCurrent, SUBJECT_FIELDS, type BucketCa, type LeafPolicy, type LeafRequest } from "../certs/leaf.js";
 import type { KvRow } from "../store/kv.js";
 import type { JobPlacements } from "./allocate.js";
-import { certKey, NS, type CertValues } from "./kv-desired.js";
+import { NS } from "../store/namespaces.js";
+import { certKey, type CertValues } from "./kv-desired.js";
 
 export interface CertIssue extends LeafRequest {
   job: string;

@@ -1,4 +1,5 @@
 import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
+import { NS } from "../store/namespaces.js";
 import type { Workspace } from "../workspace/model.js";
 import type { JobPlacements } from "./allocate.js";
 import type { CatalogTarget } from "./plan-catalog.js";
@@ -23,17 +24,9 @@ export interface DesiredKv {
   merged: NamespaceValues;
 }
 
-export const NS = {
-  bucket: "maand/bucket",
-  worker: "maand/worker",
-  workerOf: (ip: string) => `maand/worker/${ip}`,
-  workerTags: (ip: string) => `maand/worker/${ip}/tags`,
-  job: (job: string) => `maand/job/${job}`,
-  allocation: (job: string, ip: string) => `maand/job/${job}/worker/${ip}`,
-  bucketVars: "vars/bucket",
-  bucketJobVars: (job: string) => `vars/bucket/job/${job}`,
-  jobVars: (job: string) => `vars/job/${job}`,
-} as const;
+
+/** maand/bucket key holding the bucket id (the SDKs' SSH helpers derive worker paths from it). */
+export const BUCKET_ID_KEY = "bucket_id";
 
 /** maand/job/<job> key listing the active workers in catalog order (also rollout_order's reset value). */
 export const JOB_WORKERS_KEY = "workers";
@@ -57,7 +50,7 @@ export function desiredKv(
   const jobNames = ws.jobs.map((j) => j.name).sort();
   const active = placed.filter((p) => p.activeWorkers.length > 0).map((p) => p.job.name).sort();
   const bucket = ns(NS.bucket);
-  bucket.set("bucket_id", ctx.bucketId);
+  bucket.set(BUCKET_ID_KEY, ctx.bucketId);
   bucket.set("jobs", list(jobNames));
   bucket.set("activejobs", list(active));
 

@@ -1,5 +1,6 @@
 import { isEncryptedAtRest, isExpired, type KvRow, type KvWrite } from "../store/kv.js";
-import { NS, type DesiredKv } from "./kv-desired.js";
+import { NS } from "../store/namespaces.js";
+import type { DesiredKv } from "./kv-desired.js";
 
 /** A KV write with its version number already known, so apply needs no SELECT per key. */
 export interface VersionedKvWrite extends KvWrite {

@@ -1,6 +1,7 @@
 import type { Workspace } from "../workspace/model.js";
 import { placeJobs } from "./allocate.js";
-import { desiredKv, NS, type CertValues } from "./kv-desired.js";
+import { NS } from "../store/namespaces.js";
+import { desiredKv, type CertValues } from "./kv-desired.js";
 import { diffKv, type VersionedKvWrite } from "./kv-diff.js";
 import { planCatalog, type CatalogCounts, type CatalogPlan } from "./plan-catalog.js";
 import type { BuildState } from "./snapshot.js";

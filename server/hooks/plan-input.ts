@@ -1,5 +1,6 @@
 import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
-import { JOB_WORKERS_KEY, NS } from "../build/kv-desired.js";
+import { JOB_WORKERS_KEY } from "../build/kv-desired.js";
+import { NS } from "../store/namespaces.js";
 import { listAllocations, listHooks, listJobs } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";

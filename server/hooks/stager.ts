@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NS } from "../build/kv-desired.js";
+import { NS } from "../store/namespaces.js";
 import type { BucketPaths } from "../bucket/paths.js";
 import { listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";

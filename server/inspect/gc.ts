@@ -1,3 +1,4 @@
+import { NS } from "../store/namespaces.js";
 import type { Db } from "../store/db.js";
 import { UsageError } from "../errors.js";
 
@@ -38,7 +39,7 @@ export function parseRetainDays(raw: string | undefined): number {
 // it stopped being current, not N days after it was written.
 const SUPERSEDED = `EXISTS (SELECT 1 FROM kv n WHERE n.namespace = kv.namespace AND n.key = kv.key
                       AND n.version > kv.version AND n.created_at < ?)`;
-export const allocationNamespace = (a: { job: string; worker_ip: string }): string => `maand/job/${a.job}/worker/${a.worker_ip}`;
+export const allocationNamespace = (a: { job: string; worker_ip: string }): string => NS.allocation(a.job, a.worker_ip);
 
 export function planGc(db: Db, now: number, retainDays: number): GcPlan {
   const cutoff = now - retainDays * DAY_MS;

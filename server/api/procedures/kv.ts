@@ -1,3 +1,4 @@
+import { NS } from "../../store/namespaces.js";
 import type { ApiContext } from "../context.js";
 import { authorizeKv, checkRolloutOrder, KvKeyNotFound, type KvOperation } from "../kv-access.js";
 import { defineOperation } from "../operation.js";
@@ -74,7 +75,7 @@ export const deleteSecret = defineOperation({
 });
 
 /** Own-job namespaces listed when no namespace is given (the note's default). */
-export const ownJobNamespaces = (job: string): string[] => [`vars/job/${job}`, `secrets/job/${job}`];
+export const ownJobNamespaces = (job: string): string[] => [NS.jobVars(job), NS.jobSecrets(job)];
 
 export const listKeys = defineOperation({
   name: "listKeys",

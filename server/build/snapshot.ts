@@ -1,6 +1,6 @@
 import type { Db } from "../store/db.js";
 import { isSecretNamespace, type KvRow } from "../store/kv.js";
-import { latestKvRows, type HookRow, type JobFileRow, type JobRow, type WorkerRow } from "../store/catalog.js";
+import { latestKvRows, type AllocationRow, type HookRow, type JobFileRow, type JobRow, type WorkerRow } from "../store/catalog.js";
 
 /** The catalog as build last left it: one read of each table, no file contents. */
 export interface CatalogSnapshot {
@@ -23,16 +23,8 @@ export type SnapshotJob = JobRow;
 export type SnapshotHook = HookRow;
 export type SnapshotJobFile = Omit<JobFileRow, "content">;
 
-export interface SnapshotAllocation {
-  alloc_id: string;
-  job: string;
-  worker_ip: string;
-  disabled: number;
-  removed: number;
-  deployment_seq: number;
-  new_version: string;
-  removed_at: number | null;
-}
+/** The allocations table as stored (the catalog's AllocationRow adds joined columns). */
+export type SnapshotAllocation = Omit<AllocationRow, "position" | "current_version"> & { removed_at: number | null };
 
 /** Everything planBuild needs from the database, read once. */
 export interface BuildState {

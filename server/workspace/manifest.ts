@@ -1,4 +1,4 @@
-import { RESTART_POLICIES, type CertSpec, type HealthCheckSpec, type HookSpec, type RestartPolicy } from "./model.js";
+import { RESTART_POLICIES, type JobSpec } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
 import { integer, oneOf, optional, readObject, type JsonObject } from "./fields.js";
@@ -19,21 +19,17 @@ export const MANIFEST_FIELDS = [
   "certs",
 ] as const;
 
-export interface Manifest {
+/** The JobSpec fields a manifest defines, plus what cross-job checks need to know about it. */
+export type Manifest = Pick<
+  JobSpec,
+  "version" | "selectors" | "maxConcurrentUpgrades" | "maxConcurrentStarts" | "restartPolicy" | "hooks" | "healthCheck" | "certs"
+> & {
   raw: JsonObject;
-  version: string;
   /** Jobs in a demand relation must say which version they are. */
   versionDeclared: boolean;
   /** False when the declared version is garbage (already reported; do not compare it). */
   versionValid: boolean;
-  selectors: string[];
-  maxConcurrentUpgrades: number;
-  maxConcurrentStarts: number;
-  restartPolicy: RestartPolicy;
-  hooks: HookSpec[];
-  healthCheck?: HealthCheckSpec;
-  certs: CertSpec[];
-}
+};
 
 /** One job's manifest.json, checked on its own; cross-job demand checks come later. */
 export function parseManifest(p: FileProblems, doc: unknown, job: string, files: ReadonlySet<string>): Manifest | undefined {

@@ -19,6 +19,7 @@ export const HELPERS = [
   "get_kv_value",
   "put_rollout_order",
   "get_rollout_order",
+  "rollout_order",
   "put_job_variable",
   "put_job_secret",
   "delete_job_variable",
@@ -34,9 +35,13 @@ export const HELPERS = [
 export type Helper = (typeof HELPERS)[number];
 
 /** Worker SSH helpers: Python only (Bun scripts call ssh themselves, per the note). */
-export const PYTHON_ONLY_HELPERS = ["load_ssh", "run_ssh", "run_runner_target", "run_make_target"] as const;
+export const PYTHON_ONLY_HELPERS = ["find_bucket_root", "load_ssh", "run_ssh", "run_runner_target", "run_make_target"] as const;
 
-/** alias -> helper it stands for. */
+/**
+ * alias -> helper it stands for: the note's aliases and every name of the original maand.py /
+ * maand.ts, so scripts written for the original run unchanged (command_* were its names for
+ * the hook's event and name; kv_get returned the response; *_deploy_order its rollout order).
+ */
 export const ALIASES: Readonly<Record<string, Helper>> = {
   get_allocation_id: "allocation_id",
   get_allocation_ip: "allocation_ip",
@@ -45,10 +50,13 @@ export const ALIASES: Readonly<Record<string, Helper>> = {
   get_job_name: "job_name",
   get_event: "hook_event",
   get_hook_event: "hook_event",
+  command_event: "hook_event",
   get_hook: "hook_name",
   get_hook_name: "hook_name",
+  command_name: "hook_name",
+  get_command: "hook_name",
   is_disabled: "is_allocation_disabled",
-  kv_get: "get_kv_value",
+  kv_get: "get_store_value",
   kv_get_response: "get_store_value",
   kv_put: "put_job_variable",
   kv_put_secret: "put_job_secret",
@@ -57,7 +65,10 @@ export const ALIASES: Readonly<Record<string, Helper>> = {
   kv_keys: "list_job_keys",
   kv_list: "list_job_keys",
   set_rollout_order: "put_rollout_order",
+  put_deploy_order: "put_rollout_order",
+  get_deploy_order: "get_rollout_order",
   get_demands: "list_hook_demands",
+  list_command_demands: "list_hook_demands",
   semaphore_acquire: "acquire_semaphore",
   semaphore_release: "release_semaphore",
   get_semaphore_status: "semaphore_status",

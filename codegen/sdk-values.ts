@@ -35,6 +35,12 @@ const NAMESPACES: Record<string, { pattern: string; kind: NamespaceKind }> = {
 
 /** Where deploy puts a bucket on a worker: /opt/worker/<bucket_id>/{bin/runner.py,jobs/<job>}. */
 const WORKER_ROOT = "/opt/worker";
+const WORKER_LAYOUT = {
+  RUNNER_PATH: `${WORKER_ROOT}/{bucket_id}/bin/runner.py`,
+  JOB_DIR: `${WORKER_ROOT}/{bucket_id}/jobs/{job}`,
+  /** secrets/<this>: the host keys deploy records on first contact. */
+  KNOWN_HOSTS_FILE: "known_hosts",
+};
 
 function serverAddress(doc: OpenApiDocument): { host: string; port: number } {
   const url = (doc.servers as Array<{ url?: unknown }> | undefined)?.[0]?.url;
@@ -78,9 +84,9 @@ export function sdkValues(doc: OpenApiDocument): Record<string, SdkValue> {
     DEFAULT_PORT: port,
     NAMESPACES: Object.fromEntries(Object.entries(NAMESPACES).map(([k, v]) => [k, v.pattern])),
     ROLLOUT_ORDER_KEY,
-    NOT_FOUND_STATUS: API_ERRORS.keyNotFound.status,
+    KEY_NOT_FOUND_CODE: API_ERRORS.keyNotFound.code,
     BUCKET_ID_KEY,
-    WORKER_ROOT,
+    ...WORKER_LAYOUT,
     SSH_DEFAULTS: {
       ssh_user: DEFAULT_CONF.ssh_user,
       ssh_key: DEFAULT_CONF.ssh_key,

@@ -2,7 +2,7 @@
 """maand hook SDK for Python: standard library only, Python >= 3.9.
 
 Import it from a hook script (`from maand import ...`); maand stages it next to the script.
-Helpers: allocation_id(), allocation_ip(), allocation_index(), job_name(), hook_event(), hook_name(), is_allocation_disabled(), is_one_shot(), get_store_value(), get_kv_value(), put_rollout_order(), get_rollout_order(), put_job_variable(), put_job_secret(), delete_job_variable(), delete_job_secret(), list_job_keys(), list_hook_demands(), acquire_semaphore(), release_semaphore(), semaphore_status(), load_ssh(), run_ssh(), run_runner_target(), run_make_target().
+Helpers: allocation_id(), allocation_ip(), allocation_index(), job_name(), hook_event(), hook_name(), is_allocation_disabled(), is_one_shot(), get_store_value(), get_kv_value(), put_rollout_order(), get_rollout_order(), rollout_order(), put_job_variable(), put_job_secret(), delete_job_variable(), delete_job_secret(), list_job_keys(), list_hook_demands(), acquire_semaphore(), release_semaphore(), semaphore_status(), find_bucket_root(), load_ssh(), run_ssh(), run_runner_target(), run_make_target().
 API helpers return a Response (status_code, ok, text, json(), raise_for_status()).
 
 Operations of openapi.json (keyword arguments; inputs left as None are not sent):
@@ -22,10 +22,13 @@ The hand-written parts live in codegen/templates/python/.
 import http.client
 import json
 import os
+import pathlib
 import shlex
 import subprocess
+import sys
 import urllib.parse
 from collections import namedtuple
+from collections.abc import MutableMapping
 
 # ---- runtime (codegen/templates/python/runtime.py) -----------------------------------------------
 # maand hook SDK, Python runtime: hand-written in codegen/templates/python/runtime.py.
@@ -61,6 +64,8 @@ ENV = {
     "one_shot": "ONE_SHOT",
     "api_port": "HOOK_API_PORT",
     "api_token": "HOOK_API_TOKEN",
+    "legacy_api_host": "JOB_COMMAND_API_HOST",
+    "legacy_api_port": "JOB_COMMAND_API_PORT",
 }
 # Request header -> the environment variables it is read from; the first non-empty one wins.
 # The COMMAND header carries the hook name: env HOOK, with env COMMAND only as a fallback,
@@ -78,20 +83,73 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
 
 
-class MaandAPIError(Exception):
-    """An API call failed: `status_code` is the HTTP status (None when the API could not be
-    reached), `message` and `code` are the server's."""
+def _requests_http_error():
+    """requests.exceptions.HTTPError when the script (or a library) has imported requests.
 
-    def __init__(self, status_code, message, code=None, response=None):
-        super().__init__("%s %s" % (status_code, message) if status_code else message)
+    Scripts written for the original maand catch `requests.exceptions.HTTPError`; they can only
+    name it after importing requests, so looking in sys.modules finds it at no cost, where
+    importing requests here would add ~80 ms to every hook that has it installed."""
+    module = sys.modules.get("requests.exceptions")
+    return getattr(module, "HTTPError", None)
+
+
+class MaandAPIError(*((_requests_http_error(),) if _requests_http_error() else (Exception,))):
+    """An API call failed: `status_code` is the HTTP status (None when the API could not be
+    reached), `message` and `code` are the server's, `detail` its explanation when it sent one.
+    Raised as a subclass of requests.exceptions.HTTPError whenever requests is loaded, so
+    `except HTTPError` blocks of scripts written for the original maand still catch it."""
+
+    def __init__(self, status_code, message, code=None, response=None, detail=None):
+        text = "%s %s" % (status_code, message) if status_code else message
+        super().__init__(text + (": %s" % detail if detail else ""))
         self.status_code = status_code
         self.message = message
         self.code = code
+        self.detail = detail
         self.response = response
 
 
 # The name `requests` users catch.
 HTTPError = MaandAPIError
+_COMPAT_ERRORS = {}
+
+
+def api_error(status_code, message, code=None, response=None, detail=None):
+    """A MaandAPIError that is also a requests.exceptions.HTTPError when requests is loaded."""
+    cls = MaandAPIError
+    http_error = _requests_http_error()
+    if http_error is not None and not issubclass(cls, http_error):
+        cls = _COMPAT_ERRORS.get(http_error)
+        if cls is None:
+            cls = _COMPAT_ERRORS[http_error] = type("MaandAPIError", (MaandAPIError, http_error), {"__module__": __name__})
+    return cls(status_code, message, code, response, detail)
+
+
+class Headers(MutableMapping):
+    """Response headers with case-insensitive names, like requests' CaseInsensitiveDict."""
+
+    def __init__(self, pairs=()):
+        self._items = {}
+        for name, value in pairs:
+            self[name] = value
+
+    def __getitem__(self, name):
+        return self._items[name.lower()][1]
+
+    def __setitem__(self, name, value):
+        self._items[name.lower()] = (name, value)
+
+    def __delitem__(self, name):
+        del self._items[name.lower()]
+
+    def __iter__(self):
+        return (name for name, _ in self._items.values())
+
+    def __len__(self):
+        return len(self._items)
+
+    def __repr__(self):
+        return repr(dict(self.items()))
 
 
 class Response(object):
@@ -117,19 +175,19 @@ class Response(object):
         return json.loads(self.text)
 
     def error_body(self):
-        """(message, code) from an error response; falls back to the raw text or reason."""
+        """(message, code, detail) of an error response; falls back to the raw text or reason."""
         try:
             body = self.json()
         except ValueError:
             body = None
         if isinstance(body, dict) and isinstance(body.get("message"), str):
-            return body["message"], body.get("code")
-        return (self.text.strip() or self.reason), None
+            return body["message"], body.get("code"), body.get("detail")
+        return (self.text.strip() or self.reason), None, None
 
     def raise_for_status(self):
         if not self.ok:
-            message, code = self.error_body()
-            raise MaandAPIError(self.status_code, message, code, self)
+            message, code, detail = self.error_body()
+            raise api_error(self.status_code, message, code, self, detail)
         return self
 
     def __bool__(self):
@@ -147,7 +205,7 @@ def api_address(env=None):
     try:
         return host, int(port)
     except ValueError:
-        raise MaandAPIError(None, "%s must be a port number, got %r" % (ENV["api_port"], port))
+        raise api_error(None, "%s must be a port number, got %r" % (ENV["api_port"], port))
 
 
 def request_headers(has_body, env=None, header_env=None):
@@ -188,6 +246,35 @@ def drop_none(fields):
     return {k: v for k, v in fields.items() if v is not None}
 
 
+class _Connection(object):
+    """One keep-alive connection to the runtime API, reused by every call of the process: a new
+    TCP connection per call cost ~0.9 ms. A reused connection the server has meanwhile closed
+    (idle timeout) fails before any byte of the answer arrives; the call is then sent again
+    once on a fresh connection, which is safe because the server never saw it."""
+
+    def __init__(self):
+        self.key = None
+        self.conn = None
+
+    def get(self, host, port):
+        # A forked child must not talk over its parent's socket: the two would interleave.
+        key = (host, port, os.getpid())
+        if self.conn is None or self.key != key:
+            if self.key is not None and self.key[2] == key[2]:
+                self.close()
+            self.conn, self.key = http.client.HTTPConnection(host, port), key
+            return self.conn, False
+        return self.conn, True
+
+    def close(self):
+        if self.conn is not None:
+            self.conn.close()
+        self.conn = None
+
+
+_CONNECTION = _Connection()
+
+
 def request(method, path, query=None, body=None):
     """One API call. There is deliberately no client timeout: a semaphore acquire may wait up to
     an hour, and maand already bounds every hook by its timeout_seconds."""
@@ -195,16 +282,24 @@ def request(method, path, query=None, body=None):
     target = path + encode_query(query)
     data = None if body is None else json.dumps(body).encode("utf-8")
     url = "http://%s:%d%s" % (host, port, target)
-    conn = http.client.HTTPConnection(host, port)
-    try:
-        conn.request(method, target, body=data, headers=request_headers(data is not None))
-        res = conn.getresponse()
-        content = res.read()
-        return Response(res.status, res.reason, dict(res.getheaders()), content, method, url)
-    except (OSError, http.client.HTTPException) as e:
-        raise MaandAPIError(None, "cannot reach the maand runtime API at %s: %s" % (url, e))
-    finally:
-        conn.close()
+    headers = request_headers(data is not None)
+    for attempt in (0, 1):
+        conn, reused = _CONNECTION.get(host, port)
+        try:
+            conn.request(method, target, body=data, headers=headers)
+            res = conn.getresponse()
+            content = res.read()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError) as e:
+            _CONNECTION.close()
+            if reused and attempt == 0:
+                continue
+            raise api_error(None, "cannot reach the maand runtime API at %s: %s" % (url, e))
+        except (OSError, http.client.HTTPException) as e:
+            _CONNECTION.close()
+            raise api_error(None, "cannot reach the maand runtime API at %s: %s" % (url, e))
+        if res.will_close:
+            _CONNECTION.close()
+        return Response(res.status, res.reason, Headers(res.getheaders()), content, method, url)
 
 
 # Context: what the hook engine exports to every invocation. Values are the environment's
@@ -288,7 +383,7 @@ def api_delete_kv(*, namespace, key):
 def api_list_keys(*, namespace=None):
     """GET /kv/keys: List keys under job-level namespaces
 
-    namespace (optional): KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+    namespace (optional): 
     """
     return request("GET", "/kv/keys", query=drop_none({"namespace": namespace}))
 
@@ -318,7 +413,7 @@ def api_acquire_semaphore(*, name, capacity=None, timeout_seconds=None):
 
     name: Semaphore name; scoped to this job and EVENT
     capacity (optional): Slots (1-64); fixed by the first acquirer; default: the existing capacity, else 1
-    timeout_seconds (optional): Seconds to wait for a slot (default 600, clamped to 3600); 408 when it elapses
+    timeout_seconds (optional): Seconds to wait for a slot (absent or 0: 600; clamped to 3600); 408 when it elapses
     """
     return request("POST", "/semaphore/acquire", body=drop_none({"name": name, "capacity": capacity, "timeout_seconds": timeout_seconds}))
 
@@ -352,14 +447,23 @@ NAMESPACES = {
     "job_secrets": "secrets/job/{job}",
 }
 ROLLOUT_ORDER_KEY = "rollout_order"
-NOT_FOUND_STATUS = 404
+KEY_NOT_FOUND_CODE = "KEY_NOT_FOUND"
+
+# Marks "no default given": None is a legitimate default.
+_REQUIRED = object()
 
 
 def _job_namespace(kind, job=None):
     job = job or job_name()
     if not job:
-        raise MaandAPIError(None, "%s is not set: run this inside a maand hook" % ENV["job"])
+        raise api_error(None, "%s is not set: run this inside a maand hook" % ENV["job"])
     return NAMESPACES[kind].replace("{job}", job)
+
+
+def _is_key_not_found(res):
+    """The key does not exist: judged by the error code, since 404 is also what a wrong
+    ALLOCATION_ID or an unknown route gets."""
+    return not res.ok and res.error_body()[1] == KEY_NOT_FOUND_CODE
 
 
 def _as_value(value):
@@ -370,16 +474,18 @@ def _as_value(value):
 # KV
 
 def get_store_value(namespace, key):
-    """GET the key; returns the Response ({"namespace", "key", "value"} on 200)."""
+    """GET the key; returns the Response ({"namespace", "key", "value"} on 200). kv_get is
+    this function, as in the original: kv_get(ns, key).json()["value"]."""
     return api_get_kv(namespace=namespace, key=key)
 
 
-def get_kv_value(namespace, key):
-    """The plaintext value, or None when the key does not exist; other errors raise MaandAPIError.
-    Values are strings: parse JSON yourself."""
+def get_kv_value(namespace, key, default=_REQUIRED):
+    """The plaintext value (a string: parse JSON yourself). A missing key raises MaandAPIError,
+    as in the original, unless a `default` is given (get_kv_value(ns, key, default=None));
+    every other error raises."""
     res = get_store_value(namespace, key)
-    if res.status_code == NOT_FOUND_STATUS:
-        return None
+    if default is not _REQUIRED and _is_key_not_found(res):
+        return default
     return res.raise_for_status().json()["value"]
 
 
@@ -391,8 +497,13 @@ def put_rollout_order(order):
 
 
 def get_rollout_order():
+    """GET this job's rollout_order key; returns the Response, as the original did."""
+    return get_store_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY)
+
+
+def rollout_order():
     """The rollout order stored for this job, as a list of IPs ([] when none is set)."""
-    value = get_kv_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY)
+    value = get_kv_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY, default=None)
     return [ip for ip in value.split(",") if ip] if value else []
 
 
@@ -412,9 +523,10 @@ def delete_job_secret(key):
     return api_delete_secret(namespace=_job_namespace("job_secrets"), key=key)
 
 
-def list_job_keys(ns=None):
-    """{"namespaces": {namespace: [keys]}}; without `ns`, this job's vars and secrets (names only)."""
-    return api_list_keys(namespace=ns)
+def list_job_keys(namespace=None):
+    """{"namespaces": {namespace: [keys]}}: vars/job/<job> or secrets/job/<job>; without
+    `namespace`, both (key names only)."""
+    return api_list_keys(namespace=namespace)
 
 
 # Demands and semaphores
@@ -450,23 +562,36 @@ except ImportError:  # pragma: no cover - exercised by the python3.9 test run
 
 BUCKET_ID_KEY = "bucket_id"
 SSH_DEFAULTS = {"ssh_user": "agent", "ssh_key": "worker.key", "ssh_port": 22, "use_sudo": True}
-WORKER_ROOT = "/opt/worker"
+# The worker layout deploy uses (server/workers/layout.ts): {bucket_id} and {job} are filled in.
+RUNNER_PATH = "/opt/worker/{bucket_id}/bin/runner.py"
+JOB_DIR = "/opt/worker/{bucket_id}/jobs/{job}"
+KNOWN_HOSTS_FILE = "known_hosts"
+# The original's defaults: a remote command gets 300 s, a connection 15 s.
+DEFAULT_COMMAND_TIMEOUT = 300
+DEFAULT_CONNECT_TIMEOUT = 15
 
 # What the remote side must never be asked: a password (hooks run unattended) or a host key
-# confirmation on a terminal nobody watches.
-SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=10")
+# confirmation on a terminal nobody watches. Host keys go to the bucket's known_hosts, the file
+# deploy records them in, so a key deploy refused is refused here too.
+SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new")
 
 
 class MaandSSHError(Exception):
     """maand.conf could not be read, or the hook context lacks what an SSH helper needs."""
 
 
-class SshConfig(namedtuple("SshConfig", ["user", "key_path", "use_sudo"])):
-    """(user, key_path, use_sudo) as the note documents, plus `.port`."""
+class MaandSSHFileNotFound(MaandSSHError, FileNotFoundError):
+    """No bucket (maand.conf) to read the SSH settings from; a FileNotFoundError, as the original raised."""
 
-    def __new__(cls, user, key_path, use_sudo, port=22):
+
+class SshConfig(namedtuple("SshConfig", ["user", "key_path", "use_sudo"])):
+    """(user, key_path, use_sudo) as the original's load_ssh() returned, plus `.port` and
+    `.bucket_root`."""
+
+    def __new__(cls, user, key_path, use_sudo, port=22, bucket_root=None):
         self = super(SshConfig, cls).__new__(cls, user, key_path, use_sudo)
         self.port = port
+        self.bucket_root = bucket_root
         return self
 
 
@@ -545,11 +670,35 @@ def parse_toml_minimal(text):
     return result
 
 
+def find_bucket_root():
+    """The bucket root (the directory holding maand.conf): BUCKET_ROOT when maand set it, else the
+    nearest such directory above the working directory or this file, as the original searched.
+    Raises FileNotFoundError when there is none."""
+    env = os.environ.get(ENV["bucket_root"])
+    if env and os.path.isfile(os.path.join(env, "maand.conf")):
+        return pathlib.Path(env)
+    for start in (pathlib.Path.cwd().resolve(), pathlib.Path(__file__).resolve().parent):
+        for directory in [start] + list(start.parents):
+            if (directory / "maand.conf").is_file():
+                return directory
+    raise MaandSSHFileNotFound("maand.conf not found: %s is not set and no directory above %s holds one"
+                               % (ENV["bucket_root"], os.getcwd()))
+
+
 def load_ssh(bucket_root=None):
-    """SSH settings from BUCKET_ROOT/maand.conf; the key is BUCKET_ROOT/secrets/<ssh_key>."""
-    root = bucket_root or os.environ.get(ENV["bucket_root"])
-    if not root:
-        raise MaandSSHError("%s is not set: run this inside a maand hook or pass bucket_root=" % ENV["bucket_root"])
+    """SSH settings from maand.conf: unpacks as (user, key_path, use_sudo), as the original's;
+    `.port` too. The key is <bucket>/secrets/<ssh_key> (the original also looked in the bucket
+    root)."""
+    if bucket_root is None:
+        if not os.environ.get(ENV["bucket_root"]):
+            try:
+                bucket_root = find_bucket_root()
+            except FileNotFoundError:
+                raise MaandSSHFileNotFound("%s is not set and no maand.conf was found above %s: run this inside a "
+                                           "maand hook or pass bucket_root=" % (ENV["bucket_root"], os.getcwd()))
+        else:
+            bucket_root = os.environ[ENV["bucket_root"]]
+    root = str(bucket_root)
     path = os.path.join(root, "maand.conf")
     try:
         with open(path, encoding="utf-8") as f:
@@ -559,26 +708,41 @@ def load_ssh(bucket_root=None):
     merged = dict(SSH_DEFAULTS)
     merged.update({k: v for k, v in conf.items() if k in SSH_DEFAULTS})
     key_path = os.path.join(root, "secrets", merged["ssh_key"])
-    return SshConfig(merged["ssh_user"], key_path, bool(merged["use_sudo"]), int(merged["ssh_port"]))
+    if not os.path.isfile(key_path) and os.path.isfile(os.path.join(root, merged["ssh_key"])):
+        key_path = os.path.join(root, merged["ssh_key"])
+    return SshConfig(merged["ssh_user"], key_path, bool(merged["use_sudo"]), int(merged["ssh_port"]), root)
 
 
-def ssh_command(worker_ip, remote_cmd, conf, sudo=False, options=()):
+def ssh_command(worker_ip, remote_cmd, conf, sudo=False, options=(), timeout=None, connect_timeout=DEFAULT_CONNECT_TIMEOUT):
     """The argv that runs `remote_cmd` (a string for the remote shell, or a list to quote) on
-    `worker_ip`; with sudo, through `sudo -n sh -c` so pipes and && stay on the remote side."""
+    `worker_ip`, under `timeout <seconds>` on the worker when `timeout` is set; with sudo,
+    through `sudo -n` so it fails instead of prompting. The command runs in `sh -c`, so pipes
+    and && stay on the remote side and inside the timeout."""
     command = remote_cmd if isinstance(remote_cmd, str) else " ".join(shlex.quote(a) for a in remote_cmd)
+    prefix = []
     if sudo:
-        command = "sudo -n sh -c " + shlex.quote(command)
-    return ["ssh", "-i", conf.key_path, "-p", str(conf.port)] + list(SSH_OPTIONS) + list(options) + [
-        "--", "%s@%s" % (conf.user, worker_ip), command]
+        prefix.append("sudo -n")
+    if timeout is not None:
+        prefix.append("timeout %d" % int(timeout))
+    if prefix:
+        command = " ".join(prefix) + " sh -c " + shlex.quote(command)
+    known_hosts = os.path.join(conf.bucket_root, "secrets", KNOWN_HOSTS_FILE) if conf.bucket_root else None
+    host_options = ("-o", "UserKnownHostsFile=" + known_hosts) if known_hosts else ()
+    return ["ssh", "-i", str(conf.key_path), "-p", str(conf.port), "-o", "ConnectTimeout=%d" % int(connect_timeout)] + \
+        list(SSH_OPTIONS) + list(host_options) + list(options) + ["--", "%s@%s" % (conf.user, worker_ip), command]
 
 
-def run_ssh(worker_ip, remote_cmd, sudo=False, check=False, capture_output=False, timeout=None,
-            input=None, conf=None, options=()):
-    """Run a command on a worker; returns subprocess.CompletedProcess (text mode). check=True
-    raises subprocess.CalledProcessError on a non-zero exit, like subprocess.run."""
+def run_ssh(worker_ip, remote_cmd, *, timeout=DEFAULT_COMMAND_TIMEOUT, check=True, connect_timeout=DEFAULT_CONNECT_TIMEOUT,
+            sudo=None, capture_output=True, input=None, conf=None, options=()):
+    """Run a command on a worker with the bucket's SSH settings, as the original did: output
+    captured (text), `use_sudo` from maand.conf (sudo= overrides it), the command wrapped in
+    `timeout <timeout>` on the worker (None: no limit), and check=True raising
+    subprocess.CalledProcessError on a non-zero exit. Returns subprocess.CompletedProcess."""
     conf = conf or load_ssh()
-    argv = ssh_command(worker_ip, remote_cmd, conf, sudo=sudo, options=options)
-    return subprocess.run(argv, check=check, capture_output=capture_output, timeout=timeout,
+    sudo = conf.use_sudo if sudo is None else sudo
+    argv = ssh_command(worker_ip, remote_cmd, conf, sudo=sudo, options=options, timeout=timeout, connect_timeout=connect_timeout)
+    local_timeout = None if timeout is None else timeout + connect_timeout + 30
+    return subprocess.run(argv, check=check, capture_output=capture_output, timeout=local_timeout,
                           input=input, text=True, stdin=None if input is not None else subprocess.DEVNULL)
 
 
@@ -589,33 +753,32 @@ def _target_context(worker_ip, job, bucket_id):
         raise MaandSSHError("%s and %s are not set: run this inside a maand hook or pass worker_ip= and job="
                             % (ENV["allocation_ip"], ENV["job"]))
     if not bucket_id:
-        bucket_id = get_kv_value(NAMESPACES["bucket_meta"], BUCKET_ID_KEY)
+        bucket_id = get_kv_value(NAMESPACES["bucket_meta"], BUCKET_ID_KEY, default=None)
         if not bucket_id:
             raise MaandSSHError("the bucket id is not in KV (%s %s); run maand build first" % (NAMESPACES["bucket_meta"], BUCKET_ID_KEY))
-    return worker_ip, job, "%s/%s" % (WORKER_ROOT, bucket_id)
+    return worker_ip, job, bucket_id
 
 
-def runner_command(target, job, worker_dir):
-    return ["python3", "%s/bin/runner.py" % worker_dir, target, "--jobs", job]
+def runner_command(target, job, bucket_id):
+    """runner.py <bucket_id> <target> --jobs <job>: the worker-side runner's command line."""
+    return ["python3", RUNNER_PATH.replace("{bucket_id}", bucket_id), bucket_id, target, "--jobs", job]
 
 
-def make_command(target, job, worker_dir):
-    return ["make", "-C", "%s/jobs/%s" % (worker_dir, job), target]
+def make_command(target, job, bucket_id):
+    return ["make", "-C", JOB_DIR.replace("{bucket_id}", bucket_id).replace("{job}", job), target]
 
 
-def run_runner_target(target, worker_ip=None, job=None, bucket_id=None, conf=None, **kwargs):
-    """runner.py <target> --jobs <job> on the worker, as deploy runs it (with sudo per maand.conf).
-    Extra keyword arguments go to run_ssh."""
-    conf = conf or load_ssh()
-    worker_ip, job, worker_dir = _target_context(worker_ip, job, bucket_id)
-    return run_ssh(worker_ip, runner_command(target, job, worker_dir), sudo=conf.use_sudo, conf=conf, **kwargs)
+def run_runner_target(target, *, worker_ip=None, job=None, timeout=DEFAULT_COMMAND_TIMEOUT, bucket_id=None, conf=None, **kwargs):
+    """runner.py <bucket_id> <target> --jobs <job> on the worker, as deploy runs it (this
+    allocation's worker and job unless given). Keyword arguments as for run_ssh."""
+    worker_ip, job, bucket_id = _target_context(worker_ip, job, bucket_id)
+    return run_ssh(worker_ip, runner_command(target, job, bucket_id), timeout=timeout, conf=conf, **kwargs)
 
 
-def run_make_target(target, worker_ip=None, job=None, bucket_id=None, conf=None, **kwargs):
-    """make -C /opt/worker/<bucket>/jobs/<job> <target> on the worker (with sudo per maand.conf)."""
-    conf = conf or load_ssh()
-    worker_ip, job, worker_dir = _target_context(worker_ip, job, bucket_id)
-    return run_ssh(worker_ip, make_command(target, job, worker_dir), sudo=conf.use_sudo, conf=conf, **kwargs)
+def run_make_target(target, *, worker_ip=None, job=None, timeout=DEFAULT_COMMAND_TIMEOUT, bucket_id=None, conf=None, **kwargs):
+    """make -C /opt/worker/<bucket>/jobs/<job> <target> on the worker. Keyword arguments as for run_ssh."""
+    worker_ip, job, bucket_id = _target_context(worker_ip, job, bucket_id)
+    return run_ssh(worker_ip, make_command(target, job, bucket_id), timeout=timeout, conf=conf, **kwargs)
 
 
 # ---- aliases (generated from codegen/sdk-names.ts) -----------------------------------------------
@@ -626,10 +789,13 @@ get_job = job_name
 get_job_name = job_name
 get_event = hook_event
 get_hook_event = hook_event
+command_event = hook_event
 get_hook = hook_name
 get_hook_name = hook_name
+command_name = hook_name
+get_command = hook_name
 is_disabled = is_allocation_disabled
-kv_get = get_kv_value
+kv_get = get_store_value
 kv_get_response = get_store_value
 kv_put = put_job_variable
 kv_put_secret = put_job_secret
@@ -638,7 +804,10 @@ kv_delete_secret = delete_job_secret
 kv_keys = list_job_keys
 kv_list = list_job_keys
 set_rollout_order = put_rollout_order
+put_deploy_order = put_rollout_order
+get_deploy_order = get_rollout_order
 get_demands = list_hook_demands
+list_command_demands = list_hook_demands
 semaphore_acquire = acquire_semaphore
 semaphore_release = release_semaphore
 get_semaphore_status = semaphore_status

@@ -198,6 +198,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
+                         * @description The same as `hook`: the original maand's name for it
+                         * @example hook_migrate
+                         */
+                        command: string;
+                        /**
                          * @description The `config` object of the downstream hook's demands ({} when absent)
                          * @example {
                          *       "min_version": "2.0.0"
@@ -529,10 +534,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description false when there was no live key to delete
+                         * @description The key existed and is deleted (a missing key is a 404)
                          * @example true
+                         * @constant
                          */
-                        deleted: boolean;
+                        deleted: true;
                         /**
                          * @description Key inside the namespace
                          * @example db_url
@@ -852,10 +858,11 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description false when there was no live key to delete
+                         * @description The key existed and is deleted (a missing key is a 404)
                          * @example true
+                         * @constant
                          */
-                        deleted: boolean;
+                        deleted: true;
                         /**
                          * @description Key inside the namespace
                          * @example db_url
@@ -953,7 +960,7 @@ export interface operations {
                      */
                     name: string;
                     /**
-                     * @description Seconds to wait for a slot (default 600, clamped to 3600); 408 when it elapses
+                     * @description Seconds to wait for a slot (absent or 0: 600; clamped to 3600); 408 when it elapses
                      * @example 600
                      */
                     timeout_seconds?: number;
@@ -1305,7 +1312,7 @@ export interface operations {
 // openapi/openapi.json and the router's and hook engine's definitions, so no header name,
 // route path or variable name is written by hand.
 
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 
 /** Names of the variables the hook engine exports (server/hooks/env-names.ts). */
 export const ENV: Readonly<Record<string, string>> = {
@@ -1332,7 +1339,9 @@ export const ENV: Readonly<Record<string, string>> = {
   "target": "TARGET",
   "oneShot": "ONE_SHOT",
   "apiPort": "HOOK_API_PORT",
-  "apiToken": "HOOK_API_TOKEN"
+  "apiToken": "HOOK_API_TOKEN",
+  "legacyApiHost": "JOB_COMMAND_API_HOST",
+  "legacyApiPort": "JOB_COMMAND_API_PORT"
 };
 /**
  * Request header -> the environment variables it is read from; the first non-empty one wins.
@@ -1367,7 +1376,7 @@ export interface TypedResponse<T> extends Response {
 
 /**
  * An API call failed: `status` is the HTTP status (undefined when the API could not be reached);
- * `message` and `code` are the server's.
+ * `message` and `code` are the server's, `detail` its explanation when it sent one.
  */
 export class MaandApiError extends Error {
   constructor(
@@ -1375,8 +1384,9 @@ export class MaandApiError extends Error {
     message: string,
     readonly code?: string,
     readonly response?: Response,
+    readonly detail?: string,
   ) {
-    super(message);
+    super(detail ? `${message}: ${detail}` : message);
     this.name = "MaandApiError";
   }
 }
@@ -1428,14 +1438,32 @@ export async function request<T>(method: string, path: string, input: { query?: 
 }
 
 /**
+ * Keep-alive connections reused by every call of the process (a new TCP connection per call
+ * cost ~0.9 ms). Created on first use, so importing the SDK opens nothing.
+ */
+let keepAlive: Agent | undefined;
+
+/**
  * node:http, not fetch: Node's fetch gives up on any response whose headers take longer than
  * 300 s (UND_ERR_HEADERS_TIMEOUT), which would cut a semaphore wait (default 600 s) short.
- * Bun implements node:http as well. One connection per call, like the Python SDK.
+ * Bun implements node:http as well. A reused connection the server closed meanwhile (idle
+ * timeout) fails before any answer arrives: the call is sent again once on a fresh one, which
+ * is safe because the server never saw it.
  */
-function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+async function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  keepAlive ??= new Agent({ keepAlive: true });
+  try {
+    return await sendOnce(method, url, headers, body, keepAlive);
+  } catch (err) {
+    if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+    return sendOnce(method, url, headers, body, keepAlive);
+  }
+}
+
+function sendOnce(method: string, url: string, headers: Record<string, string>, body: string | undefined, agent: Agent): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const length = body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
-    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent: false }, (res) => {
+    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);
@@ -1450,17 +1478,28 @@ function send(method: string, url: string, headers: Record<string, string>, body
         resolve(new Response(text, { status, statusText: res.statusMessage ?? "", headers: out }));
       });
     });
-    req.on("error", reject);
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      // Node's documented pattern for a keep-alive race: only a reused socket reset before any
+      // answer is retried; a fresh connection's failure is real.
+      const reset = err.code === "ECONNRESET" || err.code === "EPIPE";
+      reject(Object.assign(err, { reusedSocket: reset && (req as { reusedSocket?: boolean }).reusedSocket === true }));
+    });
     req.end(body);
   });
 }
 
-/** (message, code) of an error response; falls back to the raw text or status text. */
-export async function errorBody(res: Response): Promise<{ message: string; code?: string }> {
+/** (message, code, detail) of an error response; falls back to the raw text or status text. */
+export async function errorBody(res: Response): Promise<{ message: string; code?: string; detail?: string }> {
   const text = await res.clone().text();
   try {
-    const body = JSON.parse(text) as { message?: unknown; code?: unknown };
-    if (typeof body?.message === "string") return { message: body.message, code: typeof body.code === "string" ? body.code : undefined };
+    const body = JSON.parse(text) as { message?: unknown; code?: unknown; detail?: unknown };
+    if (typeof body?.message === "string") {
+      return {
+        message: body.message,
+        code: typeof body.code === "string" ? body.code : undefined,
+        detail: typeof body.detail === "string" ? body.detail : undefined,
+      };
+    }
   } catch {
     // not JSON: use the text
   }
@@ -1470,8 +1509,8 @@ export async function errorBody(res: Response): Promise<{ message: string; code?
 /** Throws MaandApiError (status + the server's message) unless the response is 2xx/3xx. */
 export async function raiseForStatus<R extends Response>(res: R): Promise<R> {
   if (res.status >= 200 && res.status < 400) return res;
-  const { message, code } = await errorBody(res);
-  throw new MaandApiError(res.status, message, code, res);
+  const { message, code, detail } = await errorBody(res);
+  throw new MaandApiError(res.status, message, code, res, detail);
 }
 
 /** The typed body of a successful response; throws MaandApiError otherwise. */
@@ -1548,7 +1587,7 @@ export type ListKeysInput = NonNullable<operations["listKeys"]["parameters"]["qu
 export type ListKeysResult = operations["listKeys"]["responses"][200]["content"]["application/json"];
 /**
  * GET /kv/keys: List keys under job-level namespaces
- * @param input.namespace (optional) KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+ * @param input.namespace (optional) 
  */
 export function apiListKeys(input: ListKeysInput = {}): Promise<TypedResponse<ListKeysResult>> {
   return request<ListKeysResult>("GET", "/kv/keys", { query: input });
@@ -1584,7 +1623,7 @@ export type AcquireSemaphoreResult = operations["acquireSemaphore"]["responses"]
  * POST /semaphore/acquire: Block until this allocation holds a semaphore slot
  * @param input.name Semaphore name; scoped to this job and EVENT
  * @param input.capacity (optional) Slots (1-64); fixed by the first acquirer; default: the existing capacity, else 1
- * @param input.timeout_seconds (optional) Seconds to wait for a slot (default 600, clamped to 3600); 408 when it elapses
+ * @param input.timeout_seconds (optional) Seconds to wait for a slot (absent or 0: 600; clamped to 3600); 408 when it elapses
  */
 export function apiAcquireSemaphore(input: AcquireSemaphoreInput): Promise<TypedResponse<AcquireSemaphoreResult>> {
   return request<AcquireSemaphoreResult>("POST", "/semaphore/acquire", { body: input });
@@ -1622,7 +1661,15 @@ export const NAMESPACES: Readonly<Record<string, string>> = {
   "job_secrets": "secrets/job/{job}"
 };
 export const ROLLOUT_ORDER_KEY: string = "rollout_order";
-export const NOT_FOUND_STATUS: number = 404;
+export const KEY_NOT_FOUND_CODE: string = "KEY_NOT_FOUND";
+
+/**
+ * The key does not exist: judged by the error code, since 404 is also what a wrong
+ * ALLOCATION_ID or an unknown route gets.
+ */
+async function isKeyNotFound(res: Response): Promise<boolean> {
+  return !res.ok && (await errorBody(res)).code === KEY_NOT_FOUND_CODE;
+}
 
 function jobNamespace(kind: string, job = jobName()): string {
   if (!job) throw new MaandApiError(undefined, `${ENV.job} is not set: run this inside a maand hook`);
@@ -1634,13 +1681,19 @@ const asValue = (value: unknown): string => (typeof value === "string" ? value :
 
 // KV
 
-/** GET the key; the Response's json() is {namespace, key, value} on 200. */
+/** GET the key; the Response's json() is {namespace, key, value} on 200. kvGet is this function, as in the original. */
 export const getStoreValue = (namespace: string, key: string) => apiGetKv({ namespace, key });
 
-/** The plaintext value, or undefined when the key does not exist; other errors throw MaandApiError. */
-export async function getKvValue(namespace: string, key: string): Promise<string | undefined> {
+/**
+ * The plaintext value. A missing key throws MaandApiError, like the Python SDK, unless a
+ * fallback is given: `getKvValue(ns, key, undefined)` or `getKvValue(ns, key, "")`. Every other
+ * error throws.
+ */
+export async function getKvValue(namespace: string, key: string): Promise<string>;
+export async function getKvValue<D>(namespace: string, key: string, fallback: D): Promise<string | D>;
+export async function getKvValue(namespace: string, key: string, ...fallback: unknown[]): Promise<unknown> {
   const res = await getStoreValue(namespace, key);
-  if (res.status === NOT_FOUND_STATUS) return undefined;
+  if (fallback.length > 0 && (await isKeyNotFound(res))) return fallback[0];
   return (await unwrap(res)).value;
 }
 
@@ -1648,9 +1701,12 @@ export async function getKvValue(namespace: string, key: string): Promise<string
 export const putRolloutOrder = (order: readonly string[] | string) =>
   apiPutKv({ namespace: jobNamespace("job_meta"), key: ROLLOUT_ORDER_KEY, value: typeof order === "string" ? order : order.join(",") });
 
+/** GET this job's rollout_order key; returns the Response, as the original did. */
+export const getRolloutOrder = () => getStoreValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY);
+
 /** The rollout order stored for this job ([] when none is set). */
-export async function getRolloutOrder(): Promise<string[]> {
-  const value = await getKvValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY);
+export async function rolloutOrder(): Promise<string[]> {
+  const value = await getKvValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY, undefined);
   return value ? value.split(",").filter((ip) => ip) : [];
 }
 
@@ -1664,8 +1720,8 @@ export const deleteJobVariable = (key: string) => apiDeleteKv({ namespace: jobNa
 
 export const deleteJobSecret = (key: string) => apiDeleteSecret({ namespace: jobNamespace("job_secrets"), key });
 
-/** {namespaces: {namespace: keys}}; without `ns`, this job's vars and secrets (names only). */
-export const listJobKeys = (ns?: string) => apiListKeys(ns === undefined ? {} : { namespace: ns });
+/** {namespaces: {namespace: keys}}: vars/job/<job> or secrets/job/<job>; without `namespace`, both (names only). */
+export const listJobKeys = (namespace?: string) => apiListKeys(namespace === undefined ? {} : { namespace });
 
 // Demands and semaphores
 
@@ -1696,6 +1752,7 @@ export {
   getKvValue as get_kv_value,
   putRolloutOrder as put_rollout_order,
   getRolloutOrder as get_rollout_order,
+  rolloutOrder as rollout_order,
   putJobVariable as put_job_variable,
   putJobSecret as put_job_secret,
   deleteJobVariable as delete_job_variable,
@@ -1719,14 +1776,20 @@ export {
   hookEvent as get_event,
   hookEvent as getHookEvent,
   hookEvent as get_hook_event,
+  hookEvent as commandEvent,
+  hookEvent as command_event,
   hookName as getHook,
   hookName as get_hook,
   hookName as getHookName,
   hookName as get_hook_name,
+  hookName as commandName,
+  hookName as command_name,
+  hookName as getCommand,
+  hookName as get_command,
   isAllocationDisabled as isDisabled,
   isAllocationDisabled as is_disabled,
-  getKvValue as kvGet,
-  getKvValue as kv_get,
+  getStoreValue as kvGet,
+  getStoreValue as kv_get,
   getStoreValue as kvGetResponse,
   getStoreValue as kv_get_response,
   putJobVariable as kvPut,
@@ -1743,8 +1806,14 @@ export {
   listJobKeys as kv_list,
   putRolloutOrder as setRolloutOrder,
   putRolloutOrder as set_rollout_order,
+  putRolloutOrder as putDeployOrder,
+  putRolloutOrder as put_deploy_order,
+  getRolloutOrder as getDeployOrder,
+  getRolloutOrder as get_deploy_order,
   listHookDemands as getDemands,
   listHookDemands as get_demands,
+  listHookDemands as listCommandDemands,
+  listHookDemands as list_command_demands,
   acquireSemaphore as semaphoreAcquire,
   acquireSemaphore as semaphore_acquire,
   releaseSemaphore as semaphoreRelease,

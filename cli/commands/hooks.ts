@@ -137,7 +137,7 @@ export function renderPlan(plan: HookRunPlan): string {
       }
     }
   }
-  lines.push("", `${RUNTIME_ENV.join(" and ")} are set when each hook starts.`);
+  lines.push("", `${RUNTIME_ENV.join(", ")} are set when each hook starts.`);
   return lines.join("\n");
 }
 

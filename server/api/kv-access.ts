@@ -22,15 +22,18 @@ export interface ParsedNamespace {
   kind: NamespaceKind;
   /** The job a job-level namespace belongs to. */
   job?: string;
+  /** The worker a per-worker namespace belongs to (maand/worker/<ip>, its tags, maand/job/<job>/worker/<ip>). */
+  worker?: string;
 }
 
 /** What a request wants to do to a namespace. */
-export type KvOperation = "read" | "put" | "delete" | "putSecret" | "deleteSecret";
+export type KvOperation = "read" | "list" | "put" | "delete" | "putSecret" | "deleteSecret";
 
-/** Who is asking. */
+/** Who is asking: the running invocation's job, event and worker. */
 export interface KvPrincipal {
   job: string;
   event: string;
+  workerIp: string;
 }
 
 export class NamespaceDenied extends Error {
@@ -74,33 +77,42 @@ export function parseNamespace(namespace: string): ParsedNamespace | undefined {
       if (a === "vars" && b === "bucket") return { kind: "bucketVars" };
       return undefined;
     case 3:
-      if (a === "maand" && b === "worker" && seg(c)) return { kind: "worker" };
+      if (a === "maand" && b === "worker" && seg(c)) return { kind: "worker", worker: c };
       if (a === "maand" && b === "job" && seg(c)) return { kind: "jobMeta", job: c };
       if (a === "vars" && b === "job" && seg(c)) return { kind: "jobVars", job: c };
       if (a === "secrets" && b === "job" && seg(c)) return { kind: "jobSecrets", job: c };
       return undefined;
     case 4:
-      if (a === "maand" && b === "worker" && d === "tags") return { kind: "workerTags" };
+      if (a === "maand" && b === "worker" && seg(c) && d === "tags") return { kind: "workerTags", worker: c };
       if (a === "vars" && b === "bucket" && c === "job" && seg(d)) return { kind: "bucketJobVars", job: d };
       return undefined;
     case 5:
-      if (a === "maand" && b === "job" && seg(c) && d === "worker" && seg(e)) return { kind: "jobWorker", job: c };
+      if (a === "maand" && b === "job" && seg(c) && d === "worker" && seg(e)) return { kind: "jobWorker", job: c, worker: e };
       return undefined;
     default:
       return undefined;
   }
 }
 
-const BUCKET_WIDE: ReadonlySet<NamespaceKind> = new Set(["bucketMeta", "workerMeta", "worker", "workerTags", "bucketVars", "bucketJobVars"]);
+/** Namespaces every hook may read. */
+const BUCKET_WIDE: ReadonlySet<NamespaceKind> = new Set(["bucketMeta", "workerMeta", "bucketVars"]);
+/** Job namespaces readable for a job named in the hook's demands (the note's "upstream demand jobs"). */
+const UPSTREAM_READABLE: ReadonlySet<NamespaceKind> = new Set(["jobMeta", "jobVars", "jobSecrets"]);
 
 export function isWrite(op: KvOperation): boolean {
-  return op !== "read";
+  return op !== "read" && op !== "list";
 }
 
+/**
+ * Least privilege, as the original: per-worker namespaces only for the invocation's own worker,
+ * a job's bucket-level vars and per-allocation keys only for its own job, and an upstream job's
+ * maand/vars/secrets namespaces only when a hook of this job demands it.
+ */
 export function canRead(who: KvPrincipal, ns: ParsedNamespace, upstreamJobs: () => readonly string[]): boolean {
   if (BUCKET_WIDE.has(ns.kind)) return true;
-  if (ns.job === who.job) return true;
-  return ns.job !== undefined && upstreamJobs().includes(ns.job);
+  if (ns.worker !== undefined && ns.worker !== who.workerIp) return false;
+  if (ns.job === undefined || ns.job === who.job) return true;
+  return UPSTREAM_READABLE.has(ns.kind) && upstreamJobs().includes(ns.job);
 }
 
 function canWrite(who: KvPrincipal, ns: ParsedNamespace, key: string, op: KvOperation): boolean {

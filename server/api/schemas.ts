@@ -3,8 +3,9 @@ import { LIMITS } from "./routes.js";
 
 /**
  * Request and response schemas of the runtime API. Their descriptions and examples become
- * openapi.json and the SDKs' docs. Inputs are strict: an unknown field is a 400 naming it,
- * so a typo such as `ttl_seconds` never silently does nothing.
+ * openapi.json and the SDKs' docs. Unknown input fields are ignored, as the original read
+ * bodies: its clients send fields some routes do not take (`{"namespace": "", "key": ""}` to
+ * /demands). Wrong types and missing required fields are still a 400.
  */
 
 const namespace = z.string().min(1).describe("KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>").meta({ examples: ["vars/job/api"] });
@@ -22,7 +23,7 @@ const semaphoreName = z.string().min(1).max(256).describe("Semaphore name; scope
 const allocationId = z.string().describe("Allocation UUID").meta({ examples: ["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"] });
 
 export const KvKeyInput = z
-  .strictObject({ namespace, key })
+  .object({ namespace, key })
   .describe("Namespace and key; GET accepts them as query parameters or as a JSON body")
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url" }] });
 
@@ -32,7 +33,7 @@ export const KvValueOutput = z
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", value: "postgres://db:5432/api" }] });
 
 export const KvPutInput = z
-  .strictObject({
+  .object({
     namespace,
     key,
     value: z.string().describe("Value to store (for rollout_order: comma-separated worker IPs)").meta({ examples: ["postgres://db:5432/api"] }),
@@ -47,7 +48,7 @@ export const KvPutInput = z
   });
 
 export const KvSecretPutInput = z
-  .strictObject({
+  .object({
     namespace,
     key,
     value: z.string().describe("Plaintext secret; stored encrypted with AES-256-GCM").meta({ examples: ["plain-text-secret"] }),
@@ -62,15 +63,17 @@ export const KvPutOutput = z
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", stored: true }] });
 
 export const KvDeleteOutput = z
-  .object({ namespace, key, deleted: z.boolean().describe("false when there was no live key to delete").meta({ examples: [true] }) })
+  .object({ namespace, key, deleted: z.literal(true).describe("The key existed and is deleted (a missing key is a 404)").meta({ examples: [true] }) })
   .describe("The delete was accepted")
   .meta({ examples: [{ namespace: "vars/job/api", key: "db_url", deleted: true }] });
 
 export const KvKeysInput = z
-  .strictObject({
-    namespace: namespace
+  .object({
+    namespace: z
+      .string()
       .optional()
-      .describe("A namespace this hook may read; omit it to list vars/job/<job> and secrets/job/<job> of the current job"),
+      .describe("vars/job/<current job> or secrets/job/<current job>; omitted or empty: both")
+      .meta({ examples: ["vars/job/api"] }),
   })
   .describe("Optional namespace; GET accepts it as a query parameter or as a JSON body")
   .meta({ examples: [{ namespace: "vars/job/api" }, {}] });
@@ -85,7 +88,7 @@ export const KvKeysOutput = z
   .describe("Key names by namespace")
   .meta({ examples: [{ namespaces: { "vars/job/api": ["db_url"], "secrets/job/api": ["db_password"] } }] });
 
-export const EmptyInput = z.strictObject({}).describe("No input");
+export const EmptyInput = z.object({}).describe("No input");
 
 export const DemandsOutput = z
   .array(
@@ -93,22 +96,23 @@ export const DemandsOutput = z
       .object({
       job: z.string().describe("The downstream job").meta({ examples: ["api"] }),
       hook: z.string().describe("The downstream hook that demands this job's COMMAND hook").meta({ examples: ["hook_migrate"] }),
+      command: z.string().describe("The same as `hook`: the original maand's name for it").meta({ examples: ["hook_migrate"] }),
       demand_config: z
         .record(z.string(), z.unknown())
         .describe("The `config` object of the downstream hook's demands ({} when absent)")
         .meta({ examples: [{ min_version: "2.0.0" }] }),
       })
       .describe("A downstream hook and the config of its demand")
-      .meta({ examples: [{ job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } }] }),
+      .meta({ examples: [{ job: "api", hook: "hook_migrate", command: "hook_migrate", demand_config: { min_version: "2.0.0" } }] }),
   )
   .describe("Hooks whose manifest demands name this job and the COMMAND hook")
-  .meta({ examples: [[{ job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } }]] });
+  .meta({ examples: [[{ job: "api", hook: "hook_migrate", command: "hook_migrate", demand_config: { min_version: "2.0.0" } }]] });
 
 const CAPACITY_RANGE = `capacity must be an integer from ${LIMITS.semaphoreCapacityMin} to ${LIMITS.semaphoreCapacityMax}`;
 const TIMEOUT_RANGE = "timeout_seconds must be a number of seconds >= 0";
 
 export const SemaphoreAcquireInput = z
-  .strictObject({
+  .object({
     name: semaphoreName,
     capacity: z
       .number(CAPACITY_RANGE)
@@ -122,7 +126,7 @@ export const SemaphoreAcquireInput = z
       .number(TIMEOUT_RANGE)
       .min(0, TIMEOUT_RANGE)
       .optional()
-      .describe(`Seconds to wait for a slot (default ${LIMITS.semaphoreDefaultTimeoutSeconds}, clamped to ${LIMITS.semaphoreMaxTimeoutSeconds}); 408 when it elapses`)
+      .describe(`Seconds to wait for a slot (absent or 0: ${LIMITS.semaphoreDefaultTimeoutSeconds}; clamped to ${LIMITS.semaphoreMaxTimeoutSeconds}); 408 when it elapses`)
       .meta({ examples: [600] }),
   })
   .describe("Acquire a slot, waiting first come, first served")
@@ -139,7 +143,7 @@ export const SemaphoreAcquireOutput = z
   .meta({ examples: [{ name: "migration", allocation_id: "0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b", capacity: 1, acquired: true }] });
 
 export const SemaphoreNameInput = z
-  .strictObject({ name: semaphoreName })
+  .object({ name: semaphoreName })
   .describe("The semaphore name")
   .meta({ examples: [{ name: "migration" }] });
 

@@ -88,7 +88,8 @@ export class SemaphoreBoard {
       sem.holders.add(holder);
       return { capacity };
     }
-    const timeoutMs = Math.min(options.timeoutSeconds ?? LIMITS.semaphoreDefaultTimeoutSeconds, LIMITS.semaphoreMaxTimeoutSeconds) * 1000;
+    // 0 means "the default", as in the original: its clients send the field even when unset.
+    const timeoutMs = Math.min(options.timeoutSeconds || LIMITS.semaphoreDefaultTimeoutSeconds, LIMITS.semaphoreMaxTimeoutSeconds) * 1000;
     if (timeoutMs <= 0) throw new SemaphoreTimeout(name);
     await this.wait(sem, holder, timeoutMs, options.signal);
     return { capacity };

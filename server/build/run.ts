@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { BucketContext } from "../bucket/context.js";
 import { BucketError, MaandError } from "../errors.js";
+import { formatProblem } from "../workspace/errors.js";
 import { readWorkspace } from "../workspace/read.js";
 import { placeJobs } from "./allocate.js";
 import { applyBuild } from "./apply.js";
@@ -12,6 +13,8 @@ export interface BuildResult {
   summary: BuildSummary & { certs: { issued: number; reused: number } };
   /** The build's clock reading: created_at of every KV row it wrote. */
   now: number;
+  /** Workspace warnings (formatted): things the build accepted but the user should look at. */
+  warnings: string[];
 }
 
 /**
@@ -58,7 +61,11 @@ export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}
 
   const plan = planBuild({ workspace, state, now, caCertPem, certs });
   applyBuild(ctx.db, ctx.kv, plan);
-  const result: BuildResult = { summary: { ...plan.summary, certs: { issued, reused: certs.size - issued } }, now };
+  const result: BuildResult = {
+    summary: { ...plan.summary, certs: { issued, reused: certs.size - issued } },
+    now,
+    warnings: workspace.warnings.map(formatProblem),
+  };
   await options.afterCommit?.(ctx, result);
   return result;
 }

@@ -27,6 +27,10 @@ export const HOOK_ENV = {
   oneShot: "ONE_SHOT",
   apiPort: "HOOK_API_PORT",
   apiToken: "HOOK_API_TOKEN",
+  // The original maand's names for HOOK_API_HOST / HOOK_API_PORT: its clients read the host from
+  // JOB_COMMAND_API_HOST and otherwise send Host: 0.0.0.0:8080, which the Host check refuses.
+  legacyApiHost: "JOB_COMMAND_API_HOST",
+  legacyApiPort: "JOB_COMMAND_API_PORT",
 } as const;
 
 /** HOOK_API_HOST: where the runtime API listens (loopback only, SPEC §8). */
@@ -36,4 +40,4 @@ export { RUNTIME_API_HOST as HOOK_API_HOST } from "../api/server.js";
 export const UNPROMOTED_VERSION = "0.0.0";
 
 /** Set at spawn time, not in the plan: the port is known once the API listens, the token is per process. */
-export const RUNTIME_ENV: readonly string[] = [HOOK_ENV.apiPort, HOOK_ENV.apiToken];
+export const RUNTIME_ENV: readonly string[] = [HOOK_ENV.apiPort, HOOK_ENV.legacyApiPort, HOOK_ENV.apiToken];

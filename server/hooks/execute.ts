@@ -124,7 +124,7 @@ async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: 
       interpreter,
       script: step.script,
       cwd: dir,
-      env: { ...(deps.baseEnv ?? process.env), ...inv.env, [HOOK_ENV.apiPort]: String(deps.apiPort), [HOOK_ENV.apiToken]: registered.token },
+      env: { ...(deps.baseEnv ?? process.env), ...inv.env, [HOOK_ENV.apiPort]: String(deps.apiPort), [HOOK_ENV.legacyApiPort]: String(deps.apiPort), [HOOK_ENV.apiToken]: registered.token },
       timeoutMs: step.timeoutSeconds * 1000,
       killGraceMs: deps.killGraceMs ?? KILL_GRACE_MS,
       signal: deps.signal,

@@ -85,6 +85,7 @@ function planStep(
         [HOOK_ENV.currentVersion]: alloc.currentVersion,
         [HOOK_ENV.newVersion]: job.version,
         [HOOK_ENV.apiHost]: HOOK_API_HOST,
+        [HOOK_ENV.legacyApiHost]: HOOK_API_HOST,
         [HOOK_ENV.bucketRoot]: input.bucketRoot,
         [HOOK_ENV.batchAllocations]: workers.join(","),
         [HOOK_ENV.batchIndex]: String(batchIndex),

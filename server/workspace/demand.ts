@@ -6,6 +6,7 @@ import { HOOK_NAME_PATTERN, NAME_PATTERN } from "./names.js";
 import { compareVersions, normalizeVersion, VERSION_EXPECTED } from "./version.js";
 
 export const DEMAND_FIELDS = ["job", "hook", "config"] as const;
+/** The config keys maand itself checks; any other key is the demanding hook's own. */
 export const DEMAND_CONFIG_FIELDS = ["min_version", "max_version"] as const;
 
 /**
@@ -45,12 +46,17 @@ function name(p: FileProblems, obj: JsonObject, key: string, at: string, pattern
   return undefined;
 }
 
-/** min_version/max_version normalised ("v2" -> "2.0.0") so later comparisons are exact. */
-function parseConfig(p: FileProblems, value: unknown, at: string): Record<string, string> | undefined {
+/**
+ * The demand's config is free-form (feature flags, schema versions: whatever the upstream hook
+ * reads from /demands as demand_config). Only min_version/max_version have a meaning to maand:
+ * they are checked and normalised ("v2" -> "2.0.0") so later comparisons are exact; every other
+ * key is kept as written.
+ */
+function parseConfig(p: FileProblems, value: unknown, at: string): Record<string, unknown> | undefined {
   if (value === undefined || value === null) return {};
-  const obj = readObject(p, value, at, DEMAND_CONFIG_FIELDS, 'an object like {"min_version": "2.0.0"}');
+  const obj = readObject(p, value, at, undefined, 'an object like {"min_version": "2.0.0", "flags": ["x"]}');
   if (!obj) return undefined;
-  const config: Record<string, string> = {};
+  const config: Record<string, unknown> = { ...obj };
   let ok = true;
   for (const key of DEMAND_CONFIG_FIELDS) {
     const raw = obj[key];
@@ -61,8 +67,10 @@ function parseConfig(p: FileProblems, value: unknown, at: string): Record<string
       ok = false;
     } else config[key] = version;
   }
-  if (ok && config.min_version && config.max_version && compareVersions(config.min_version, config.max_version) > 0) {
-    p.add(keyPath(at, "max_version"), `is below min_version ${JSON.stringify(config.min_version)}; expected max_version >= min_version`, obj.max_version);
+  const min = config.min_version as string | undefined;
+  const max = config.max_version as string | undefined;
+  if (ok && min && max && compareVersions(min, max) > 0) {
+    p.add(keyPath(at, "max_version"), `is below min_version ${JSON.stringify(min)}; expected max_version >= min_version`, obj.max_version);
     ok = false;
   }
   return ok ? config : undefined;

@@ -7,8 +7,10 @@ export const DISABLED_FIELDS = ["jobs", "workers"] as const;
 export const DISABLED_JOB_FIELDS = ["allocations"] as const;
 
 /**
- * disabled.json: names must match existing jobs and workers, so a typo cannot leave
- * something running that the user meant to disable. `hosts` maps lower-cased host -> host.
+ * disabled.json. An entry naming a job or worker that is no longer in the workspace is a
+ * warning, not an error, as in the original: the drain flow is disable, deploy, then remove the
+ * worker (or job), and the stale entry must not block that build. The warning names the closest
+ * known name, so a typo is still visible. `hosts` maps lower-cased host -> host.
  */
 export function parseDisabled(p: FileProblems, doc: unknown, jobs: ReadonlySet<string>, hosts: ReadonlyMap<string, string>): DisabledSpec {
   const spec: DisabledSpec = { jobs: {}, workers: [] };
@@ -18,7 +20,7 @@ export function parseDisabled(p: FileProblems, doc: unknown, jobs: ReadonlySet<s
     const byJob = readObject(p, obj.jobs, "$.jobs", undefined, 'an object like {"api": {}} or {"api": {"allocations": ["10.0.0.2"]}}');
     for (const [job, body] of Object.entries(byJob ?? {})) {
       const at = keyPath("$.jobs", job);
-      if (!jobs.has(job)) p.add(at, `expected a job in workspace/jobs/${didYouMean(job, jobs)}`, job);
+      if (!jobs.has(job)) p.warn(at, `is not a job in workspace/jobs/ (ignored)${didYouMean(job, jobs)}`, job);
       const entry = readObject(p, body, at, DISABLED_JOB_FIELDS, '{} (the whole job) or {"allocations": ["10.0.0.2"]}');
       if (!entry || !jobs.has(job)) continue;
       if (entry.allocations === undefined || entry.allocations === null) spec.jobs[job] = "all";
@@ -39,8 +41,12 @@ function parseHosts(p: FileProblems, value: unknown, at: string, hosts: Readonly
   }
   const list: string[] = [];
   value.forEach((host, i) => {
-    const known = typeof host === "string" ? hosts.get(host.toLowerCase()) : undefined;
-    if (known === undefined) p.add(indexPath(at, i), "expected a worker host listed in workspace/workers.json", host);
+    if (typeof host !== "string" || host === "") {
+      p.add(indexPath(at, i), "expected a worker host string", host);
+      return;
+    }
+    const known = hosts.get(host.toLowerCase());
+    if (known === undefined) p.warn(indexPath(at, i), "is not a worker in workspace/workers.json (ignored)", host);
     else if (!list.includes(known)) list.push(known);
   });
   return list;

@@ -1,3 +1,5 @@
+import type { WorkspaceProblem } from "./errors.js";
+
 /**
  * The validated workspace: what `readWorkspace()` returns once every file has been checked.
  * Build consumes only this model, never the files, so validation is complete before anything
@@ -111,4 +113,6 @@ export interface Workspace {
   bucketJobVars: Record<string, Vars>;
   /** job -> vars from the job's vars.toml; every job has an entry ({} when none). */
   jobVars: Record<string, Vars>;
+  /** Found while reading, not severe enough to refuse the build; build prints them. */
+  warnings: WorkspaceProblem[];
 }

@@ -6,6 +6,12 @@ import { WorkspaceValidationError, type WorkspaceProblem } from "./errors.js";
  */
 export class Problems {
   readonly list: WorkspaceProblem[] = [];
+  /** Worth telling the user, not worth refusing the build for (e.g. a stale disabled.json entry). */
+  readonly warnings: WorkspaceProblem[] = [];
+
+  warn(file: string, path: string, expected: string, value?: unknown): void {
+    this.warnings.push(value === undefined ? { file, path, expected } : { file, path, value, expected });
+  }
 
   add(file: string, path: string, expected: string, value?: unknown): void {
     this.list.push(value === undefined ? { file, path, expected } : { file, path, value, expected });
@@ -33,5 +39,9 @@ export class FileProblems {
 
   add(path: string, expected: string, value?: unknown): void {
     this.all.add(this.file, path, expected, value);
+  }
+
+  warn(path: string, expected: string, value?: unknown): void {
+    this.all.warn(this.file, path, expected, value);
   }
 }

@@ -40,6 +40,7 @@ export function readWorkspace(paths: BucketPaths, conf: MaandConf): Workspace {
     bucketVars,
     bucketJobVars: Object.fromEntries(jobNames.map((n) => [n, bucketJobVars[n] ?? {}])),
     jobVars: Object.fromEntries(reads.map((r) => [r.name, r.vars])),
+    warnings: problems.warnings,
   };
 }
 

@@ -38,7 +38,7 @@ describe("KV read/write matrix (over HTTP)", () => {
     };
   };
 
-  it("reads: bucket-wide namespaces, own job (secrets decrypted) and upstream demand jobs", async () => {
+  it("reads: bucket-wide namespaces, own worker, own job (secrets decrypted) and upstream demand jobs", async () => {
     const api = as();
     const readable: Array<[string, string, string]> = [
       ["maand/bucket", "bucket_id", "b-1"],
@@ -46,7 +46,7 @@ describe("KV read/write matrix (over HTTP)", () => {
       ["maand/worker/10.0.0.1", "worker_ip", "10.0.0.1"],
       ["maand/worker/10.0.0.1/tags", "zone", "a"],
       ["vars/bucket", "region", "eu"],
-      ["vars/bucket/job/cache", "size", "1g"],
+      ["vars/bucket/job/api", "replicas", "2"],
       ["maand/job/api/worker/10.0.0.1", "api_allocation_index", "0"],
       ["maand/job/api", "rollout_order", "10.0.0.1,10.0.0.2"],
       ["vars/job/api", "db_url", "postgres://db/api"],
@@ -55,7 +55,6 @@ describe("KV read/write matrix (over HTTP)", () => {
       ["maand/job/database", "version", "2.1.0"],
       ["vars/job/database", "dsn", "postgres://db"],
       ["secrets/job/database", "root_password", "s3cret-db"],
-      ["maand/job/database/worker/10.0.0.1", "database_allocation_index", "0"],
     ];
     for (const [ns, key, value] of readable) {
       const r = await api.get(ns, key);
@@ -82,9 +81,25 @@ describe("KV read/write matrix (over HTTP)", () => {
       ["vars/job/api/", "db_url"],
       ["maand/worker/10.0.0.1/other", "x"],
       ["maand/job/api/worker", "x"],
+      // least privilege, as the original: other workers' and other jobs' per-worker and
+      // bucket-level job keys, even of an upstream job
+      ["maand/worker/10.0.0.2", "worker_ip"],
+      ["maand/worker/10.0.0.2/tags", "zone"],
+      ["maand/job/api/worker/10.0.0.2", "api_allocation_index"],
+      ["maand/job/database/worker/10.0.0.1", "database_allocation_index"],
+      ["vars/bucket/job/cache", "size"],
+      ["vars/bucket/job/database", "x"],
     ]) {
       expectError(await api.get(ns!, key!), API_ERRORS.unauthorizedNamespace);
     }
+    // the same keys are readable by the invocation they belong to
+    const api2 = as({ allocId: ALLOC.api2, workerIp: "10.0.0.2" });
+    assert.equal((await api2.get("maand/worker/10.0.0.2", "worker_ip")).json.value, "10.0.0.2");
+    assert.equal((await api2.get("maand/worker/10.0.0.2/tags", "zone")).json.value, "b");
+    assert.equal((await api2.get("maand/job/api/worker/10.0.0.2", "api_allocation_index")).json.value, "1");
+    expectError(await api2.get("maand/worker/10.0.0.1", "worker_ip"), API_ERRORS.unauthorizedNamespace);
+    const cache = as({ allocId: ALLOC.cache2, job: "cache", workerIp: "10.0.0.2", command: "hook_c" });
+    assert.equal((await cache.get("vars/bucket/job/cache", "size")).json.value, "1g");
     // database is upstream of api, not the other way round.
     const db = as({ allocId: ALLOC.db1, job: "database", command: "hook_schema" });
     expectError(await db.get("vars/job/api", "db_url"), API_ERRORS.unauthorizedNamespace);
@@ -118,7 +133,7 @@ describe("KV read/write matrix (over HTTP)", () => {
     assert.equal(f.kv.get("vars/job/api", "new"), "v1");
     assert.equal(rows(), before, "writes stay in the session until the engine commits");
     assert.deepEqual((await api.del("vars/job/api", "new")).json, { namespace: "vars/job/api", key: "new", deleted: true });
-    assert.deepEqual((await api.del("vars/job/api", "new")).json, { namespace: "vars/job/api", key: "new", deleted: false });
+    expectError(await api.del("vars/job/api", "new"), API_ERRORS.keyNotFound);
     const snap = f.snapshot();
     for (const ns of ["maand/bucket", "maand/worker", "maand/worker/10.0.0.1", "maand/worker/10.0.0.1/tags", "vars/bucket",
       "vars/bucket/job/api", "maand/job/api/worker/10.0.0.1", "secrets/job/api", "vars/job/database", "maand/job/database",
@@ -209,19 +224,24 @@ describe("KV read/write matrix (over HTTP)", () => {
     assert.equal(f.snapshot(), snap);
   });
 
-  it("GET /kv/keys: own job by default, any readable namespace by name, sorted, never values", async () => {
+  it("GET /kv/keys: own job's vars and secrets only, sorted, never values", async () => {
     const api = as();
     await api.put("vars/job/api", "a_first", "1");
     await api.put("vars/job/api", "z_last", "1");
     assert.deepEqual((await api.keys()).json, {
       namespaces: { "vars/job/api": ["a_first", "db_url", "z_last"], "secrets/job/api": ["db_password"] },
     });
-    assert.deepEqual((await api.keys("secrets/job/database")).json, { namespaces: { "secrets/job/database": ["root_password"] } });
-    assert.deepEqual((await api.keys("maand/worker/10.0.0.1/tags")).json, { namespaces: { "maand/worker/10.0.0.1/tags": ["zone"] } });
-    assert.deepEqual((await api.keys("vars/job/nothing_here_but_own")).status, 400);
-    expectError(await api.keys("secrets/job/cache"), API_ERRORS.unauthorizedNamespace);
+    assert.deepEqual((await api.keys("secrets/job/api")).json, { namespaces: { "secrets/job/api": ["db_password"] } });
+    assert.deepEqual((await api.keys("")).json, (await api.keys()).json);
+    // as the original: no other namespace, not even a readable one (upstream, bucket, worker)
+    const snap = f.snapshot();
+    for (const ns of ["secrets/job/database", "vars/job/database", "maand/job/database", "maand/worker/10.0.0.1/tags",
+      "vars/bucket", "maand/job/api", "vars/bucket/job/api", "secrets/job/cache", "vars/job/nothing_here_but_own"]) {
+      expectError(await api.keys(ns), API_ERRORS.unauthorizedNamespace);
+    }
+    assert.equal(f.snapshot(), snap);
     const viaQuery = await call(f.api.url, "GET", "/kv/keys?namespace=vars/job/database", { headers: f.headersFor(running[0]!) });
-    assert.deepEqual(viaQuery.json, { namespaces: { "vars/job/database": ["dsn"] } });
+    expectError(viaQuery, API_ERRORS.unauthorizedNamespace);
   });
 
   it("GET /demands lists hooks whose demands name this job and the COMMAND hook", async () => {
@@ -230,8 +250,8 @@ describe("KV read/write matrix (over HTTP)", () => {
     const headers = f.headersFor(running[0]!);
     const r = await call(f.api.url, "GET", "/demands", { headers });
     assert.deepEqual(r.json, [
-      { job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } },
-      { job: "web", hook: "hook_seed", demand_config: {} },
+      { job: "api", hook: "hook_migrate", command: "hook_migrate", demand_config: { min_version: "2.0.0" } },
+      { job: "web", hook: "hook_seed", command: "hook_seed", demand_config: {} },
     ]);
     const api = f.invoke({ allocId: ALLOC.api2, workerIp: "10.0.0.2" });
     running.push(api);

@@ -123,12 +123,18 @@ describe("runtime API robustness (over HTTP)", () => {
     }
   });
 
-  it("query parameters are plain data: ?__proto__= is an unknown parameter, named as such", async () => {
+  it("query parameters and bodies are plain data: __proto__ is an unknown field, ignored, never an input", async () => {
     const inv = f.invoke();
     try {
-      const r = await call(f.api.url, "GET", "/kv/keys?__proto__=x", { headers: f.headersFor(inv) });
-      assert.equal(r.status, API_ERRORS.invalidInput.status);
-      assert.deepEqual(r.json, { message: 'Invalid input: Unrecognized key: "__proto__"', code: API_ERRORS.invalidInput.code });
+      const only = (await call(f.api.url, "GET", "/kv/keys?namespace=vars/job/api", { headers: f.headersFor(inv) })).json;
+      assert.deepEqual(Object.keys(only.namespaces), ["vars/job/api"]);
+      const q = await call(f.api.url, "GET", "/kv/keys?__proto__=x&namespace=vars/job/api", { headers: f.headersFor(inv) });
+      assert.deepEqual(q.json, only, q.text);
+      const json = { ...f.headersFor(inv), "Content-Type": "application/json" };
+      const b = await call(f.api.url, "GET", "/kv/keys", { rawBody: '{"__proto__": {"namespace": "secrets/job/api"}, "namespace": "vars/job/api"}', headers: json });
+      assert.deepEqual(b.json, only, b.text);
+      const polluted = await call(f.api.url, "GET", "/kv", { rawBody: '{"__proto__": {"namespace": "vars/job/api", "key": "db_url"}}', headers: json });
+      assert.equal(polluted.json.code, API_ERRORS.namespaceAndKeyRequired.code, polluted.text);
     } finally {
       f.registry.unregister(inv.allocId);
     }

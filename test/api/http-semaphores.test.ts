@@ -104,8 +104,11 @@ describe("semaphores (over HTTP)", () => {
     assert.equal(r.status, 408);
     assert.deepEqual(r.json, { message: "Timed out waiting for semaphore", code: "SEMAPHORE_TIMEOUT" });
     assert.equal((await a.status("slow")).json.waiting, 0);
-    const zero = await b.acquire({ name: "slow", timeout_seconds: 0 });
-    assert.equal(zero.status, 408);
+    // timeout_seconds 0 means the default (600 s), as in the original: b waits until a releases.
+    const zero = b.acquire({ name: "slow", timeout_seconds: 0 });
+    await until(async () => (await a.status("slow")).json.waiting === 1, "b queued");
+    assert.equal((await a.release("slow")).status, 200);
+    assert.equal((await zero).status, 200);
     a.done();
     b.done();
   });

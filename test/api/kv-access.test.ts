@@ -8,11 +8,12 @@ import {
   NamespaceDenied,
   parseNamespace,
   type KvOperation,
+  type KvPrincipal,
 } from "../../server/api/kv-access.js";
 
-const api = { job: "api", event: "cli" };
+const api = { job: "api", event: "cli", workerIp: "10.0.0.1" };
 const upstream = () => ["database"];
-const allowed = (who: { job: string; event: string }, op: KvOperation, ns: string, key = "k"): boolean => {
+const allowed = (who: KvPrincipal, op: KvOperation, ns: string, key = "k"): boolean => {
   try {
     authorizeKv(who, op, ns, key, upstream);
     return true;
@@ -25,9 +26,10 @@ const allowed = (who: { job: string; event: string }, op: KvOperation, ns: strin
 describe("KV access matrix (pure)", () => {
   it("parses the note's namespace patterns and nothing else", () => {
     assert.deepEqual(parseNamespace("maand/bucket"), { kind: "bucketMeta" });
-    assert.deepEqual(parseNamespace("maand/worker/10.0.0.1/tags"), { kind: "workerTags" });
+    assert.deepEqual(parseNamespace("maand/worker/10.0.0.1"), { kind: "worker", worker: "10.0.0.1" });
+    assert.deepEqual(parseNamespace("maand/worker/10.0.0.1/tags"), { kind: "workerTags", worker: "10.0.0.1" });
     assert.deepEqual(parseNamespace("vars/bucket/job/web"), { kind: "bucketJobVars", job: "web" });
-    assert.deepEqual(parseNamespace("maand/job/api/worker/10.0.0.1"), { kind: "jobWorker", job: "api" });
+    assert.deepEqual(parseNamespace("maand/job/api/worker/10.0.0.1"), { kind: "jobWorker", job: "api", worker: "10.0.0.1" });
     assert.deepEqual(parseNamespace("secrets/job/api"), { kind: "jobSecrets", job: "api" });
     for (const bad of ["", "maand", "vars/job", "vars/job/", "secrets/job/api/x", "maand//bucket", "x/y/z", "maand/job/api/workers/1"]) {
       assert.equal(parseNamespace(bad), undefined, bad);
@@ -41,16 +43,21 @@ describe("KV access matrix (pure)", () => {
       ["maand/worker", "k", true, false, false, false],
       ["maand/worker/10.0.0.1", "k", true, false, false, false],
       ["maand/worker/10.0.0.1/tags", "k", true, false, false, false],
+      // least privilege, as the original: another worker's keys are not this invocation's
+      ["maand/worker/10.0.0.2", "k", false, false, false, false],
+      ["maand/worker/10.0.0.2/tags", "k", false, false, false, false],
       ["vars/bucket", "k", true, false, false, false],
       ["vars/bucket/job/api", "k", true, false, false, false],
-      ["vars/bucket/job/other", "k", true, false, false, false],
+      ["vars/bucket/job/other", "k", false, false, false, false],
+      ["vars/bucket/job/database", "k", false, false, false, false],
       ["maand/job/api/worker/10.0.0.1", "k", true, false, false, false],
+      ["maand/job/api/worker/10.0.0.2", "k", false, false, false, false],
       ["maand/job/api", "version", true, false, false, false],
       ["maand/job/api", "rollout_order", true, true, false, false],
       ["vars/job/api", "k", true, true, true, false],
       ["secrets/job/api", "k", true, false, false, true],
       ["maand/job/database", "rollout_order", true, false, false, false],
-      ["maand/job/database/worker/10.0.0.1", "k", true, false, false, false],
+      ["maand/job/database/worker/10.0.0.1", "k", false, false, false, false],
       ["vars/job/database", "k", true, false, false, false],
       ["secrets/job/database", "k", true, false, false, false],
       ["maand/job/cache", "k", false, false, false, false],
@@ -68,12 +75,12 @@ describe("KV access matrix (pure)", () => {
   });
 
   it("rollout_order only on pre_deploy and cli; no writes at all on health_check", () => {
-    for (const event of ["pre_deploy", "cli"]) assert.ok(allowed({ job: "api", event }, "put", "maand/job/api", "rollout_order"));
+    for (const event of ["pre_deploy", "cli"]) assert.ok(allowed({ ...api, event }, "put", "maand/job/api", "rollout_order"));
     for (const event of ["post_deploy", "post_build", "job_control", "after_allocation_started", "after_allocation_stopped"]) {
-      assert.ok(!allowed({ job: "api", event }, "put", "maand/job/api", "rollout_order"), event);
-      assert.ok(allowed({ job: "api", event }, "put", "vars/job/api", "k"), event);
+      assert.ok(!allowed({ ...api, event }, "put", "maand/job/api", "rollout_order"), event);
+      assert.ok(allowed({ ...api, event }, "put", "vars/job/api", "k"), event);
     }
-    const hc = { job: "api", event: "health_check" };
+    const hc = { ...api, event: "health_check" };
     assert.throws(() => authorizeKv(hc, "put", "vars/job/api", "k", upstream), HealthCheckWriteDenied);
     assert.throws(() => authorizeKv(hc, "deleteSecret", "nonsense", "k", upstream), HealthCheckWriteDenied);
     assert.ok(allowed(hc, "read", "secrets/job/api"));

@@ -29,8 +29,16 @@ describe("SemaphoreBoard (in-process)", () => {
     const board = new SemaphoreBoard();
     await board.acquire(scope, "t", "a");
     await assert.rejects(board.acquire(scope, "t", "b", { timeoutSeconds: 0.02 }), SemaphoreTimeout);
-    await assert.rejects(board.acquire(scope, "t", "b", { timeoutSeconds: 0 }), SemaphoreTimeout);
     assert.equal(board.status(scope, "t").waiting, 0);
+    // 0 means the default wait (600 s), as in the original: the waiter is still queued, not timed out.
+    const zero = board.acquire(scope, "t", "z", { timeoutSeconds: 0 }).catch((e: unknown) => e);
+    await tick();
+    assert.equal(board.status(scope, "t").waiting, 1);
+    board.release(scope, "t", "a");
+    assert.deepEqual(await zero, { capacity: 1 });
+    assert.deepEqual(board.status(scope, "t").holders, ["z"]);
+    board.release(scope, "t", "z");
+    await board.acquire(scope, "t", "a");
     // A huge timeout is clamped (the timer is still created without overflow warnings).
     const long = board.acquire(scope, "t", "c", { timeoutSeconds: 1e9 });
     await tick();

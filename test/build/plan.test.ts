@@ -36,7 +36,7 @@ function job(name: string, files: Record<string, string> = { Makefile: "start:\n
 }
 
 function workspace(workers: WorkerSpec[], jobs: JobSpec[], over: Partial<Workspace> = {}): Workspace {
-  return { workers, jobs, disabled: { jobs: {}, workers: [] }, bucketVars: {}, bucketJobVars: {}, jobVars: {}, ...over };
+  return { workers, jobs, disabled: { jobs: {}, workers: [] }, bucketVars: {}, bucketJobVars: {}, jobVars: {}, warnings: [], ...over };
 }
 
 const EMPTY: BuildState = {

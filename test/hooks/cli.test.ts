@@ -100,7 +100,7 @@ describe("maand hooks (CLI, real processes)", () => {
     assert.match(t.stdout, /job api {2}hook hook_x/);
     assert.match(t.stdout, /job web {2}hook hook_x  script _hooks\/hook_x\.ts/);
     assert.match(t.stdout, /ROLLOUT_ORDER_SOURCE=kv/);
-    assert.match(t.stdout, /HOOK_API_PORT and HOOK_API_TOKEN are set when each hook starts/);
+    assert.match(t.stdout, /HOOK_API_PORT, JOB_COMMAND_API_PORT, HOOK_API_TOKEN are set when each hook starts/);
     assert.equal(b.records().length, 0);
   });
 

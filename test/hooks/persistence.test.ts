@@ -24,7 +24,7 @@ if os.path.exists(os.path.join(os.environ["BUCKET_ROOT"], "fail." + ip)):
 `);
 const CHAIN = `import os
 from maand import allocation_ip, get_kv_value, put_job_variable
-seen = [w for w in os.environ["ROLLOUT_ORDER"].split(",") if get_kv_value("vars/job/api", "c_" + w) is not None]
+seen = [w for w in os.environ["ROLLOUT_ORDER"].split(",") if get_kv_value("vars/job/api", "c_" + w, default=None) is not None]
 put_job_variable("c_" + allocation_ip(), "1").raise_for_status()
 put_job_variable("saw_" + allocation_ip(), ",".join(seen)).raise_for_status()
 `;

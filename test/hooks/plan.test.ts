@@ -236,6 +236,7 @@ describe("planHookRun: environment", () => {
       CURRENT_VERSION: "1.1.0",
       NEW_VERSION: "1.2.0",
       HOOK_API_HOST: "127.0.0.1",
+      JOB_COMMAND_API_HOST: "127.0.0.1",
       BUCKET_ROOT: "/b",
       BATCH_ALLOCATIONS: "10.0.0.1,10.0.0.2",
       BATCH_INDEX: "0",

@@ -94,6 +94,7 @@ describe("generated SDKs against the live runtime API", () => {
       [HOOK_ENV.apiToken]: upstream.token,
     },
     closed_port: port,
+    foreign_allocation_id: ALLOC.api2,
   });
 
   const catalogued = (name: ApiErrorName) => [API_ERRORS[name].status, API_ERRORS[name].message, API_ERRORS[name].code];
@@ -123,6 +124,7 @@ describe("generated SDKs against the live runtime API", () => {
     assert.equal(out.delete_variable[0], 200);
     assert.equal(out.delete_variable[1].deleted, true);
     assert.equal(out.missing_value, null);
+    assert.equal(out.missing_default, "fallback");
     assert.equal(out.put_secret[0], 200);
     assert.equal(out.delete_secret.deleted, true);
     const vars: string[] = out.keys.namespaces["vars/job/api"];
@@ -138,8 +140,8 @@ describe("generated SDKs against the live runtime API", () => {
     assert.equal(out.upstream, "postgres://db");
     assert.deepEqual(out.demands, []);
     assert.deepEqual(out.demands_upstream, [
-      { job: "api", hook: "hook_migrate", demand_config: { min_version: "2.0.0" } },
-      { job: "web", hook: "hook_seed", demand_config: {} },
+      { job: "api", hook: "hook_migrate", command: "hook_migrate", demand_config: { min_version: "2.0.0" } },
+      { job: "web", hook: "hook_seed", command: "hook_seed", demand_config: {} },
     ]);
     assert.deepEqual(out.acquire, [200, { name: `${p}_mig`, allocation_id: inv.allocId, capacity: 2, acquired: true }]);
     assert.deepEqual(out.status_held, { name: `${p}_mig`, capacity: 2, holders: [inv.allocId], waiting: 0, available: 1 });
@@ -155,6 +157,10 @@ describe("generated SDKs against the live runtime API", () => {
     assert.deepEqual(e.read_denied, catalogued("unauthorizedNamespace"));
     assert.deepEqual(e.get_kv_value_denied, catalogued("unauthorizedNamespace"));
     assert.deepEqual(e.missing_key, catalogued("keyNotFound"));
+    assert.deepEqual(e.delete_missing, catalogued("keyNotFound"));
+    assert.deepEqual(e.delete_missing_secret, catalogued("keyNotFound"));
+    assert.deepEqual(e.get_kv_value_missing, catalogued("keyNotFound"));
+    assert.deepEqual(e.get_kv_value_wrong_allocation, catalogued("invalidAllocationId"));
     assert.deepEqual(e.no_token, catalogued("missingToken"));
     assert.deepEqual(e.no_allocation_id, catalogued("missingAllocationId"));
     assert.equal(e.bad_rollout_order[0], API_ERRORS.invalidRolloutOrder.status);
@@ -191,9 +197,11 @@ describe("generated SDKs against the live runtime API", () => {
       const out = JSON.parse(r.stdout) as Out;
       assertCommon(out, "py");
       assert.deepEqual(out.ssh_conf, [DEFAULT_CONF.ssh_user, join(fx.root, "secrets", DEFAULT_CONF.ssh_key), DEFAULT_CONF.use_sudo, DEFAULT_CONF.ssh_port]);
-      assert.equal(out.worker_dir, `/opt/worker/${fx.bucket.kv.get("maand/bucket", "bucket_id")}`);
+      assert.equal(out.bucket_root, fx.root);
+      assert.equal(out.bucket_id, fx.bucket.kv.get("maand/bucket", "bucket_id"));
       assert.equal(out.runner_exit, 255, "ssh ran and could not connect to the closed port");
       assert.equal(out.make_exit, 255);
+      assert.deepEqual(out.make_check, [255, true]);
       assertStoredEncrypted("py");
     }
   });

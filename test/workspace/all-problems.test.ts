@@ -17,7 +17,7 @@ describe("readWorkspace: every problem at once", () => {
         web: { manifest: { restart_policy: "maybe", hooks: { hook_x: { executed_on: ["cli"], demands: { job: "ghost", hook: "hook_y" } } } }, files: { "_hooks/hook_x.js": "1\n" } },
       },
       bucketConf: "a = \n",
-      disabled: { jobs: { nope: {} } },
+      disabled: { jobs: { api: { allocations: "nope" } } },
     });
     mkdirSync(join(b.root, "workspace/jobs/web/logs"));
     writeFileSync(join(b.root, "workspace/jobs/web/vars.toml"), "[x\n");
@@ -33,7 +33,7 @@ describe("readWorkspace: every problem at once", () => {
       ["workspace/jobs/web/manifest.json", "$.hooks.hook_x.demands.job"],
       ["workspace/jobs/web", "logs/"],
       ["workspace/jobs/web/vars.toml", "line 1, column 3"],
-      ["workspace/disabled.json", "$.jobs.nope"],
+      ["workspace/disabled.json", "$.jobs.api.allocations"],
       ["workspace/bucket.conf", "line 1, column 5"],
     ];
     assertOnly(err, expected);

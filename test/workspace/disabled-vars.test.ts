@@ -18,21 +18,33 @@ describe("readWorkspace: disabled.json", () => {
     assert.deepEqual(b.read().disabled, { jobs: { api: "all", database: ["10.0.0.2", "Node3.example.com"] }, workers: ["10.0.0.1"] });
   });
 
-  it("rejects unknown jobs, unknown hosts and unknown fields", () => {
+  it("rejects unknown fields and non-host values; stale job and worker names are warnings", () => {
     b.write({
       workers: WORKERS,
       jobs: JOBS,
       disabled: { jobs: { apii: {}, api: { allocations: ["10.0.0.9"], workers: [] }, database: { allocations: [] } }, workers: ["10.0.0.3", 5], job: {} },
     });
     const err = b.fail();
-    assertProblem(err, DISABLED, "$.jobs.apii", ["expected a job in workspace/jobs/", 'did you mean "api"'], "apii");
-    assertProblem(err, DISABLED, "$.jobs.api.allocations[0]", ["worker host listed in workspace/workers.json"], "10.0.0.9");
     assertProblem(err, DISABLED, "$.jobs.api.workers", ['unknown field "workers"', "expected one of allocations"], []);
     assertProblem(err, DISABLED, "$.jobs.database.allocations", ["non-empty array of worker hosts"], []);
-    assertProblem(err, DISABLED, "$.workers[0]", ["worker host listed in workspace/workers.json"], "10.0.0.3");
     assertProblem(err, DISABLED, "$.workers[1]", ["worker host"], 5);
     assertProblem(err, DISABLED, "$.job", ['unknown field "job"', 'did you mean "jobs"'], {});
-    assert.equal(err.problems.length, 7, err.message);
+    assert.equal(err.problems.length, 4, err.message);
+  });
+
+  it("an entry naming a job or worker no longer in the workspace is a warning (the drain flow), ignored", () => {
+    // disable, deploy, then remove the worker and the job: the stale entries must not block the build
+    b.write({ workers: WORKERS, jobs: JOBS, disabled: { jobs: { apii: {}, database: { allocations: ["10.0.0.9", "10.0.0.2"] } }, workers: ["10.0.0.3"] } });
+    const ws = b.read();
+    assert.deepEqual(ws.disabled, { jobs: { database: ["10.0.0.2"] }, workers: [] });
+    const warned = ws.warnings.map((w) => [w.file, w.path, w.value]);
+    assert.deepEqual(warned, [
+      [DISABLED, "$.jobs.apii", "apii"],
+      [DISABLED, "$.jobs.database.allocations[0]", "10.0.0.9"],
+      [DISABLED, "$.workers[0]", "10.0.0.3"],
+    ]);
+    assert.match(ws.warnings[0]!.expected, /is not a job in workspace\/jobs\/ \(ignored\) \(did you mean "api"\?\)/);
+    assert.match(ws.warnings[2]!.expected, /is not a worker in workspace\/workers\.json \(ignored\)/);
   });
 
   it("reports invalid JSON and a non-object document", () => {

@@ -7,19 +7,28 @@ from maand import (  # codegen:strip
     api_acquire_semaphore, api_delete_kv, api_delete_secret, api_get_kv, api_list_demands,  # codegen:strip
     api_list_keys, api_put_kv, api_put_secret, api_release_semaphore, api_semaphore_status,  # codegen:strip
 )  # codegen:strip
-from runtime import MaandAPIError, job_name  # codegen:strip
+from runtime import api_error, job_name  # codegen:strip
 
 ENV = {}  # codegen:value
 NAMESPACES = {}  # codegen:value
 ROLLOUT_ORDER_KEY = ""  # codegen:value
-NOT_FOUND_STATUS = 0  # codegen:value
+KEY_NOT_FOUND_CODE = ""  # codegen:value
+
+# Marks "no default given": None is a legitimate default.
+_REQUIRED = object()
 
 
 def _job_namespace(kind, job=None):
     job = job or job_name()
     if not job:
-        raise MaandAPIError(None, "%s is not set: run this inside a maand hook" % ENV["job"])
+        raise api_error(None, "%s is not set: run this inside a maand hook" % ENV["job"])
     return NAMESPACES[kind].replace("{job}", job)
+
+
+def _is_key_not_found(res):
+    """The key does not exist: judged by the error code, since 404 is also what a wrong
+    ALLOCATION_ID or an unknown route gets."""
+    return not res.ok and res.error_body()[1] == KEY_NOT_FOUND_CODE
 
 
 def _as_value(value):
@@ -30,16 +39,18 @@ def _as_value(value):
 # KV
 
 def get_store_value(namespace, key):
-    """GET the key; returns the Response ({"namespace", "key", "value"} on 200)."""
+    """GET the key; returns the Response ({"namespace", "key", "value"} on 200). kv_get is
+    this function, as in the original: kv_get(ns, key).json()["value"]."""
     return api_get_kv(namespace=namespace, key=key)
 
 
-def get_kv_value(namespace, key):
-    """The plaintext value, or None when the key does not exist; other errors raise MaandAPIError.
-    Values are strings: parse JSON yourself."""
+def get_kv_value(namespace, key, default=_REQUIRED):
+    """The plaintext value (a string: parse JSON yourself). A missing key raises MaandAPIError,
+    as in the original, unless a `default` is given (get_kv_value(ns, key, default=None));
+    every other error raises."""
     res = get_store_value(namespace, key)
-    if res.status_code == NOT_FOUND_STATUS:
-        return None
+    if default is not _REQUIRED and _is_key_not_found(res):
+        return default
     return res.raise_for_status().json()["value"]
 
 
@@ -51,8 +62,13 @@ def put_rollout_order(order):
 
 
 def get_rollout_order():
+    """GET this job's rollout_order key; returns the Response, as the original did."""
+    return get_store_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY)
+
+
+def rollout_order():
     """The rollout order stored for this job, as a list of IPs ([] when none is set)."""
-    value = get_kv_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY)
+    value = get_kv_value(_job_namespace("job_meta"), ROLLOUT_ORDER_KEY, default=None)
     return [ip for ip in value.split(",") if ip] if value else []
 
 
@@ -72,9 +88,10 @@ def delete_job_secret(key):
     return api_delete_secret(namespace=_job_namespace("job_secrets"), key=key)
 
 
-def list_job_keys(ns=None):
-    """{"namespaces": {namespace: [keys]}}; without `ns`, this job's vars and secrets (names only)."""
-    return api_list_keys(namespace=ns)
+def list_job_keys(namespace=None):
+    """{"namespaces": {namespace: [keys]}}: vars/job/<job> or secrets/job/<job>; without
+    `namespace`, both (key names only)."""
+    return api_list_keys(namespace=namespace)
 
 
 # Demands and semaphores

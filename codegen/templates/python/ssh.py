@@ -2,6 +2,7 @@
 # Hooks run on the CLI host; these reach a worker the way deploy does, through the `ssh` binary
 # with the bucket's key, so a hook can run runner.py or Makefile targets on its allocation.
 import os
+import pathlib
 import shlex
 import subprocess
 from collections import namedtuple
@@ -18,23 +19,36 @@ ENV = {}  # codegen:value
 NAMESPACES = {}  # codegen:value
 BUCKET_ID_KEY = ""  # codegen:value
 SSH_DEFAULTS = {}  # codegen:value
-WORKER_ROOT = ""  # codegen:value
+# The worker layout deploy uses (server/workers/layout.ts): {bucket_id} and {job} are filled in.
+RUNNER_PATH = ""  # codegen:value
+JOB_DIR = ""  # codegen:value
+KNOWN_HOSTS_FILE = ""  # codegen:value
+# The original's defaults: a remote command gets 300 s, a connection 15 s.
+DEFAULT_COMMAND_TIMEOUT = 300
+DEFAULT_CONNECT_TIMEOUT = 15
 
 # What the remote side must never be asked: a password (hooks run unattended) or a host key
-# confirmation on a terminal nobody watches.
-SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new", "-o", "ConnectTimeout=10")
+# confirmation on a terminal nobody watches. Host keys go to the bucket's known_hosts, the file
+# deploy records them in, so a key deploy refused is refused here too.
+SSH_OPTIONS = ("-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new")
 
 
 class MaandSSHError(Exception):
     """maand.conf could not be read, or the hook context lacks what an SSH helper needs."""
 
 
-class SshConfig(namedtuple("SshConfig", ["user", "key_path", "use_sudo"])):
-    """(user, key_path, use_sudo) as the note documents, plus `.port`."""
+class MaandSSHFileNotFound(MaandSSHError, FileNotFoundError):
+    """No bucket (maand.conf) to read the SSH settings from; a FileNotFoundError, as the original raised."""
 
-    def __new__(cls, user, key_path, use_sudo, port=22):
+
+class SshConfig(namedtuple("SshConfig", ["user", "key_path", "use_sudo"])):
+    """(user, key_path, use_sudo) as the original's load_ssh() returned, plus `.port` and
+    `.bucket_root`."""
+
+    def __new__(cls, user, key_path, use_sudo, port=22, bucket_root=None):
         self = super(SshConfig, cls).__new__(cls, user, key_path, use_sudo)
         self.port = port
+        self.bucket_root = bucket_root
         return self
 
 
@@ -113,11 +127,35 @@ def parse_toml_minimal(text):
     return result
 
 
+def find_bucket_root():
+    """The bucket root (the directory holding maand.conf): BUCKET_ROOT when maand set it, else the
+    nearest such directory above the working directory or this file, as the original searched.
+    Raises FileNotFoundError when there is none."""
+    env = os.environ.get(ENV["bucket_root"])
+    if env and os.path.isfile(os.path.join(env, "maand.conf")):
+        return pathlib.Path(env)
+    for start in (pathlib.Path.cwd().resolve(), pathlib.Path(__file__).resolve().parent):
+        for directory in [start] + list(start.parents):
+            if (directory / "maand.conf").is_file():
+                return directory
+    raise MaandSSHFileNotFound("maand.conf not found: %s is not set and no directory above %s holds one"
+                               % (ENV["bucket_root"], os.getcwd()))
+
+
 def load_ssh(bucket_root=None):
-    """SSH settings from BUCKET_ROOT/maand.conf; the key is BUCKET_ROOT/secrets/<ssh_key>."""
-    root = bucket_root or os.environ.get(ENV["bucket_root"])
-    if not root:
-        raise MaandSSHError("%s is not set: run this inside a maand hook or pass bucket_root=" % ENV["bucket_root"])
+    """SSH settings from maand.conf: unpacks as (user, key_path, use_sudo), as the original's;
+    `.port` too. The key is <bucket>/secrets/<ssh_key> (the original also looked in the bucket
+    root)."""
+    if bucket_root is None:
+        if not os.environ.get(ENV["bucket_root"]):
+            try:
+                bucket_root = find_bucket_root()
+            except FileNotFoundError:
+                raise MaandSSHFileNotFound("%s is not set and no maand.conf was found above %s: run this inside a "
+                                           "maand hook or pass bucket_root=" % (ENV["bucket_root"], os.getcwd()))
+        else:
+            bucket_root = os.environ[ENV["bucket_root"]]
+    root = str(bucket_root)
     path = os.path.join(root, "maand.conf")
     try:
         with open(path, encoding="utf-8") as f:
@@ -127,26 +165,41 @@ def load_ssh(bucket_root=None):
     merged = dict(SSH_DEFAULTS)
     merged.update({k: v for k, v in conf.items() if k in SSH_DEFAULTS})
     key_path = os.path.join(root, "secrets", merged["ssh_key"])
-    return SshConfig(merged["ssh_user"], key_path, bool(merged["use_sudo"]), int(merged["ssh_port"]))
+    if not os.path.isfile(key_path) and os.path.isfile(os.path.join(root, merged["ssh_key"])):
+        key_path = os.path.join(root, merged["ssh_key"])
+    return SshConfig(merged["ssh_user"], key_path, bool(merged["use_sudo"]), int(merged["ssh_port"]), root)
 
 
-def ssh_command(worker_ip, remote_cmd, conf, sudo=False, options=()):
+def ssh_command(worker_ip, remote_cmd, conf, sudo=False, options=(), timeout=None, connect_timeout=DEFAULT_CONNECT_TIMEOUT):
     """The argv that runs `remote_cmd` (a string for the remote shell, or a list to quote) on
-    `worker_ip`; with sudo, through `sudo -n sh -c` so pipes and && stay on the remote side."""
+    `worker_ip`, under `timeout <seconds>` on the worker when `timeout` is set; with sudo,
+    through `sudo -n` so it fails instead of prompting. The command runs in `sh -c`, so pipes
+    and && stay on the remote side and inside the timeout."""
     command = remote_cmd if isinstance(remote_cmd, str) else " ".join(shlex.quote(a) for a in remote_cmd)
+    prefix = []
     if sudo:
-        command = "sudo -n sh -c " + shlex.quote(command)
-    return ["ssh", "-i", conf.key_path, "-p", str(conf.port)] + list(SSH_OPTIONS) + list(options) + [
-        "--", "%s@%s" % (conf.user, worker_ip), command]
+        prefix.append("sudo -n")
+    if timeout is not None:
+        prefix.append("timeout %d" % int(timeout))
+    if prefix:
+        command = " ".join(prefix) + " sh -c " + shlex.quote(command)
+    known_hosts = os.path.join(conf.bucket_root, "secrets", KNOWN_HOSTS_FILE) if conf.bucket_root else None
+    host_options = ("-o", "UserKnownHostsFile=" + known_hosts) if known_hosts else ()
+    return ["ssh", "-i", str(conf.key_path), "-p", str(conf.port), "-o", "ConnectTimeout=%d" % int(connect_timeout)] + \
+        list(SSH_OPTIONS) + list(host_options) + list(options) + ["--", "%s@%s" % (conf.user, worker_ip), command]
 
 
-def run_ssh(worker_ip, remote_cmd, sudo=False, check=False, capture_output=False, timeout=None,
-            input=None, conf=None, options=()):
-    """Run a command on a worker; returns subprocess.CompletedProcess (text mode). check=True
-    raises subprocess.CalledProcessError on a non-zero exit, like subprocess.run."""
+def run_ssh(worker_ip, remote_cmd, *, timeout=DEFAULT_COMMAND_TIMEOUT, check=True, connect_timeout=DEFAULT_CONNECT_TIMEOUT,
+            sudo=None, capture_output=True, input=None, conf=None, options=()):
+    """Run a command on a worker with the bucket's SSH settings, as the original did: output
+    captured (text), `use_sudo` from maand.conf (sudo= overrides it), the command wrapped in
+    `timeout <timeout>` on the worker (None: no limit), and check=True raising
+    subprocess.CalledProcessError on a non-zero exit. Returns subprocess.CompletedProcess."""
     conf = conf or load_ssh()
-    argv = ssh_command(worker_ip, remote_cmd, conf, sudo=sudo, options=options)
-    return subprocess.run(argv, check=check, capture_output=capture_output, timeout=timeout,
+    sudo = conf.use_sudo if sudo is None else sudo
+    argv = ssh_command(worker_ip, remote_cmd, conf, sudo=sudo, options=options, timeout=timeout, connect_timeout=connect_timeout)
+    local_timeout = None if timeout is None else timeout + connect_timeout + 30
+    return subprocess.run(argv, check=check, capture_output=capture_output, timeout=local_timeout,
                           input=input, text=True, stdin=None if input is not None else subprocess.DEVNULL)
 
 
@@ -157,30 +210,29 @@ def _target_context(worker_ip, job, bucket_id):
         raise MaandSSHError("%s and %s are not set: run this inside a maand hook or pass worker_ip= and job="
                             % (ENV["allocation_ip"], ENV["job"]))
     if not bucket_id:
-        bucket_id = get_kv_value(NAMESPACES["bucket_meta"], BUCKET_ID_KEY)
+        bucket_id = get_kv_value(NAMESPACES["bucket_meta"], BUCKET_ID_KEY, default=None)
         if not bucket_id:
             raise MaandSSHError("the bucket id is not in KV (%s %s); run maand build first" % (NAMESPACES["bucket_meta"], BUCKET_ID_KEY))
-    return worker_ip, job, "%s/%s" % (WORKER_ROOT, bucket_id)
+    return worker_ip, job, bucket_id
 
 
-def runner_command(target, job, worker_dir):
-    return ["python3", "%s/bin/runner.py" % worker_dir, target, "--jobs", job]
+def runner_command(target, job, bucket_id):
+    """runner.py <bucket_id> <target> --jobs <job>: the worker-side runner's command line."""
+    return ["python3", RUNNER_PATH.replace("{bucket_id}", bucket_id), bucket_id, target, "--jobs", job]
 
 
-def make_command(target, job, worker_dir):
-    return ["make", "-C", "%s/jobs/%s" % (worker_dir, job), target]
+def make_command(target, job, bucket_id):
+    return ["make", "-C", JOB_DIR.replace("{bucket_id}", bucket_id).replace("{job}", job), target]
 
 
-def run_runner_target(target, worker_ip=None, job=None, bucket_id=None, conf=None, **kwargs):
-    """runner.py <target> --jobs <job> on the worker, as deploy runs it (with sudo per maand.conf).
-    Extra keyword arguments go to run_ssh."""
-    conf = conf or load_ssh()
-    worker_ip, job, worker_dir = _target_context(worker_ip, job, bucket_id)
-    return run_ssh(worker_ip, runner_command(target, job, worker_dir), sudo=conf.use_sudo, conf=conf, **kwargs)
+def run_runner_target(target, *, worker_ip=None, job=None, timeout=DEFAULT_COMMAND_TIMEOUT, bucket_id=None, conf=None, **kwargs):
+    """runner.py <bucket_id> <target> --jobs <job> on the worker, as deploy runs it (this
+    allocation's worker and job unless given). Keyword arguments as for run_ssh."""
+    worker_ip, job, bucket_id = _target_context(worker_ip, job, bucket_id)
+    return run_ssh(worker_ip, runner_command(target, job, bucket_id), timeout=timeout, conf=conf, **kwargs)
 
 
-def run_make_target(target, worker_ip=None, job=None, bucket_id=None, conf=None, **kwargs):
-    """make -C /opt/worker/<bucket>/jobs/<job> <target> on the worker (with sudo per maand.conf)."""
-    conf = conf or load_ssh()
-    worker_ip, job, worker_dir = _target_context(worker_ip, job, bucket_id)
-    return run_ssh(worker_ip, make_command(target, job, worker_dir), sudo=conf.use_sudo, conf=conf, **kwargs)
+def run_make_target(target, *, worker_ip=None, job=None, timeout=DEFAULT_COMMAND_TIMEOUT, bucket_id=None, conf=None, **kwargs):
+    """make -C /opt/worker/<bucket>/jobs/<job> <target> on the worker. Keyword arguments as for run_ssh."""
+    worker_ip, job, bucket_id = _target_context(worker_ip, job, bucket_id)
+    return run_ssh(worker_ip, make_command(target, job, bucket_id), timeout=timeout, conf=conf, **kwargs)

@@ -3,11 +3,19 @@
 // operation. Lines marked "codegen:strip" exist only in the template, for editors.
 import { apiAcquireSemaphore, apiDeleteKv, apiDeleteSecret, apiGetKv, apiListDemands, apiListKeys } from "../../../sdk-ts/maand.ts"; // codegen:strip
 import { apiPutKv, apiPutSecret, apiReleaseSemaphore, apiSemaphoreStatus, unwrap, MaandApiError } from "../../../sdk-ts/maand.ts"; // codegen:strip
-import { ENV, jobName } from "../../../sdk-ts/maand.ts"; // codegen:strip
+import { ENV, errorBody, jobName } from "../../../sdk-ts/maand.ts"; // codegen:strip
 
 export const NAMESPACES: Readonly<Record<string, string>> = {}; // codegen:value
 export const ROLLOUT_ORDER_KEY: string = ""; // codegen:value
-export const NOT_FOUND_STATUS: number = 0; // codegen:value
+export const KEY_NOT_FOUND_CODE: string = ""; // codegen:value
+
+/**
+ * The key does not exist: judged by the error code, since 404 is also what a wrong
+ * ALLOCATION_ID or an unknown route gets.
+ */
+async function isKeyNotFound(res: Response): Promise<boolean> {
+  return !res.ok && (await errorBody(res)).code === KEY_NOT_FOUND_CODE;
+}
 
 function jobNamespace(kind: string, job = jobName()): string {
   if (!job) throw new MaandApiError(undefined, `${ENV.job} is not set: run this inside a maand hook`);
@@ -19,13 +27,19 @@ const asValue = (value: unknown): string => (typeof value === "string" ? value :
 
 // KV
 
-/** GET the key; the Response's json() is {namespace, key, value} on 200. */
+/** GET the key; the Response's json() is {namespace, key, value} on 200. kvGet is this function, as in the original. */
 export const getStoreValue = (namespace: string, key: string) => apiGetKv({ namespace, key });
 
-/** The plaintext value, or undefined when the key does not exist; other errors throw MaandApiError. */
-export async function getKvValue(namespace: string, key: string): Promise<string | undefined> {
+/**
+ * The plaintext value. A missing key throws MaandApiError, like the Python SDK, unless a
+ * fallback is given: `getKvValue(ns, key, undefined)` or `getKvValue(ns, key, "")`. Every other
+ * error throws.
+ */
+export async function getKvValue(namespace: string, key: string): Promise<string>;
+export async function getKvValue<D>(namespace: string, key: string, fallback: D): Promise<string | D>;
+export async function getKvValue(namespace: string, key: string, ...fallback: unknown[]): Promise<unknown> {
   const res = await getStoreValue(namespace, key);
-  if (res.status === NOT_FOUND_STATUS) return undefined;
+  if (fallback.length > 0 && (await isKeyNotFound(res))) return fallback[0];
   return (await unwrap(res)).value;
 }
 
@@ -33,9 +47,12 @@ export async function getKvValue(namespace: string, key: string): Promise<string
 export const putRolloutOrder = (order: readonly string[] | string) =>
   apiPutKv({ namespace: jobNamespace("job_meta"), key: ROLLOUT_ORDER_KEY, value: typeof order === "string" ? order : order.join(",") });
 
+/** GET this job's rollout_order key; returns the Response, as the original did. */
+export const getRolloutOrder = () => getStoreValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY);
+
 /** The rollout order stored for this job ([] when none is set). */
-export async function getRolloutOrder(): Promise<string[]> {
-  const value = await getKvValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY);
+export async function rolloutOrder(): Promise<string[]> {
+  const value = await getKvValue(jobNamespace("job_meta"), ROLLOUT_ORDER_KEY, undefined);
   return value ? value.split(",").filter((ip) => ip) : [];
 }
 
@@ -49,8 +66,8 @@ export const deleteJobVariable = (key: string) => apiDeleteKv({ namespace: jobNa
 
 export const deleteJobSecret = (key: string) => apiDeleteSecret({ namespace: jobNamespace("job_secrets"), key });
 
-/** {namespaces: {namespace: keys}}; without `ns`, this job's vars and secrets (names only). */
-export const listJobKeys = (ns?: string) => apiListKeys(ns === undefined ? {} : { namespace: ns });
+/** {namespaces: {namespace: keys}}: vars/job/<job> or secrets/job/<job>; without `namespace`, both (names only). */
+export const listJobKeys = (namespace?: string) => apiListKeys(namespace === undefined ? {} : { namespace });
 
 // Demands and semaphores
 

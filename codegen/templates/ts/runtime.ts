@@ -5,7 +5,7 @@
 // openapi/openapi.json and the router's and hook engine's definitions, so no header name,
 // route path or variable name is written by hand.
 
-import { request as httpRequest } from "node:http";
+import { Agent, request as httpRequest } from "node:http";
 
 /** Names of the variables the hook engine exports (server/hooks/env-names.ts). */
 export const ENV: Readonly<Record<string, string>> = {}; // codegen:value
@@ -31,7 +31,7 @@ export interface TypedResponse<T> extends Response {
 
 /**
  * An API call failed: `status` is the HTTP status (undefined when the API could not be reached);
- * `message` and `code` are the server's.
+ * `message` and `code` are the server's, `detail` its explanation when it sent one.
  */
 export class MaandApiError extends Error {
   constructor(
@@ -39,8 +39,9 @@ export class MaandApiError extends Error {
     message: string,
     readonly code?: string,
     readonly response?: Response,
+    readonly detail?: string,
   ) {
-    super(message);
+    super(detail ? `${message}: ${detail}` : message);
     this.name = "MaandApiError";
   }
 }
@@ -92,14 +93,32 @@ export async function request<T>(method: string, path: string, input: { query?: 
 }
 
 /**
+ * Keep-alive connections reused by every call of the process (a new TCP connection per call
+ * cost ~0.9 ms). Created on first use, so importing the SDK opens nothing.
+ */
+let keepAlive: Agent | undefined;
+
+/**
  * node:http, not fetch: Node's fetch gives up on any response whose headers take longer than
  * 300 s (UND_ERR_HEADERS_TIMEOUT), which would cut a semaphore wait (default 600 s) short.
- * Bun implements node:http as well. One connection per call, like the Python SDK.
+ * Bun implements node:http as well. A reused connection the server closed meanwhile (idle
+ * timeout) fails before any answer arrives: the call is sent again once on a fresh one, which
+ * is safe because the server never saw it.
  */
-function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+async function send(method: string, url: string, headers: Record<string, string>, body: string | undefined): Promise<Response> {
+  keepAlive ??= new Agent({ keepAlive: true });
+  try {
+    return await sendOnce(method, url, headers, body, keepAlive);
+  } catch (err) {
+    if (!(err as { reusedSocket?: boolean }).reusedSocket) throw err;
+    return sendOnce(method, url, headers, body, keepAlive);
+  }
+}
+
+function sendOnce(method: string, url: string, headers: Record<string, string>, body: string | undefined, agent: Agent): Promise<Response> {
   return new Promise<Response>((resolve, reject) => {
     const length = body === undefined ? {} : { "Content-Length": String(Buffer.byteLength(body)) };
-    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent: false }, (res) => {
+    const req = httpRequest(url, { method, headers: { ...headers, ...length }, agent }, (res) => {
       const chunks: Buffer[] = [];
       res.on("data", (chunk: Buffer) => chunks.push(chunk));
       res.on("error", reject);
@@ -114,17 +133,28 @@ function send(method: string, url: string, headers: Record<string, string>, body
         resolve(new Response(text, { status, statusText: res.statusMessage ?? "", headers: out }));
       });
     });
-    req.on("error", reject);
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      // Node's documented pattern for a keep-alive race: only a reused socket reset before any
+      // answer is retried; a fresh connection's failure is real.
+      const reset = err.code === "ECONNRESET" || err.code === "EPIPE";
+      reject(Object.assign(err, { reusedSocket: reset && (req as { reusedSocket?: boolean }).reusedSocket === true }));
+    });
     req.end(body);
   });
 }
 
-/** (message, code) of an error response; falls back to the raw text or status text. */
-export async function errorBody(res: Response): Promise<{ message: string; code?: string }> {
+/** (message, code, detail) of an error response; falls back to the raw text or status text. */
+export async function errorBody(res: Response): Promise<{ message: string; code?: string; detail?: string }> {
   const text = await res.clone().text();
   try {
-    const body = JSON.parse(text) as { message?: unknown; code?: unknown };
-    if (typeof body?.message === "string") return { message: body.message, code: typeof body.code === "string" ? body.code : undefined };
+    const body = JSON.parse(text) as { message?: unknown; code?: unknown; detail?: unknown };
+    if (typeof body?.message === "string") {
+      return {
+        message: body.message,
+        code: typeof body.code === "string" ? body.code : undefined,
+        detail: typeof body.detail === "string" ? body.detail : undefined,
+      };
+    }
   } catch {
     // not JSON: use the text
   }
@@ -134,8 +164,8 @@ export async function errorBody(res: Response): Promise<{ message: string; code?
 /** Throws MaandApiError (status + the server's message) unless the response is 2xx/3xx. */
 export async function raiseForStatus<R extends Response>(res: R): Promise<R> {
   if (res.status >= 200 && res.status < 400) return res;
-  const { message, code } = await errorBody(res);
-  throw new MaandApiError(res.status, message, code, res);
+  const { message, code, detail } = await errorBody(res);
+  throw new MaandApiError(res.status, message, code, res, detail);
 }
 
 /** The typed body of a successful response; throws MaandApiError otherwise. */

@@ -20,6 +20,7 @@ export const listDemands = defineOperation({
     listDemandsOn(ctx.services.db, ctx.invocation.job, ctx.invocation.command).map((h) => ({
       job: h.job,
       hook: h.hook,
+      command: h.hook,
       demand_config: parseConfig(h.demand_config),
     })),
 });

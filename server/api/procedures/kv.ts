@@ -1,6 +1,6 @@
 import { NS } from "../../store/namespaces.js";
 import type { ApiContext } from "../context.js";
-import { authorizeKv, checkRolloutOrder, KvKeyNotFound, type KvOperation } from "../kv-access.js";
+import { authorizeKv, checkRolloutOrder, KvKeyNotFound, NamespaceDenied, type KvOperation } from "../kv-access.js";
 import { defineOperation } from "../operation.js";
 import { ROLLOUT_ORDER_KEY } from "../routes.js";
 import {
@@ -16,6 +16,12 @@ import {
 
 const authorize = (ctx: ApiContext, op: KvOperation, namespace: string, key: string) =>
   authorizeKv(ctx.invocation, op, namespace, key, () => ctx.services.upstreamJobs(ctx.invocation));
+
+/** A delete of a key that is not there is the note's 404, as in the original; nothing is written. */
+function deleteExisting(ctx: ApiContext, namespace: string, key: string) {
+  if (!ctx.services.kv.delete(namespace, key)) throw new KvKeyNotFound(namespace, key);
+  return { namespace, key, deleted: true as const };
+}
 
 export const getKv = defineOperation({
   name: "getKv",
@@ -49,7 +55,7 @@ export const deleteKv = defineOperation({
   output: KvDeleteOutput,
   handler(ctx, { namespace, key }) {
     authorize(ctx, "delete", namespace, key);
-    return { namespace, key, deleted: ctx.services.kv.delete(namespace, key) };
+    return deleteExisting(ctx, namespace, key);
   },
 });
 
@@ -70,7 +76,7 @@ export const deleteSecret = defineOperation({
   output: KvDeleteOutput,
   handler(ctx, { namespace, key }) {
     authorize(ctx, "deleteSecret", namespace, key);
-    return { namespace, key, deleted: ctx.services.kv.delete(namespace, key) };
+    return deleteExisting(ctx, namespace, key);
   },
 });
 
@@ -82,9 +88,11 @@ export const listKeys = defineOperation({
   input: KvKeysInput,
   output: KvKeysOutput,
   handler(ctx, { namespace }) {
-    // Any namespace this hook may read can be listed; key names only, never values.
-    if (namespace !== undefined) authorize(ctx, "read", namespace, "");
-    const list = namespace === undefined ? ownJobNamespaces(ctx.invocation.job) : [namespace];
+    // Only the job's own vars and secrets can be listed (key names, never values), as in the
+    // original; "" means "both", the way the original clients send an omitted namespace.
+    const own = ownJobNamespaces(ctx.invocation.job);
+    if (namespace && !own.includes(namespace)) throw new NamespaceDenied(namespace, "list");
+    const list = namespace ? [namespace] : own;
     const namespaces: Record<string, string[]> = {};
     for (const ns of list) namespaces[ns] = ctx.services.kv.keys(ns);
     return { namespaces };

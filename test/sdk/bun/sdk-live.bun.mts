@@ -34,6 +34,7 @@ interface Spec {
   unrelated_vars: string;
   upstream_invocation_env: Record<string, string>;
   closed_port: number;
+  foreign_allocation_id: string;
 }
 
 const SPEC = JSON.parse(process.env.MAAND_TEST_SPEC ?? "{}") as Spec;
@@ -100,32 +101,35 @@ out.context_aliases = Object.fromEntries(
 let res: TypedResponse<unknown> = await putJobVariable("bun_db_url", "postgres://bun/api");
 out.put_variable = [res.status, res.ok, await res.json()];
 check((await getKvValue(VARS, "bun_db_url")) === "postgres://bun/api", "getKvValue after put");
+check((await getKvValue(VARS, "bun_db_url", undefined)) === "postgres://bun/api", "getKvValue with a fallback, key present");
 const stored: TypedResponse<GetKvResult> = await getStoreValue(VARS, "bun_db_url");
 const storedBody: GetKvResult = await stored.json();
 out.store_value = [stored.status, storedBody];
 await maand.raiseForStatus(await maand.kvPut("bun_cfg", { replicas: 2 }, 3600));
-check(JSON.parse((await maand.kvGet(VARS, "bun_cfg"))!).replicas === 2, "kvPut of an object stores JSON text");
+// kvGet returns the response, as the original
+check(JSON.parse((await unwrap(maand.kvGet(VARS, "bun_cfg"))).value).replicas === 2, "kvPut of an object stores JSON text");
 check((await unwrap(maand.kv_get_response(VARS, "bun_cfg"))).value === '{"replicas":2}', "kv_get_response");
 await unwrap(putJobVariable("bun_tmp", "x"));
 res = await deleteJobVariable("bun_tmp");
 out.delete_variable = [res.status, await res.json()];
-check((await getKvValue(VARS, "bun_tmp")) === undefined, "deleted variable reads as undefined");
+check((await getKvValue(VARS, "bun_tmp", undefined)) === undefined, "deleted variable reads as the fallback");
 await unwrap(maand.kv_put("bun_tmp2", "y"));
 await unwrap(maand.kvDelete("bun_tmp2"));
-check((await maand.kv_get(VARS, "bun_tmp2")) === undefined, "kvDelete");
-out.missing_value = (await getKvValue(VARS, "never_written")) ?? null;
+check((await maand.kv_get(VARS, "bun_tmp2")).status === 404, "kvDelete");
+out.missing_value = (await getKvValue(VARS, "never_written", undefined)) ?? null;
+out.missing_default = await getKvValue(VARS, "never_written", "fallback");
 
 // Secrets round-trip
 res = await putJobSecret("bun_password", SPEC.secret);
 out.put_secret = [res.status, await res.json()];
 check((await getKvValue(SECRETS, "bun_password")) === SPEC.secret, "secret round-trip");
 await unwrap(maand.kvPutSecret("bun_token", `${SPEC.secret}-2`, 600));
-check((await maand.kv_get(SECRETS, "bun_token")) === `${SPEC.secret}-2`, "kvPutSecret round-trip");
+check((await unwrap(maand.kv_get(SECRETS, "bun_token"))).value === `${SPEC.secret}-2`, "kvPutSecret round-trip");
 await unwrap(maand.put_job_secret("bun_gone", "z"));
 out.delete_secret = await unwrap(deleteJobSecret("bun_gone"));
 await unwrap(maand.kv_put_secret("bun_gone2", "z"));
 await unwrap(maand.kvDeleteSecret("bun_gone2"));
-check((await getKvValue(SECRETS, "bun_gone")) === undefined && (await getKvValue(SECRETS, "bun_gone2")) === undefined, "secrets deleted");
+check((await getKvValue(SECRETS, "bun_gone", undefined)) === undefined && (await getKvValue(SECRETS, "bun_gone2", undefined)) === undefined, "secrets deleted");
 
 // Keys (typed result)
 const keys: ListKeysResult = await unwrap(listJobKeys());
@@ -136,9 +140,10 @@ check(!(await (await listJobKeys(SECRETS)).text()).includes(SPEC.secret), "key l
 
 // Rollout order
 await unwrap(putRolloutOrder([...SPEC.workers].reverse()));
-out.rollout_order = await getRolloutOrder();
+out.rollout_order = await maand.rolloutOrder();
 await unwrap(maand.setRolloutOrder(SPEC.workers.join(",")));
-out.rollout_order_2 = await maand.get_rollout_order();
+out.rollout_order_2 = await maand.rollout_order();
+check((await unwrap(getRolloutOrder())).value === SPEC.workers.join(","), "getRolloutOrder returns the response, as the original");
 
 // Upstream read
 out.upstream = await getKvValue(SPEC.upstream[0], SPEC.upstream[1]);
@@ -169,16 +174,27 @@ const errors: Record<string, unknown> = {
   namespace_denied: await errorOf(() => maand.apiPutKv({ namespace: "vars/bucket", key: "x", value: "y" })),
   read_denied: await errorOf(() => getStoreValue(SPEC.unrelated_vars, "ttl")),
   missing_key: await errorOf(() => getStoreValue(VARS, "never_written")),
+  delete_missing: await errorOf(() => deleteJobVariable("never_written")),
+  delete_missing_secret: await errorOf(() => deleteJobSecret("never_written")),
   bad_rollout_order: await errorOf(() => putRolloutOrder(["10.9.9.9"])),
   bad_capacity: await errorOf(() => acquireSemaphore("bun_bad", 0)),
 };
-try {
-  await getKvValue(SPEC.unrelated_vars, "ttl");
-  throw new Error("getKvValue must throw on errors other than 404");
-} catch (e) {
-  if (!(e instanceof MaandApiError)) throw e;
-  errors.get_kv_value_denied = [e.status, e.message, e.code];
+async function thrown(call: () => Promise<unknown>): Promise<[number | undefined, string, string | undefined]> {
+  try {
+    await call();
+  } catch (e) {
+    if (e instanceof MaandApiError) return [e.status, e.message, e.code];
+    throw e;
+  }
+  throw new Error("expected MaandApiError");
 }
+// A missing key throws without a fallback; a fallback covers only "key not found" (by the error
+// code), never a denied namespace or a wrong allocation, whose 404 looks the same by status.
+errors.get_kv_value_missing = await thrown(() => getKvValue(VARS, "never_written"));
+errors.get_kv_value_denied = await thrown(() => getKvValue(SPEC.unrelated_vars, "ttl", undefined));
+errors.get_kv_value_wrong_allocation = await withEnv({ [ENV.allocationId!]: SPEC.foreign_allocation_id }, () =>
+  thrown(() => getKvValue(VARS, "never_written", undefined)),
+);
 errors.no_token = await withEnv({ [ENV.apiToken!]: undefined }, () => errorOf(() => listJobKeys()));
 errors.no_allocation_id = await withEnv({ [ENV.allocationId!]: undefined }, () => errorOf(() => listJobKeys()));
 errors.unreachable = await withEnv({ [ENV.apiPort!]: String(SPEC.closed_port) }, () => errorOf(() => listJobKeys()));

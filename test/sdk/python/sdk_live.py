@@ -68,19 +68,22 @@ out["context_aliases"] = dict((a, getattr(maand, a)()) for a, t in SPEC["aliases
 res = maand.put_job_variable("py_db_url", "postgres://py/api")
 out["put_variable"] = [res.status_code, res.ok, res.json()]
 check(maand.get_kv_value(VARS, "py_db_url") == "postgres://py/api", "get_kv_value after put")
+check(maand.get_kv_value(VARS, "py_db_url", default=None) == "postgres://py/api", "get_kv_value with a default, key present")
 res = maand.get_store_value(VARS, "py_db_url")
 out["store_value"] = [res.status_code, res.json()]
 maand.kv_put("py_cfg", {"replicas": 2}, ttl=3600).raise_for_status()
-check(json.loads(maand.kv_get(VARS, "py_cfg")) == {"replicas": 2}, "kv_put of a dict stores JSON text")
+# kv_get returns the response, as the original: kv_get(ns, key).json()["value"]
+check(json.loads(maand.kv_get(VARS, "py_cfg").json()["value"]) == {"replicas": 2}, "kv_put of a dict stores JSON text")
 check(maand.kv_get_response(VARS, "py_cfg").json()["value"] == '{"replicas": 2}', "kv_get_response")
 maand.put_job_variable("py_tmp", "x").raise_for_status()
 res = maand.delete_job_variable("py_tmp")
 out["delete_variable"] = [res.status_code, res.json()]
-check(maand.get_kv_value(VARS, "py_tmp") is None, "deleted variable reads as None")
+check(maand.get_kv_value(VARS, "py_tmp", default=None) is None, "deleted variable reads as the default")
 maand.kv_put("py_tmp2", "y").raise_for_status()
 maand.kv_delete("py_tmp2").raise_for_status()
-check(maand.kv_get(VARS, "py_tmp2") is None, "kv_delete")
-out["missing_value"] = maand.get_kv_value(VARS, "never_written")
+check(maand.kv_get(VARS, "py_tmp2").status_code == 404, "kv_delete")
+out["missing_value"] = maand.get_kv_value(VARS, "never_written", default=None)
+out["missing_default"] = maand.get_kv_value(VARS, "never_written", default="fallback")
 
 # Secrets round-trip (stored encrypted: the test checks the raw rows)
 secret = SPEC["secret"]
@@ -88,24 +91,27 @@ res = maand.put_job_secret("py_password", secret)
 out["put_secret"] = [res.status_code, res.json()]
 check(maand.get_kv_value(SECRETS, "py_password") == secret, "secret round-trip")
 maand.kv_put_secret("py_token", secret + "-2", ttl=600).raise_for_status()
-check(maand.kv_get(SECRETS, "py_token") == secret + "-2", "kv_put_secret round-trip")
+check(maand.kv_get(SECRETS, "py_token").json()["value"] == secret + "-2", "kv_put_secret round-trip")
 maand.put_job_secret("py_gone", "z").raise_for_status()
 out["delete_secret"] = maand.delete_job_secret("py_gone").json()
 maand.kv_put_secret("py_gone2", "z").raise_for_status()
 maand.kv_delete_secret("py_gone2").raise_for_status()
-check(maand.get_kv_value(SECRETS, "py_gone") is None and maand.get_kv_value(SECRETS, "py_gone2") is None, "secrets deleted")
+check(maand.get_kv_value(SECRETS, "py_gone", None) is None and maand.get_kv_value(SECRETS, "py_gone2", None) is None, "secrets deleted")
 
 # Keys
 out["keys"] = maand.list_job_keys().json()
 out["keys_vars"] = maand.kv_keys(VARS).json()
+check(maand.list_job_keys(namespace=VARS).json() == out["keys_vars"], "list_job_keys(namespace=) as the original")
 check(maand.kv_list(VARS).json() == out["keys_vars"], "kv_list")
 check(secret not in maand.list_job_keys(SECRETS).text, "key listing never shows secret values")
 
 # Rollout order (the hook runs on cli, where it may be set)
 maand.put_rollout_order(list(reversed(SPEC["workers"]))).raise_for_status()
-out["rollout_order"] = maand.get_rollout_order()
+out["rollout_order"] = maand.rollout_order()
 maand.set_rollout_order(",".join(SPEC["workers"])).raise_for_status()
-out["rollout_order_2"] = maand.get_rollout_order()
+out["rollout_order_2"] = maand.rollout_order()
+res = maand.get_rollout_order()
+check(res.json()["value"] == ",".join(SPEC["workers"]), "get_rollout_order returns the response, as the original")
 
 # Upstream read (this hook demands the upstream job)
 out["upstream"] = maand.get_kv_value(SPEC["upstream"][0], SPEC["upstream"][1])
@@ -133,14 +139,28 @@ out["errors"] = {
     "namespace_denied": error_of(lambda: maand.api_put_kv(namespace="vars/bucket", key="x", value="y")),
     "read_denied": error_of(lambda: maand.get_store_value(SPEC["unrelated_vars"], "ttl")),
     "missing_key": error_of(lambda: maand.get_store_value(VARS, "never_written")),
+    "delete_missing": error_of(lambda: maand.delete_job_variable("never_written")),
+    "delete_missing_secret": error_of(lambda: maand.delete_job_secret("never_written")),
     "bad_rollout_order": error_of(lambda: maand.put_rollout_order(["10.9.9.9"])),
     "bad_capacity": error_of(lambda: maand.acquire_semaphore("py_bad", capacity=0)),
 }
-try:
-    maand.get_kv_value(SPEC["unrelated_vars"], "ttl")
-    raise AssertionError("get_kv_value must raise on errors other than 404")
-except maand.MaandAPIError as e:
-    out["errors"]["get_kv_value_denied"] = [e.status_code, e.message, e.code]
+
+
+def raised(call):
+    try:
+        call()
+    except maand.MaandAPIError as e:
+        return [e.status_code, e.message, e.code]
+    raise AssertionError("expected MaandAPIError")
+
+
+# A missing key raises without a default, as the original; a default only covers "key not
+# found" (judged by the error code), never a denied namespace or a wrong allocation, whose 404
+# looks the same by status.
+out["errors"]["get_kv_value_missing"] = raised(lambda: maand.get_kv_value(VARS, "never_written"))
+out["errors"]["get_kv_value_denied"] = raised(lambda: maand.get_kv_value(SPEC["unrelated_vars"], "ttl", default=None))
+with patched_env(**{ENV["allocationId"]: SPEC["foreign_allocation_id"]}):
+    out["errors"]["get_kv_value_wrong_allocation"] = raised(lambda: maand.get_kv_value(VARS, "never_written", default=None))
 with patched_env(**{ENV["apiToken"]: None}):
     out["errors"]["no_token"] = error_of(lambda: maand.list_job_keys())
 with patched_env(**{ENV["allocationId"]: None}):
@@ -150,12 +170,19 @@ with patched_env(**{ENV["apiPort"]: str(SPEC["closed_port"])}):
 
 # SSH helpers: settings from BUCKET_ROOT/maand.conf, bucket id through the API, the real ssh binary
 conf = maand.load_ssh()
-out["ssh_conf"] = [conf.user, conf.key_path, conf.use_sudo, conf.port]
-out["worker_dir"] = maand._target_context(None, None, None)[2]
+user, key_path, use_sudo = conf  # the original's shape
+out["ssh_conf"] = [user, key_path, use_sudo, conf.port]
+out["bucket_root"] = str(maand.find_bucket_root())
+out["bucket_id"] = maand._target_context(None, None, None)[2]
 closed = maand.SshConfig(conf.user, conf.key_path, False, SPEC["closed_port"])
-res = maand.run_runner_target("start", conf=closed, capture_output=True, options=("-o", "UserKnownHostsFile=/dev/null"))
+res = maand.run_runner_target("start", conf=closed, check=False, options=("-o", "UserKnownHostsFile=/dev/null"))
 out["runner_exit"] = res.returncode
-res = maand.run_make_target("reload", conf=closed, capture_output=True, options=("-o", "UserKnownHostsFile=/dev/null"))
+res = maand.run_make_target("reload", conf=closed, check=False, options=("-o", "UserKnownHostsFile=/dev/null"))
 out["make_exit"] = res.returncode
+try:
+    maand.run_make_target("reload", conf=closed, options=("-o", "UserKnownHostsFile=/dev/null"))
+    raise AssertionError("run_make_target must raise CalledProcessError by default (check=True)")
+except __import__("subprocess").CalledProcessError as e:
+    out["make_check"] = [e.returncode, "port %d" % SPEC["closed_port"] in e.stderr]
 
 print(json.dumps(out))

@@ -300,6 +300,7 @@ class SshCommands(EnvCase):
         argv = ssh.ssh_command("10.0.0.1", "uptime && df", self.conf)
         self.assertEqual(argv[:5], ["ssh", "-i", "/b/secrets/worker.key", "-p", "2222"])
         self.assertIn("BatchMode=yes", argv)
+        self.assertIn("ConnectTimeout=%d" % ssh.DEFAULT_CONNECT_TIMEOUT, argv)
         self.assertEqual(argv[-3:], ["--", "agent@10.0.0.1", "uptime && df"])
 
     def test_list_commands_are_quoted_and_sudo_wraps_the_whole_command(self):
@@ -307,25 +308,118 @@ class SshCommands(EnvCase):
         self.assertEqual(argv[-1], "sudo -n sh -c " + "'echo '\"'\"'a b'\"'\"' '\"'\"'$HOME'\"'\"''")
         self.assertEqual(argv[-5:-3], ["-o", "X=1"])
 
+    def test_timeout_wraps_the_whole_remote_command_inside_sudo(self):
+        argv = ssh.ssh_command("10.0.0.1", "a | b", self.conf, timeout=300, connect_timeout=7)
+        self.assertEqual(argv[-1], "timeout 300 sh -c 'a | b'")
+        self.assertIn("ConnectTimeout=7", argv)
+        argv = ssh.ssh_command("10.0.0.1", "a | b", self.conf, sudo=True, timeout=5)
+        self.assertEqual(argv[-1], "sudo -n timeout 5 sh -c 'a | b'")
+
+    def test_host_keys_go_to_the_buckets_known_hosts(self):
+        conf = ssh.SshConfig("agent", "/b/secrets/worker.key", False, 22, "/b")
+        argv = ssh.ssh_command("10.0.0.1", "true", conf)
+        self.assertIn("UserKnownHostsFile=/b/secrets/" + VALUES["KNOWN_HOSTS_FILE"], argv)
+
     def test_runner_and_make_commands(self):
-        self.assertEqual(ssh.runner_command("start", "api", "/opt/worker/b1"), ["python3", "/opt/worker/b1/bin/runner.py", "start", "--jobs", "api"])
-        self.assertEqual(ssh.make_command("reload", "api", "/opt/worker/b1"), ["make", "-C", "/opt/worker/b1/jobs/api", "reload"])
+        # runner.py <bucket_id> <target> --jobs <job>: the command line the worker-side runner takes
+        self.assertEqual(ssh.runner_command("start", "api", "b1"), ["python3", "/opt/worker/b1/bin/runner.py", "b1", "start", "--jobs", "api"])
+        self.assertEqual(ssh.make_command("reload", "api", "b1"), ["make", "-C", "/opt/worker/b1/jobs/api", "reload"])
 
     def test_target_context_uses_the_hook_environment(self):
         os.environ.update({ENV["allocation_ip"]: "10.0.0.7", ENV["job"]: "api"})
-        self.assertEqual(ssh._target_context(None, None, "b1"), ("10.0.0.7", "api", VALUES["WORKER_ROOT"] + "/b1"))
+        self.assertEqual(ssh._target_context(None, None, "b1"), ("10.0.0.7", "api", "b1"))
         os.environ.pop(ENV["job"])
         with self.assertRaises(ssh.MaandSSHError):
             ssh._target_context(None, None, "b1")
 
-    def test_run_ssh_runs_the_real_ssh_binary(self):
+    def test_run_ssh_runs_the_real_ssh_binary_captures_output_and_checks_by_default(self):
+        import subprocess
         port = closed_port()
         conf = ssh.SshConfig("agent", "/nonexistent/key", False, port)
-        res = ssh.run_ssh("127.0.0.1", "true", conf=conf, capture_output=True, options=("-o", "UserKnownHostsFile=/dev/null"))
+        res = ssh.run_ssh("127.0.0.1", "true", conf=conf, check=False, options=("-o", "UserKnownHostsFile=/dev/null"))
         self.assertEqual(res.returncode, 255)
         self.assertIn("port %d" % port, res.stderr)
-        res = ssh.run_make_target("start", worker_ip="127.0.0.1", job="api", bucket_id="b1", conf=conf, capture_output=True)
-        self.assertEqual(res.returncode, 255)
+        with self.assertRaises(subprocess.CalledProcessError) as cm:
+            ssh.run_make_target("start", worker_ip="127.0.0.1", job="api", bucket_id="b1", conf=conf,
+                                options=("-o", "UserKnownHostsFile=/dev/null"))
+        self.assertEqual(cm.exception.returncode, 255)
+        self.assertIn("port %d" % port, cm.exception.stderr)
+
+
+class FindBucketRoot(EnvCase):
+    def test_bucket_root_variable_then_the_nearest_maand_conf_above_the_working_directory(self):
+        import pathlib
+        import tempfile
+        root = pathlib.Path(tempfile.mkdtemp(prefix="maand-root-")).resolve()
+        (root / "maand.conf").write_text("")
+        deep = root / "tmp" / "workers" / "10.0.0.1" / "jobs" / "api" / "_hooks"
+        deep.mkdir(parents=True)
+        os.environ[ENV["bucket_root"]] = str(root)
+        self.assertEqual(ssh.find_bucket_root(), root)
+        os.environ.pop(ENV["bucket_root"])
+        cwd = os.getcwd()
+        try:
+            os.chdir(str(deep))
+            self.assertEqual(ssh.find_bucket_root(), root)
+            self.assertEqual(ssh.load_ssh().key_path, str(root / "secrets" / VALUES["SSH_DEFAULTS"]["ssh_key"]))
+            os.chdir(tempfile.mkdtemp(prefix="maand-nobucket-"))
+            with self.assertRaises(FileNotFoundError):
+                ssh.find_bucket_root()
+        finally:
+            os.chdir(cwd)
+
+    def test_key_in_the_bucket_root_is_the_originals_fallback(self):
+        import tempfile
+        root = tempfile.mkdtemp(prefix="maand-key-")
+        with open(os.path.join(root, "maand.conf"), "w") as f:
+            f.write('ssh_key = "k"\n')
+        self.assertEqual(ssh.load_ssh(root).key_path, os.path.join(root, "secrets", "k"))
+        open(os.path.join(root, "k"), "w").close()
+        self.assertEqual(ssh.load_ssh(root).key_path, os.path.join(root, "k"))
+
+
+class RequestsCompatibility(unittest.TestCase):
+    """Scripts for the original catch requests.exceptions.HTTPError; once requests is loaded our
+    errors are that class too. A stand-in module keeps this runnable where requests is not
+    installed; test/sdk/original-clients.test.ts runs the real requests."""
+
+    def test_errors_are_requests_http_errors_once_requests_is_loaded(self):
+        import types
+        saved = sys.modules.get("requests.exceptions")
+        fake = types.ModuleType("requests.exceptions")
+
+        class HTTPError(IOError):
+            def __init__(self, *args, **kwargs):
+                self.response = kwargs.pop("response", None)
+                super().__init__(*args, **kwargs)
+
+        fake.HTTPError = HTTPError
+        try:
+            res = runtime.Response(404, "Not Found", runtime.Headers(), b'{"message": "m", "code": "C", "detail": "d"}', "GET", "u")
+            sys.modules.pop("requests.exceptions", None)
+            with self.assertRaises(runtime.MaandAPIError) as plain:
+                res.raise_for_status()
+            self.assertNotIsInstance(plain.exception, HTTPError)
+            sys.modules["requests.exceptions"] = fake
+            with self.assertRaises(HTTPError) as cm:
+                res.raise_for_status()
+            e = cm.exception
+            self.assertIsInstance(e, runtime.MaandAPIError)
+            self.assertIs(e.response, res)
+            self.assertEqual((e.status_code, e.message, e.code, e.detail), (404, "m", "C", "d"))
+            self.assertEqual(str(e), "404 m: d")
+        finally:
+            if saved is None:
+                sys.modules.pop("requests.exceptions", None)
+            else:
+                sys.modules["requests.exceptions"] = saved
+
+    def test_headers_are_case_insensitive(self):
+        h = runtime.Headers([("Content-Type", "application/json"), ("X-A", "1")])
+        self.assertEqual(h["content-type"], "application/json")
+        self.assertEqual(h.get("CONTENT-TYPE"), "application/json")
+        self.assertIn("x-a", h)
+        self.assertEqual(sorted(h), ["Content-Type", "X-A"])
 
 
 if __name__ == "__main__":

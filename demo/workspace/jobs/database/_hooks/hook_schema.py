@@ -6,7 +6,7 @@ from maand import (allocation_ip, get_kv_value, is_one_shot, list_hook_demands,
                    put_job_secret, put_job_variable)
 
 if is_one_shot():
-    if get_kv_value("secrets/job/database", "admin_password") is None:
+    if get_kv_value("secrets/job/database", "admin_password", default=None) is None:
         put_job_secret("admin_password", secrets.token_urlsafe(18)).raise_for_status()
     put_job_variable("schema_version", "2.1.0").raise_for_status()
     for d in list_hook_demands().json():

@@ -354,8 +354,8 @@ def api_list_demands():
 def api_get_kv(*, namespace, key):
     """GET /kv: Read a key from an allowed namespace
 
-    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
-    key: Key inside the namespace
+    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+    key: Key inside the namespace (at most 1024 bytes)
     """
     return request("GET", "/kv", query=drop_none({"namespace": namespace, "key": key}))
 
@@ -363,8 +363,8 @@ def api_get_kv(*, namespace, key):
 def api_put_kv(*, namespace, key, value, ttl=None):
     """PUT /kv: Write a non-secret key under vars/job/<current job> (or rollout_order)
 
-    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
-    key: Key inside the namespace
+    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+    key: Key inside the namespace (at most 1024 bytes)
     value: Value to store (for rollout_order: comma-separated worker IPs)
     ttl (optional): Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.
     """
@@ -374,8 +374,8 @@ def api_put_kv(*, namespace, key, value, ttl=None):
 def api_delete_kv(*, namespace, key):
     """DELETE /kv: Delete a key under vars/job/<current job>
 
-    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
-    key: Key inside the namespace
+    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+    key: Key inside the namespace (at most 1024 bytes)
     """
     return request("DELETE", "/kv", query=drop_none({"namespace": namespace, "key": key}))
 
@@ -391,8 +391,8 @@ def api_list_keys(*, namespace=None):
 def api_put_secret(*, namespace, key, value, ttl=None):
     """PUT /kv/secret: Write an encrypted secret under secrets/job/<current job>
 
-    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
-    key: Key inside the namespace
+    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+    key: Key inside the namespace (at most 1024 bytes)
     value: Plaintext secret; stored encrypted with AES-256-GCM
     ttl (optional): Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.
     """
@@ -402,8 +402,8 @@ def api_put_secret(*, namespace, key, value, ttl=None):
 def api_delete_secret(*, namespace, key):
     """DELETE /kv/secret: Delete a secret under secrets/job/<current job>
 
-    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
-    key: Key inside the namespace
+    namespace: KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+    key: Key inside the namespace (at most 1024 bytes)
     """
     return request("DELETE", "/kv/secret", query=drop_none({"namespace": namespace, "key": key}))
 

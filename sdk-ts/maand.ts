@@ -283,9 +283,9 @@ export interface operations {
     getKv: {
         parameters: {
             query: {
-                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> */
+                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes) */
                 namespace: string;
-                /** @description Key inside the namespace */
+                /** @description Key inside the namespace (at most 1024 bytes) */
                 key: string;
             };
             header: {
@@ -309,12 +309,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description Key inside the namespace
+                         * @description Key inside the namespace (at most 1024 bytes)
                          * @example db_url
                          */
                         key: string;
                         /**
-                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                          * @example vars/job/api
                          */
                         namespace: string;
@@ -400,12 +400,12 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Key inside the namespace
+                     * @description Key inside the namespace (at most 1024 bytes)
                      * @example db_url
                      */
                     key: string;
                     /**
-                     * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                     * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                      * @example vars/job/api
                      */
                     namespace: string;
@@ -431,12 +431,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description Key inside the namespace
+                         * @description Key inside the namespace (at most 1024 bytes)
                          * @example db_url
                          */
                         key: string;
                         /**
-                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                          * @example vars/job/api
                          */
                         namespace: string;
@@ -508,9 +508,9 @@ export interface operations {
     deleteKv: {
         parameters: {
             query: {
-                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> */
+                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes) */
                 namespace: string;
-                /** @description Key inside the namespace */
+                /** @description Key inside the namespace (at most 1024 bytes) */
                 key: string;
             };
             header: {
@@ -540,12 +540,12 @@ export interface operations {
                          */
                         deleted: true;
                         /**
-                         * @description Key inside the namespace
+                         * @description Key inside the namespace (at most 1024 bytes)
                          * @example db_url
                          */
                         key: string;
                         /**
-                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                          * @example vars/job/api
                          */
                         namespace: string;
@@ -724,12 +724,12 @@ export interface operations {
             content: {
                 "application/json": {
                     /**
-                     * @description Key inside the namespace
+                     * @description Key inside the namespace (at most 1024 bytes)
                      * @example db_url
                      */
                     key: string;
                     /**
-                     * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                     * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                      * @example vars/job/api
                      */
                     namespace: string;
@@ -755,12 +755,12 @@ export interface operations {
                 content: {
                     "application/json": {
                         /**
-                         * @description Key inside the namespace
+                         * @description Key inside the namespace (at most 1024 bytes)
                          * @example db_url
                          */
                         key: string;
                         /**
-                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                          * @example vars/job/api
                          */
                         namespace: string;
@@ -832,9 +832,9 @@ export interface operations {
     deleteSecret: {
         parameters: {
             query: {
-                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> */
+                /** @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes) */
                 namespace: string;
-                /** @description Key inside the namespace */
+                /** @description Key inside the namespace (at most 1024 bytes) */
                 key: string;
             };
             header: {
@@ -864,12 +864,12 @@ export interface operations {
                          */
                         deleted: true;
                         /**
-                         * @description Key inside the namespace
+                         * @description Key inside the namespace (at most 1024 bytes)
                          * @example db_url
                          */
                         key: string;
                         /**
-                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
+                         * @description KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
                          * @example vars/job/api
                          */
                         namespace: string;
@@ -1552,8 +1552,8 @@ export type GetKvInput = NonNullable<operations["getKv"]["parameters"]["query"]>
 export type GetKvResult = operations["getKv"]["responses"][200]["content"]["application/json"];
 /**
  * GET /kv: Read a key from an allowed namespace
- * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
- * @param input.key Key inside the namespace
+ * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+ * @param input.key Key inside the namespace (at most 1024 bytes)
  */
 export function apiGetKv(input: GetKvInput): Promise<TypedResponse<GetKvResult>> {
   return request<GetKvResult>("GET", "/kv", { query: input });
@@ -1563,8 +1563,8 @@ export type PutKvInput = NonNullable<operations["putKv"]["requestBody"]>["conten
 export type PutKvResult = operations["putKv"]["responses"][200]["content"]["application/json"];
 /**
  * PUT /kv: Write a non-secret key under vars/job/<current job> (or rollout_order)
- * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
- * @param input.key Key inside the namespace
+ * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+ * @param input.key Key inside the namespace (at most 1024 bytes)
  * @param input.value Value to store (for rollout_order: comma-separated worker IPs)
  * @param input.ttl (optional) Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.
  */
@@ -1576,8 +1576,8 @@ export type DeleteKvInput = NonNullable<operations["deleteKv"]["parameters"]["qu
 export type DeleteKvResult = operations["deleteKv"]["responses"][200]["content"]["application/json"];
 /**
  * DELETE /kv: Delete a key under vars/job/<current job>
- * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
- * @param input.key Key inside the namespace
+ * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+ * @param input.key Key inside the namespace (at most 1024 bytes)
  */
 export function apiDeleteKv(input: DeleteKvInput): Promise<TypedResponse<DeleteKvResult>> {
   return request<DeleteKvResult>("DELETE", "/kv", { query: input });
@@ -1597,8 +1597,8 @@ export type PutSecretInput = NonNullable<operations["putSecret"]["requestBody"]>
 export type PutSecretResult = operations["putSecret"]["responses"][200]["content"]["application/json"];
 /**
  * PUT /kv/secret: Write an encrypted secret under secrets/job/<current job>
- * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
- * @param input.key Key inside the namespace
+ * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+ * @param input.key Key inside the namespace (at most 1024 bytes)
  * @param input.value Plaintext secret; stored encrypted with AES-256-GCM
  * @param input.ttl (optional) Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.
  */
@@ -1610,8 +1610,8 @@ export type DeleteSecretInput = NonNullable<operations["deleteSecret"]["paramete
 export type DeleteSecretResult = operations["deleteSecret"]["responses"][200]["content"]["application/json"];
 /**
  * DELETE /kv/secret: Delete a secret under secrets/job/<current job>
- * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>
- * @param input.key Key inside the namespace
+ * @param input.namespace KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most 256 bytes)
+ * @param input.key Key inside the namespace (at most 1024 bytes)
  */
 export function apiDeleteSecret(input: DeleteSecretInput): Promise<TypedResponse<DeleteSecretResult>> {
   return request<DeleteSecretResult>("DELETE", "/kv/secret", { query: input });

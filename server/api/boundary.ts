@@ -33,10 +33,12 @@ export function toApiError(err: unknown, route: RouteDef | undefined): ApiError 
   return apiError("internal", undefined, err);
 }
 
+/** A namespace or key that is absent, empty or not a string: the note's "Both ... are required". */
+const missingKeyField = (i: Issue): boolean =>
+  (i.path[0] === "namespace" || i.path[0] === "key") && (i.code === "invalid_type" || i.code === "too_small");
+
 function validationError(issues: Issue[], route: RouteDef | undefined): ApiError {
-  if (route?.keyed && issues.some((i) => i.path[0] === "namespace" || i.path[0] === "key")) {
-    return apiError("namespaceAndKeyRequired");
-  }
+  if (route?.keyed && issues.some(missingKeyField)) return apiError("namespaceAndKeyRequired");
   // One failed value can break several checks with the same message (1e300 is neither an
   // integer nor in range): say it once.
   const lines = issues.map((i) => {

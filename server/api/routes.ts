@@ -79,6 +79,9 @@ export const LIMITS = {
   semaphoreMaxTimeoutSeconds: 3600,
   /** ~100 years: keeps created_at + ttl * 1000 a safe integer. */
   maxTtlSeconds: 3_153_600_000,
+  /** UTF-8 bytes: keeps catalog rows, `cat` output and error messages a sane size. */
+  maxKeyBytes: 1024,
+  maxNamespaceBytes: 256,
 } as const;
 
 /** Events on which a hook may override rollout order. */

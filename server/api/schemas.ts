@@ -8,8 +8,35 @@ import { LIMITS } from "./routes.js";
  * /demands). Wrong types and missing required fields are still a 400.
  */
 
-const namespace = z.string().min(1).describe("KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job>").meta({ examples: ["vars/job/api"] });
-const key = z.string().min(1).describe("Key inside the namespace").meta({ examples: ["db_url"] });
+/**
+ * A string that survives storage unchanged: SQLite stores UTF-8, where an unpaired UTF-16
+ * surrogate (legal in JSON's \\u escapes) becomes U+FFFD, and a name holding NUL is cut short
+ * by C tools and terminals. Names are bounded so catalog rows, `cat` and error messages stay
+ * a sane size.
+ */
+/** No unpaired surrogate: with the u flag, a paired one is one astral code point and does not match. */
+const wellFormed = (v: string): boolean => !/[\uD800-\uDFFF]/u.test(v);
+
+function storedText(field: string, options: { maxBytes?: number; nul: boolean }) {
+  let s = z.string().min(1);
+  if (options.maxBytes !== undefined) {
+    const max = options.maxBytes;
+    s = s.refine((v) => Buffer.byteLength(v, "utf8") <= max, `${field} must be at most ${max} bytes (UTF-8)`);
+  }
+  return s.refine(
+    (v) => wellFormed(v) && (options.nul || !v.includes("\0")),
+    options.nul ? `${field} must not contain unpaired UTF-16 surrogates (they do not survive storage)` : `${field} must not contain NUL or unpaired UTF-16 surrogates`,
+  );
+}
+
+const namespace = storedText("namespace", { maxBytes: LIMITS.maxNamespaceBytes, nul: false })
+  .describe(`KV namespace, e.g. vars/job/<job>, secrets/job/<job>, maand/job/<job> (at most ${LIMITS.maxNamespaceBytes} bytes)`)
+  .meta({ examples: ["vars/job/api"] });
+const key = storedText("key", { maxBytes: LIMITS.maxKeyBytes, nul: false })
+  .describe(`Key inside the namespace (at most ${LIMITS.maxKeyBytes} bytes)`)
+  .meta({ examples: ["db_url"] });
+/** Values may hold any string that survives storage, NUL included. */
+const storedValue = (what: string) => z.string().refine(wellFormed, `value must not contain unpaired UTF-16 surrogates (they do not survive storage)`).describe(what);
 const TTL_RANGE = `ttl must be an integer number of seconds from 0 to ${LIMITS.maxTtlSeconds}`;
 const ttl = z
   .number(TTL_RANGE)
@@ -19,7 +46,7 @@ const ttl = z
   .optional()
   .describe("Time to live in seconds; 0 or absent = no expiry. An expired key reads as absent.")
   .meta({ examples: [3600] });
-const semaphoreName = z.string().min(1).max(256).describe("Semaphore name; scoped to this job and EVENT").meta({ examples: ["migration"] });
+const semaphoreName = storedText("name", { maxBytes: 256, nul: false }).describe("Semaphore name; scoped to this job and EVENT").meta({ examples: ["migration"] });
 const allocationId = z.string().describe("Allocation UUID").meta({ examples: ["0b6f3c1e-2f4a-5d6e-8a9b-1c2d3e4f5a6b"] });
 
 export const KvKeyInput = z
@@ -36,7 +63,7 @@ export const KvPutInput = z
   .object({
     namespace,
     key,
-    value: z.string().describe("Value to store (for rollout_order: comma-separated worker IPs)").meta({ examples: ["postgres://db:5432/api"] }),
+    value: storedValue("Value to store (for rollout_order: comma-separated worker IPs)").meta({ examples: ["postgres://db:5432/api"] }),
     ttl,
   })
   .describe("A write under vars/job/<current job>, or maand/job/<current job> key rollout_order on pre_deploy/cli")
@@ -51,7 +78,7 @@ export const KvSecretPutInput = z
   .object({
     namespace,
     key,
-    value: z.string().describe("Plaintext secret; stored encrypted with AES-256-GCM").meta({ examples: ["plain-text-secret"] }),
+    value: storedValue("Plaintext secret; stored encrypted with AES-256-GCM").meta({ examples: ["plain-text-secret"] }),
     ttl,
   })
   .describe("A secret write under secrets/job/<current job>")

@@ -5,8 +5,7 @@ import { MaandError } from "../errors.js";
 import type { Db } from "../store/db.js";
 import type { KvSession } from "../store/kv-session.js";
 import { createApiServices } from "./context.js";
-import { answerClientError } from "./http/client-error.js";
-import { createRequestHandler } from "./http/handler.js";
+import { createHttpListeners } from "./http/handler.js";
 import type { InvocationRegistry } from "./registry.js";
 import { SemaphoreBoard } from "./semaphores.js";
 
@@ -32,10 +31,12 @@ export { RUNTIME_API_HOST };
 export async function startRuntimeApi(deps: RuntimeApiDeps, options: { port: number /* 0 = free port */ }): Promise<RuntimeApi> {
   const semaphores = new SemaphoreBoard();
   const services = createApiServices(deps.db, deps.kv, semaphores);
-  const handler = createRequestHandler({ services, registry: deps.registry, auth: deps.auth });
+  const http = createHttpListeners({ services, registry: deps.registry, auth: deps.auth });
   // No Host check: the API is loopback-only and every answer, errors included, comes from the
   // handler as JSON (Node's own check would answer 400 with an empty body).
-  const server = createServer({ keepAlive: true, requireHostHeader: false }, handler);
+  const server = createServer({ keepAlive: true, requireHostHeader: false }, http.request);
+  server.on("checkContinue", http.checkContinue);
+  server.on("connect", http.connect);
   // Keep-alive clients (a script's own requests.Session, curl) reuse connections across calls.
   server.keepAliveTimeout = 5000;
   const sockets = new Set<Socket>();
@@ -43,7 +44,7 @@ export async function startRuntimeApi(deps: RuntimeApiDeps, options: { port: num
     sockets.add(s);
     s.once("close", () => sockets.delete(s));
   });
-  server.on("clientError", answerClientError);
+  server.on("clientError", http.clientError);
 
   const port = await listen(server, options.port);
   const unsubscribe = deps.registry.onUnregister((inv) => semaphores.releaseAll(inv.allocId));

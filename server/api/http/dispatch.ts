@@ -12,6 +12,8 @@ export interface RouteEntry {
 export interface RouteTable {
   /** undefined: no such path; a Map without the method: wrong method. */
   lookup(path: string): ReadonlyMap<string, RouteEntry> | undefined;
+  /** Every method some route takes, as an Allow header value (for requests naming no route). */
+  allMethods: string;
 }
 
 /** The path -> method -> operation table, built once per server from routes.ts. */
@@ -29,7 +31,8 @@ export function buildRouteTable(): RouteTable {
     if (!methods) byPath.set(def.path, (methods = new Map()));
     methods.set(def.method, entry);
   }
-  return { lookup: (path) => byPath.get(path) };
+  const all = [...new Set(ROUTE_NAMES.map((n) => ROUTES[n].method))].sort().join(", ");
+  return { lookup: (path) => byPath.get(path), allMethods: all };
 }
 
 export const allowHeader = (methods: ReadonlyMap<string, RouteEntry>): string => [...methods.keys()].sort().join(", ");

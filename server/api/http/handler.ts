@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import type { ApiContext, ApiServices } from "../context.js";
 import { toApiError } from "../boundary.js";
 import { ApiError, apiError } from "../errors.js";
@@ -6,6 +7,7 @@ import type { InvocationRegistry } from "../registry.js";
 import { ACCEPTED_HOSTNAMES, HEADERS, LIMITS } from "../routes.js";
 import { authenticate, type AuthMode } from "./authenticate.js";
 import { hasBody, isJsonContentType, parseJsonObject, parseQuery, readBody } from "./body.js";
+import { answerClientError, answerOnSocket } from "./client-error.js";
 import { allowHeader, buildRouteTable, type RouteEntry } from "./dispatch.js";
 import { sendError, sendJson } from "./respond.js";
 
@@ -24,14 +26,38 @@ const contentTypeHeader = HEADERS.contentType.toLowerCase();
  * no response carries a stack trace.
  */
 export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  return createHttpListeners(deps).request;
+}
+
+/** Every listener the API's node:http server needs, sharing one route table. */
+export interface HttpListeners {
+  request(req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * `Expect: 100-continue`: a body declared over the limit is refused with 413 before the
+   * client sends it (Node would otherwise answer 100 Continue first); anything else goes on.
+   */
+  checkContinue(req: IncomingMessage, res: ServerResponse): void;
+  /** CONNECT (Node hands it over as a raw socket; unanswered, the connection would just drop). */
+  connect(req: IncomingMessage, socket: Socket): void;
+  clientError(err: Error, socket: Socket): void;
+}
+
+export function createHttpListeners(deps: HandlerDeps): HttpListeners {
   const routes = buildRouteTable();
+  const allowFor = (path: string | undefined): string => {
+    const methods = path === undefined ? undefined : routes.lookup(normalizePath(path));
+    return methods ? allowHeader(methods) : routes.allMethods;
+  };
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (!acceptedHost(req.headers.host)) throw apiError("foreignHost");
-    const url = originForm(req.url ?? "/");
+    const target = req.url ?? "/";
+    // An absolute-form target names the host too; it must pass the same check as Host.
+    const authority = authorityOf(target);
+    if (authority !== undefined && !acceptedHost(authority)) throw apiError("foreignHost");
+    const url = originForm(target);
     const q = url.indexOf("?");
-    let path = q < 0 ? url : url.slice(0, q);
-    if (path.length > 1 && path.endsWith("/")) path = path.slice(0, -1);
+    const path = normalizePath(q < 0 ? url : url.slice(0, q));
     const methods = routes.lookup(path);
     if (!methods) throw apiError("routeNotFound", `Not found: no route ${truncate(path)}`);
     const route = methods.get(req.method ?? "");
@@ -55,7 +81,7 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
     sendJson(res, 200, await route.call(ctx, input));
   }
 
-  return (req, res) => {
+  const request = (req: IncomingMessage, res: ServerResponse): void => {
     handle(req, res).catch((err: unknown) => {
       if (err instanceof MethodNotAllowed) return sendError(res, err.error, { Allow: err.allow });
       const apiErr = err instanceof ApiError ? err : toApiError(err, undefined);
@@ -64,6 +90,35 @@ export function createRequestHandler(deps: HandlerDeps): (req: IncomingMessage, 
       sendError(res, apiErr, close);
     });
   };
+
+  return {
+    request,
+    checkContinue(req, res) {
+      const declared = Number(req.headers["content-length"]);
+      if (Number.isFinite(declared) && declared > LIMITS.maxBodyBytes) {
+        sendError(res, apiError("payloadTooLarge"), { Connection: "close" });
+        return;
+      }
+      res.writeContinue();
+      request(req, res);
+    },
+    connect(req, socket) {
+      const allow = routes.allMethods;
+      answerOnSocket(socket, apiError("methodNotAllowed", `Method CONNECT is not allowed (allowed: ${allow})`), { Allow: allow });
+    },
+    clientError: (err, socket) => answerClientError(err, socket, allowFor),
+  };
+}
+
+/** "/kv/" names the same route as "/kv". */
+function normalizePath(path: string): string {
+  return path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
+}
+
+/** The authority of an absolute-form request target (`http://127.0.0.1:8080/kv`), if it is one. */
+function authorityOf(target: string): string | undefined {
+  const m = /^https?:\/\/([^/?#]*)/i.exec(target);
+  return m ? m[1] : undefined;
 }
 
 /** A body the client stopped sending halfway is malformed input, not a server failure. */

@@ -5,7 +5,8 @@
  */
 import { eq, le, lt } from "./compare.js";
 import { TemplateFuncError } from "./errors.js";
-import { sprint, sprintf, sprintln } from "./fmt-print.js";
+import { sprint, sprintln } from "./fmt-print.js";
+import { sprintf } from "./fmt-printf.js";
 import { isPrint } from "./fmt-quote.js";
 import { byteLength, byteSlice, utf8Bytes } from "./go-strings.js";
 import type { TemplateFunc } from "./funcs.js";

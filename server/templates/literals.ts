@@ -218,3 +218,15 @@ export function parseNumber(text: string, isChar: boolean): NumberInfo {
   if (!n.isInt && !n.isUint && !n.isFloat) throw new LiteralError(`illegal number syntax: ${JSON.stringify(text)}`);
   return n;
 }
+
+/**
+ * The value of a number where no parameter type guides it (exec.go idealConstant): float64 when
+ * written with '.', an exponent or 'p' (but not a hex int or a character), else int; a literal
+ * only a uint64 can hold is an error, raised when executed, as in Go.
+ */
+export function idealConstant(text: string, n: NumberInfo): { value: number | bigint } | { overflow: string } {
+  const hexInt = /^0[xX]/.test(text) && !/[pP]/.test(text);
+  if (n.isFloat && !hexInt && text[0] !== "'" && /[.eEpP]/.test(text)) return { value: n.float };
+  if (n.isInt) return { value: n.int };
+  return { overflow: `${text} overflows int` };
+}

@@ -2,6 +2,7 @@
  * The parse tree, shaped like text/template/parse's nodes. `pos` is the UTF-16 offset of the node
  * in the template source; `nodeText` renders a node the way Go's String() does, for error messages.
  */
+import { trimSpace } from "./go-strings.js";
 import type { GoValue } from "./values.js";
 
 export interface TextNode {
@@ -183,4 +184,9 @@ export function nodeText(n: AnyNode): string {
     case "number":
       return n.text;
   }
+}
+
+/** parse.IsEmptyTree: only whitespace text (and comments, which are not kept). */
+export function isEmptyTree(list: ListNode): boolean {
+  return list.nodes.every((n) => n.kind === "text" && trimSpace(n.text) === "");
 }

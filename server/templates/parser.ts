@@ -4,10 +4,11 @@
  * {{break}} outside range, ...) maand rejects too, and what Go accepts maand accepts.
  */
 import { TemplateError, lineAndColumn } from "./errors.js";
-import { describeToken, lex, Tok, type Token } from "./lexer.js";
-import { LiteralError, parseNumber, unquote } from "./literals.js";
-import type { ArgNode, BranchNode, CommandNode, ItemNode, ListNode, NumberNode, PipeNode, Tree, VariableNode } from "./nodes.js";
-import type { GoValue } from "./values.js";
+import { lex } from "./lexer.js";
+import { TokenStream } from "./token-stream.js";
+import { describeToken, Tok, type Token } from "./tokens.js";
+import { idealConstant, LiteralError, parseNumber, unquote } from "./literals.js";
+import { isEmptyTree, nodeText, type ArgNode, type BranchNode, type CommandNode, type ItemNode, type ListNode, type NumberNode, type PipeNode, type Tree, type VariableNode } from "./nodes.js";
 
 /** What parsing needs to know besides the source. */
 export interface ParseInput {
@@ -19,49 +20,6 @@ export interface ParseInput {
 
 /** All trees of one source: the file's own and every {{define}} or {{block}} in it. */
 export type TreeSet = Map<string, Tree>;
-
-class Tokens {
-  private idx = 0;
-  /** The furthest token read: Go reports parse errors at it. */
-  last: Token;
-
-  constructor(private readonly items: Token[]) {
-    this.last = items[0]!;
-  }
-
-  next(): Token {
-    const t = this.items[Math.min(this.idx++, this.items.length - 1)]!;
-    if (t.index > this.last.index) this.last = t;
-    return t;
-  }
-
-  backup(): void {
-    this.idx--;
-  }
-
-  /** Go's backup2/backup3: resume reading at t. */
-  resumeAt(t: Token): void {
-    this.idx = t.index;
-  }
-
-  peek(): Token {
-    const t = this.next();
-    this.backup();
-    return t;
-  }
-
-  nextNonSpace(): Token {
-    let t = this.next();
-    while (t.type === Tok.Space) t = this.next();
-    return t;
-  }
-
-  peekNonSpace(): Token {
-    const t = this.nextNonSpace();
-    this.backup();
-    return t;
-  }
-}
 
 // Node kinds the parser passes around but never stores: {{end}} and {{else}}.
 interface EndNode {
@@ -81,7 +39,7 @@ class TreeParser {
 
   constructor(
     private readonly input: ParseInput,
-    private readonly t: Tokens,
+    private readonly t: TokenStream,
     private readonly trees: TreeSet,
     private name: string,
   ) {}
@@ -288,7 +246,6 @@ class TreeParser {
       if (v.type !== Tok.Variable) break;
       this.t.next();
       // In "$x foo", $x is an argument; in "$x := foo" a declaration: look past the space.
-      const afterVariable = this.t.peek();
       const next = this.t.peekNonSpace();
       if (next.type === Tok.Assign || next.type === Tok.Declare) {
         pipe.isAssign = next.type === Tok.Assign;
@@ -308,7 +265,7 @@ class TreeParser {
         }
         this.errorf(`too many declarations in ${context}`);
       }
-      this.t.resumeAt(afterVariable.type === Tok.Space ? v : v);
+      this.t.resumeAt(v); // an argument, not a declaration
       break;
     }
     for (;;) {
@@ -378,7 +335,7 @@ class TreeParser {
       case "number":
       case "nil":
       case "dot":
-        this.errorf(`unexpected . after term ${JSON.stringify(nodeTextOfTerm(node))}`);
+        this.errorf(`unexpected . after term ${JSON.stringify(nodeText(node))}`);
     }
     return { kind: "chain", pos, node, fields };
   }
@@ -419,12 +376,7 @@ class TreeParser {
     const text = token.val;
     if (text.endsWith("i") && token.type === Tok.Number) this.errorf(`complex number ${text} is not supported`);
     const n = this.literal(() => parseNumber(text, token.type === Tok.CharConstant));
-    let ideal: NumberNode["ideal"];
-    const hexInt = /^0[xX]/.test(text) && !/[pP]/.test(text);
-    if (n.isFloat && !hexInt && text[0] !== "'" && /[.eEpP]/.test(text)) ideal = { value: n.float as GoValue };
-    else if (n.isInt) ideal = { value: n.int };
-    else ideal = { overflow: `${text} overflows int` };
-    return { kind: "number", pos: token.pos, text, ideal };
+    return { kind: "number", pos: token.pos, text, ideal: idealConstant(text, n) };
   }
 
   private newVariable(pos: number, name: string): VariableNode {
@@ -438,29 +390,9 @@ class TreeParser {
   }
 }
 
-function nodeTextOfTerm(n: ArgNode): string {
-  switch (n.kind) {
-    case "string":
-      return n.quoted;
-    case "number":
-      return n.text;
-    case "bool":
-      return String(n.value);
-    case "nil":
-      return "nil";
-    default:
-      return ".";
-  }
-}
-
-/** parse.IsEmptyTree: only whitespace text (and comments, which are not kept). */
-function isEmptyTree(list: ListNode): boolean {
-  return list.nodes.every((n) => n.kind === "text" && n.text.trim() === "");
-}
-
 /** Parses source into its trees; throws TemplateError where Go's parser fails. */
 export function parse(input: ParseInput): TreeSet {
   const trees: TreeSet = new Map();
-  new TreeParser(input, new Tokens(lex(input.source)), trees, input.file).parseFile();
+  new TreeParser(input, new TokenStream(lex(input.source)), trees, input.file).parseFile();
   return trees;
 }

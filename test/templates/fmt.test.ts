@@ -3,7 +3,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { formatFloat } from "../../server/templates/fmt-float.js";
-import { formatValue, sprint, sprintf, sprintln } from "../../server/templates/fmt-print.js";
+import { formatValue, sprint, sprintln } from "../../server/templates/fmt-print.js";
+import { sprintf } from "../../server/templates/fmt-printf.js";
 import { GoMap, GoStruct, GoUint8, stringSlice } from "../../server/templates/values.js";
 
 const labels = stringSlice(["web", "db"]);

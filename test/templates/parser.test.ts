@@ -2,7 +2,8 @@
 // maand gives the same text with a column added after the line.
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { lex, Tok } from "../../server/templates/lexer.js";
+import { lex } from "../../server/templates/lexer.js";
+import { Tok } from "../../server/templates/tokens.js";
 import { parseTemplate, TemplateError, type TemplateKv } from "../../server/templates/render.js";
 
 const GO_REJECTS: [source: string, goMessage: string][] = [

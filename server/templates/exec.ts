@@ -65,7 +65,7 @@ class State {
     const node = this.node;
     const { line, column } = node ? lineAndColumn(this.run.source, node.pos) : { line: 1, column: 1 };
     const scrub = (s: string) => {
-      for (const secret of this.run.ctx.revealed) s = s.replaceAll(secret, "<secret>");
+      for (const secret of this.run.ctx.revealed) s = s.replaceAll(secret, "***");
       return s;
     };
     throw new TemplateError(
@@ -318,7 +318,8 @@ class State {
     } catch (e) {
       if (!(e instanceof TemplateFuncError)) throw e;
       this.at(node);
-      this.errorf(`error calling ${name}: ${e.message}`, { function: name, ...e.involved }, e.cause ?? e);
+      // Only the store's error is kept as the cause: the function's own message may hold a value.
+      this.errorf(`error calling ${name}: ${e.message}`, { function: name, ...e.involved }, e.cause);
     }
   }
 

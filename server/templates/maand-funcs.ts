@@ -5,7 +5,9 @@
  *   get NS KEY          string; a missing key is an error naming key and namespace
  *   getOptional NS KEY  string; "" when missing
  *   getSecret KEY       string from the job's own secrets namespace; getSecret NS KEY from NS;
- *                       missing is an error; the value never appears in any error message
+ *                       missing is an error. No value read from secrets/ or a certificate
+ *                       private key (store/kv.ts isEncryptedAtRest), by any function, nor
+ *                       one read by getSecret, appears in an error message
  *   keys NS             []string of the live keys, sorted bytewise
  *   split S SEP         []string (strings.Split: SEP "" splits into characters)
  *   join LIST SEP       string; LIST must be a []string (what split, keys and .Labels give)
@@ -21,6 +23,7 @@
  * A namespace the caller may not read (TemplateKv throws) fails get, getOptional, getSecret and
  * keys alike, naming the namespace.
  */
+import { isEncryptedAtRest } from "../store/kv.js";
 import { TemplateFuncError } from "./errors.js";
 import type { CallContext, TemplateFunc } from "./funcs.js";
 import { compareGo, split, toLower, toUpper, trimSpace } from "./go-strings.js";
@@ -44,11 +47,15 @@ export function toInt(v: GoValue): bigint {
 }
 
 function read(ctx: CallContext, namespace: string, key: string): string | undefined {
+  let v: string | undefined;
   try {
-    return ctx.kv.get(namespace, key);
+    v = ctx.kv.get(namespace, key);
   } catch (e) {
     throw new TemplateFuncError(`namespace ${JSON.stringify(namespace)} may not be read: ${(e as Error).message}`, { namespace, key }, { cause: e });
   }
+  // Whichever function reads it (get works on secrets/ too), a secret stays out of error messages.
+  if (v && isEncryptedAtRest(namespace, key)) ctx.revealed.add(v);
+  return v;
 }
 
 function arithmetic(op: (a: bigint, b: bigint) => bigint): TemplateFunc {

@@ -74,11 +74,14 @@ describe("templates: public API", () => {
 
   it("getSecret reads the own job's namespace; a secret value never appears in an error", () => {
     assert.equal(renderTemplate('{{getSecret "pw"}}', { name: "t", data, kv, ownJob: "app" }), "hunter2-secret");
-    for (const source of ['{{getSecret "pw" | int}}', '{{range getSecret "pw"}}{{end}}', '{{if eq (getSecret "pw") 1}}{{end}}', '{{ $s := getSecret "pw" }}{{ len $s.x }}']) {
+    for (const source of ['{{getSecret "pw" | int}}', '{{range getSecret "pw"}}{{end}}', '{{if eq (getSecret "pw") 1}}{{end}}', '{{ $s := getSecret "pw" }}{{ len $s.x }}', '{{get "secrets/job/app" "pw" | int}}', '{{getOptional "secrets/job/app" "pw" | add 1}}']) {
       const e = thrown(() => renderTemplate(source, { name: "t", data, kv, ownJob: "app" }));
       assert.ok(!e.message.includes("hunter2"), e.message);
       assert.ok(!String(e.context).includes("hunter2"));
+      assert.ok(!String((e.cause as Error | undefined)?.message).includes("hunter2"));
     }
+    const e = thrown(() => renderTemplate('{{getSecret "pw" | int}}', { name: "t", data, kv, ownJob: "app" }));
+    assert.match(e.message, /error calling int: "\*\*\*" is not an integer$/);
   });
 
   it("a namespace the job may not read is an error naming it, keeping the store's error as cause", () => {

@@ -1,7 +1,8 @@
 /**
- * maand's template engine against Go's own text/template: every corpus case (and the generated
- * printf and trim grids) runs through both; outputs must be byte-identical, and what one rejects
- * the other must reject too, at the same line. Go is test/templates/go/render.go, built once.
+ * maand's template engine against Go's own text/template: every corpus case, the generated
+ * printf and trim grids and seeded random templates run through both; outputs must be
+ * byte-identical, and what one rejects the other must reject too, at the same line. Go is
+ * test/templates/go/render.go, built once.
  * Without `go` on PATH the suite is skipped with the reason, except in CI, where it fails.
  */
 import { after, before, describe, it } from "node:test";
@@ -10,7 +11,7 @@ import { dataFields } from "../../server/templates/data.js";
 import { parseTemplate, TemplateError, type TemplateKv } from "../../server/templates/render.js";
 import { GoMap, GoStruct, type GoValue } from "../../server/templates/values.js";
 import { loadCorpus, type CorpusCase } from "./corpus.js";
-import { printfMatrix, trimMatrix } from "./generated.js";
+import { printfMatrix, randomTemplates, trimMatrix } from "./generated.js";
 import { buildOracle, goUnavailable, type Oracle, type OracleResult } from "./go-oracle.js";
 
 type Outcome = { output: string } | { error: TemplateError };
@@ -73,7 +74,7 @@ function compare(c: CorpusCase, go: OracleResult): void {
 
 const missingGo = goUnavailable();
 const corpus = loadCorpus();
-const generated = [...printfMatrix(), ...trimMatrix()];
+const generated = [...printfMatrix(), ...trimMatrix(), ...randomTemplates(1500, 19)];
 
 if (missingGo && process.env.CI) {
   describe("templates: differential against Go", () => {

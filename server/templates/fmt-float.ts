@@ -11,11 +11,15 @@ interface Digits {
   dp: number;
 }
 
-const view = new DataView(new ArrayBuffer(8));
+/** The IEEE 754 bit pattern of a double. */
+function float64Bits(x: number): bigint {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, x);
+  return view.getBigUint64(0);
+}
 
 function exactDigits(x: number): Digits {
-  view.setFloat64(0, x);
-  const bits = view.getBigUint64(0);
+  const bits = float64Bits(x);
   const biased = Number((bits >> 52n) & 0x7ffn);
   let mant = bits & ((1n << 52n) - 1n);
   let e2 = -1074;
@@ -119,8 +123,7 @@ export function formatFloat(v: number, fmt: "e" | "E" | "f" | "g" | "G", prec: n
 }
 
 function mantissaAndExponent(v: number): { neg: boolean; mant: bigint; exp: number } {
-  view.setFloat64(0, v);
-  const bits = view.getBigUint64(0);
+  const bits = float64Bits(v);
   let exp = Number((bits >> 52n) & 0x7ffn);
   let mant = bits & ((1n << 52n) - 1n);
   if (exp === 0) exp++;

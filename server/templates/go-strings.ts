@@ -77,13 +77,14 @@ export function trimSpace(s: string): string {
 // Runes whose simple case mapping (what Go uses) is a single rune while JS's full mapping expands
 // to several: Greek letters with ypogegrammeni map to their titlecase form, U+0130 lowercases to
 // "i". Elsewhere a multi-rune JS mapping means Go leaves the rune alone (e.g. "ß").
-const UPPER_SPECIAL = new Map<number, number>([
+const UPPER_SPECIAL: ReadonlyMap<number, number> = new Map([
   [0x1fb3, 0x1fbc],
   [0x1fc3, 0x1fcc],
   [0x1ff3, 0x1ffc],
+  // U+1F80..87, U+1F90..97, U+1FA0..A7 map 8 places up.
+  ...[0x1f80, 0x1f90, 0x1fa0].flatMap((base) => Array.from({ length: 8 }, (_, k): [number, number] => [base + k, base + k + 8])),
 ]);
-for (const base of [0x1f80, 0x1f90, 0x1fa0]) for (let k = 0; k < 8; k++) UPPER_SPECIAL.set(base + k, base + k + 8);
-const LOWER_SPECIAL = new Map<number, number>([[0x130, 0x69]]);
+const LOWER_SPECIAL: ReadonlyMap<number, number> = new Map([[0x130, 0x69]]);
 
 function mapRunes(s: string, mapOne: (r: string) => string, special: ReadonlyMap<number, number>): string {
   let out = "";

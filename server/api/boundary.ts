@@ -18,7 +18,10 @@ const hasIssues = (e: unknown): e is { issues: Issue[] } =>
 export function toApiError(err: unknown, route: RouteDef | undefined): ApiError {
   if (err instanceof ApiError) return err;
   if (err instanceof TRPCError) {
-    if (err.code === "BAD_REQUEST" && hasIssues(err.cause)) return validationError(err.cause.issues, route);
+    // tRPC's input parser fails with BAD_REQUEST; its output parser with INTERNAL_SERVER_ERROR,
+    // over the same kind of issues: the output is ours, never the client's fault. runOperation
+    // (the HTTP path) answers an invalid output with the same internal error.
+    if (hasIssues(err.cause)) return err.code === "BAD_REQUEST" ? validationError(err.cause.issues, route) : apiError("internal", undefined, err);
     return err.cause === undefined ? apiError("internal", undefined, err) : toApiError(err.cause, route);
   }
   if (hasIssues(err)) return validationError(err.issues, route);

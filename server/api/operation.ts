@@ -6,11 +6,15 @@ import { apiProcedure } from "./trpc.js";
 
 /**
  * One runtime API operation: its schemas and its handler, defined once. Two projections are
- * made of it: the tRPC procedure (router, openapi.json, SDK codegen, in-process callers) and
- * the HTTP layer's direct invocation. Both run exactly what a tRPC procedure runs: input
- * parser, handler, output parser. The HTTP layer skips tRPC's middleware machinery, which
- * costs ~33 us per request (40% of the hot path's CPU; bench/api.ts) and adds nothing here:
- * the procedures have no middlewares.
+ * made of it, and they share exactly this: the input schema (parsed first), the handler behind
+ * the same error boundary (`guarded`), and the output schema (parsed last).
+ *  - The tRPC procedure (router.ts: the router, openapi.json, SDK codegen, in-process callers),
+ *    where tRPC's own input/output validator middlewares run the schemas.
+ *  - The HTTP layer's direct call (`runOperation`), which runs the same three steps without
+ *    tRPC's middleware chain: it costs ~33 us per request (40% of the hot path's CPU;
+ *    bench/api.ts) and adds nothing, because the procedures have no middleware of their own.
+ * test/api/equivalence.test.ts holds both to the same answers on every route and event, and
+ * fails if a procedure ever gains a middleware the HTTP path would skip.
  */
 export interface Operation<I extends z.ZodType = z.ZodType, O extends z.ZodType = z.ZodType, N extends RouteName = RouteName> {
   name: N;

@@ -1,7 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { apiRouter, createApiCaller, OPERATIONS } from "../../server/api/router.js";
-import { runOperation, type Operation } from "../../server/api/operation.js";
 import { ApiError, API_ERRORS } from "../../server/api/errors.js";
 import { toApiError } from "../../server/api/boundary.js";
 import { ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
@@ -80,52 +79,6 @@ describe("operations and their tRPC procedures", () => {
       assert.equal(def.inputs[0], OPERATIONS[name].input, name);
       assert.equal(def.output, OPERATIONS[name].output, name);
       assert.deepEqual([def.meta.openapi.method, def.meta.openapi.path], [ROUTES[name].method, ROUTES[name].path]);
-    }
-  });
-
-  it("the HTTP layer's direct invocation answers exactly as the tRPC caller", async () => {
-    const b = await makeBucket("maand-router-eq-");
-    const bucket = openBucket(b.root);
-    try {
-      seedCatalog(bucket);
-      const kv = new KvSession(bucket.kv);
-      const invocation = new InvocationRegistry().register({ allocId: ALLOC.api1, job: "api", workerIp: "10.0.0.1", event: "cli", command: "hook_migrate" });
-      const ctx: ApiContext = { invocation, services: servicesFor(bucket, kv) };
-      const caller = createApiCaller(ctx) as unknown as Record<RouteName, (input: unknown) => Promise<unknown>>;
-      const cases: Array<[RouteName, unknown]> = [
-        ["getKv", { namespace: "vars/job/api", key: "db_url" }],
-        ["getKv", { namespace: "secrets/job/database", key: "root_password" }],
-        ["getKv", { namespace: "vars/job/cache", key: "ttl" }],
-        ["getKv", { namespace: "vars/job/api", key: "nope" }],
-        ["getKv", { namespace: "vars/job/api" }],
-        ["getKv", { namespace: "vars/job/api", key: "db_url", extra: true }],
-        ["listKeys", {}],
-        ["listKeys", { namespace: "maand/worker/10.0.0.1/tags" }],
-        ["listKeys", { namespace: 3 }],
-        ["putKv", { namespace: "maand/job/api", key: "rollout_order", value: "10.0.0.3" }],
-        ["putKv", { namespace: "vars/bucket", key: "k", value: "v" }],
-        ["putKv", { namespace: "vars/job/api", key: "k", value: "v", ttl: -1 }],
-        ["listDemands", {}],
-        ["semaphoreStatus", { name: "x" }],
-        ["releaseSemaphore", { name: "x" }],
-        ["acquireSemaphore", { name: "x", capacity: 65 }],
-      ];
-      const settle = async (p: () => Promise<unknown>, route: RouteName) => {
-        try {
-          return { ok: await p() };
-        } catch (err) {
-          const e = toApiError(err, ROUTES[route]);
-          return { status: e.status, code: e.code, message: e.message };
-        }
-      };
-      for (const [route, input] of cases) {
-        const viaTrpc = await settle(() => caller[route](input), route);
-        const direct = await settle(() => runOperation(OPERATIONS[route] as Operation, ctx, input), route);
-        assert.deepEqual(direct, viaTrpc, `${route} ${JSON.stringify(input)}`);
-      }
-    } finally {
-      bucket.close();
-      b.cleanup();
     }
   });
 });

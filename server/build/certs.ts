@@ -1,5 +1,4 @@
-import { MaandError } from "../errors.js";
-import { issueLeaf, leafIsCurrent, SUBJECT_FIELDS, type BucketCa, type LeafPolicy, type LeafRequest } from "../certs/leaf.js";
+import { issueLeaf, leafIsCurrent, type BucketCa, type LeafPolicy, type LeafRequest } from "../certs/leaf.js";
 import type { KvRow } from "../store/kv.js";
 import type { JobPlacements } from "./allocate.js";
 import { NS } from "../store/namespaces.js";
@@ -24,7 +23,6 @@ export function planCerts(placed: JobPlacements[], latest: readonly KvRow[], ca:
   const plan: CertPlan = { reuse: new Map(), issue: [] };
   const withCerts = placed.filter((p) => p.job.certs.length > 0);
   if (withCerts.length === 0) return plan;
-  checkSubjects(withCerts);
   const stored = new Map<string, string>();
   const wanted = new Set(withCerts.flatMap(({ job, placements }) => placements.map((p) => NS.allocation(job.name, p.workerIp))));
   for (const r of latest) {
@@ -60,18 +58,3 @@ export async function issueCerts(ca: BucketCa, plan: CertPlan, policy: LeafPolic
   return out;
 }
 
-function checkSubjects(placed: JobPlacements[]): void {
-  const problems: string[] = [];
-  for (const { job } of placed) {
-    for (const cert of job.certs) {
-      for (const field of Object.keys(cert.subject)) {
-        if (!SUBJECT_FIELDS[field]) {
-          problems.push(
-            `workspace/jobs/${job.name}/manifest.json: $.certs.${cert.name}.subject.${field}: expected one of ${Object.keys(SUBJECT_FIELDS).join(", ")}`,
-          );
-        }
-      }
-    }
-  }
-  if (problems.length) throw new MaandError(problems.join("\n"));
-}

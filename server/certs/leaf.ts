@@ -4,33 +4,9 @@ import { createPrivateKey, webcrypto, X509Certificate, type KeyObject } from "no
 import { readFileSync } from "node:fs";
 import { BucketError } from "../errors.js";
 import { CERT_ALG, exportPkcs8Pem, randomSerial } from "./ca.js";
+import { SUBJECT_FIELDS } from "./subject.js";
 
 x509.cryptoProvider.set(webcrypto as unknown as Crypto);
-
-/** manifest subject field -> X.500 attribute (short name or OID). */
-export const SUBJECT_FIELDS: Readonly<Record<string, string>> = {
-  common_name: "CN",
-  organization: "O",
-  organisation: "O",
-  organizational_unit: "OU",
-  organisational_unit: "OU",
-  country: "C",
-  state: "ST",
-  province: "ST",
-  state_or_province: "ST",
-  locality: "L",
-  city: "L",
-  street_address: "2.5.4.9",
-  postal_code: "2.5.4.17",
-  serial_number: "2.5.4.5",
-  email_address: "E",
-  email: "E",
-  domain_component: "DC",
-  title: "T",
-  given_name: "G",
-  surname: "SN",
-  initials: "I",
-};
 
 /** The bucket CA, loaded once per build. */
 export interface BucketCa {
@@ -76,7 +52,7 @@ export async function loadCa(caCrtFile: string, caKeyFile: string): Promise<Buck
   }
 }
 
-/** The subject as an X.500 name; throws on a field this module cannot map. */
+/** The subject as an X.500 name; workspace validation has already refused any field it cannot map. */
 export function subjectName(subject: Record<string, string>): x509.Name {
   return new x509.Name(
     Object.entries(subject).map(([field, value]) => {

@@ -3,10 +3,11 @@ import type { FileProblems } from "./problems.js";
 import { keyPath } from "./json-path.js";
 import { boolean, optional, readObject, required, text } from "./fields.js";
 import { CERT_NAME_PATTERN } from "./names.js";
+import { subjectFieldProblem } from "../certs/subject.js";
 
 export const CERT_FIELDS = ["subject", "pkcs8"] as const;
 
-/** `certs` of one manifest, sorted by name; subject fields other than common_name are free-form strings. */
+/** `certs` of one manifest, sorted by name; every subject field is checked (server/certs/subject.ts). */
 export function parseCerts(p: FileProblems, value: unknown): CertSpec[] {
   if (value === undefined || value === null) return [];
   const certs = readObject(p, value, "$.certs", undefined, 'an object like {"server": {"subject": {"common_name": "api"}}}');
@@ -27,8 +28,9 @@ export function parseCerts(p: FileProblems, value: unknown): CertSpec[] {
     const commonName = required(p, subject, "common_name", subjectAt, text(), "a non-empty string");
     let ok = commonName !== undefined && validName;
     for (const [field, v] of Object.entries(subject)) {
-      if (field !== "common_name" && typeof v !== "string") {
-        p.add(keyPath(subjectAt, field), "expected a string", v);
+      const problem = field === "common_name" && commonName === undefined ? undefined : subjectFieldProblem(field, v);
+      if (problem) {
+        p.add(keyPath(subjectAt, field), problem, v);
         ok = false;
       }
     }

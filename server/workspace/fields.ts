@@ -90,8 +90,9 @@ export function required<T>(p: FileProblems, obj: JsonObject, key: string, paren
 /** Node timers hold at most 2^31-1 ms (~24.8 days): a longer timeout would fire at once. */
 export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
 
-export function integer(min: number, max = Number.MAX_SAFE_INTEGER): Check<number> {
-  const text = max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`;
+/** An integer in [min, max]; `expected` replaces the generated wording when the bounds are not the whole story. */
+export function integer(min: number, max = Number.MAX_SAFE_INTEGER, expected?: string): Check<number> {
+  const text = expected ?? (max === Number.MAX_SAFE_INTEGER ? `an integer >= ${min}` : `an integer from ${min} to ${max}`);
   return (v) => (typeof v === "number" && Number.isInteger(v) && v >= min && v <= max ? v : new Invalid(`expected ${text}`));
 }
 

@@ -41,8 +41,9 @@ export function parseManifest(p: FileProblems, doc: unknown, job: string, files:
     ...parseVersion(p, obj.version),
     selectors: parseSelectors(p, obj.selectors, job),
     // Below 1 would stall rollouts, so it means 1 rather than an error.
-    maxConcurrentUpgrades: Math.max(1, optional(p, obj, "max_concurrent_upgrades", "$", integer(Number.MIN_SAFE_INTEGER), 1)),
-    maxConcurrentStarts: optional(p, obj, "max_concurrent_starts", "$", integer(0), 0),
+    // SPEC §4: values below 1 mean 1, so any integer is accepted; the message says so.
+    maxConcurrentUpgrades: Math.max(1, optional(p, obj, "max_concurrent_upgrades", "$", integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "an integer (values below 1 mean 1)"), 1)),
+    maxConcurrentStarts: optional(p, obj, "max_concurrent_starts", "$", integer(0, Number.MAX_SAFE_INTEGER, "an integer >= 0 (0 = one batch of all new allocations)"), 0),
     restartPolicy: optional(p, obj, "restart_policy", "$", oneOf(RESTART_POLICIES), "always"),
     hooks: parseHooks(p, obj.hooks, job, files),
     ...(healthCheck ? { healthCheck } : {}),

@@ -85,7 +85,7 @@ describe("build: leaf certificates (SPEC §12)", () => {
         (ws.jobs!.api!.manifest as Manifest).certs.server!.subject.flavour = "x";
         ws.bucketConf = 'env = "changed"\n';
       }),
-      /workspace\/jobs\/api\/manifest\.json: \$\.certs\.server\.subject\.flavour: expected one of common_name/,
+      /workspace\/jobs\/api\/manifest\.json: \$\.certs\.server\.subject\.flavour: "x" is not a subject field; expected one of common_name/,
     );
     assert.deepEqual(dumpCatalog(ctx.paths.db), before);
   });

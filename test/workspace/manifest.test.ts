@@ -139,14 +139,36 @@ describe("readWorkspace: manifest.json", () => {
         nocn: { subject: { organization: "acme" } },
         nosubject: {},
         badfields: { subject: { common_name: "x", country: 49 }, pkcs8: "yes" },
+        values: {
+          subject: { common_name: "a\u001bb", country: "USA", email: "ü@x", serial_number: "é", domain_component: "π", organization: "", flavour: "x" },
+        },
       },
     });
     assertProblem(err, FILE, '$.certs["bad name"]', ["cert name"], "bad name");
     assertProblem(err, FILE, "$.certs.nocn.subject.common_name", ["is missing"]);
     assertProblem(err, FILE, "$.certs.nosubject.subject", ["is missing"]);
-    assertProblem(err, FILE, "$.certs.badfields.subject.country", ["expected a string"], 49);
+    assertProblem(err, FILE, "$.certs.badfields.subject.country", ["expected a non-empty string"], 49);
     assertProblem(err, FILE, "$.certs.badfields.pkcs8", ["true or false"], "yes");
-    assert.equal(err.problems.length, 5, err.message);
+    // every subject value is checked here, with the other problems, not when build issues the cert
+    assertProblem(err, FILE, "$.certs.values.subject.common_name", ["without control characters"], "a\u001bb");
+    assertProblem(err, FILE, "$.certs.values.subject.country", ["two-letter country code"], "USA");
+    assertProblem(err, FILE, "$.certs.values.subject.email", ["ASCII email address"], "ü@x");
+    assertProblem(err, FILE, "$.certs.values.subject.serial_number", ["letters, digits"], "é");
+    assertProblem(err, FILE, "$.certs.values.subject.domain_component", ["ASCII text"], "π");
+    assertProblem(err, FILE, "$.certs.values.subject.organization", ["non-empty string"], "");
+    assertProblem(err, FILE, "$.certs.values.subject.flavour", ["is not a subject field", "common_name, organization"], "x");
+    assert.equal(err.problems.length, 12, err.message);
+  });
+
+  it("checks cert subjects of a job placed on no worker too", () => {
+    b.write({ workers: [], jobs: { api: { manifest: { version: "1.0.0", certs: { server: { subject: { common_name: "api", colour: "x" } } } } } } });
+    assertProblem(b.fail(), FILE, "$.certs.server.subject.colour", ["is not a subject field"], "x");
+  });
+
+  it("says the real bounds of the concurrency integers", () => {
+    const err = failWith({ max_concurrent_upgrades: 1.5, max_concurrent_starts: -1 });
+    assertProblem(err, FILE, "$.max_concurrent_upgrades", ["an integer (values below 1 mean 1)"], 1.5);
+    assertProblem(err, FILE, "$.max_concurrent_starts", ["an integer >= 0 (0 = one batch of all new allocations)"], -1);
   });
 
   it("reports an invalid, missing or non-object manifest", () => {

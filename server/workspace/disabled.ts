@@ -2,13 +2,15 @@ import type { DisabledSpec } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
 import { didYouMean, readObject } from "./fields.js";
+import { hostKey } from "./hosts.js";
 
 export const DISABLED_FIELDS = ["jobs", "workers"] as const;
 export const DISABLED_JOB_FIELDS = ["allocations"] as const;
 
 /**
  * disabled.json: names must match existing jobs and workers, so a typo cannot leave
- * something running that the user meant to disable. `hosts` maps lower-cased host -> host.
+ * something running that the user meant to disable. `hosts` maps hostKey(host) -> host,
+ * so a worker may be named in any spelling of its address.
  */
 export function parseDisabled(p: FileProblems, doc: unknown, jobs: ReadonlySet<string>, hosts: ReadonlyMap<string, string>): DisabledSpec {
   const spec: DisabledSpec = { jobs: {}, workers: [] };
@@ -39,7 +41,7 @@ function parseHosts(p: FileProblems, value: unknown, at: string, hosts: Readonly
   }
   const list: string[] = [];
   value.forEach((host, i) => {
-    const known = typeof host === "string" ? hosts.get(host.toLowerCase()) : undefined;
+    const known = typeof host === "string" ? hosts.get(hostKey(host)) : undefined;
     if (known === undefined) p.add(indexPath(at, i), "expected a worker host listed in workspace/workers.json", host);
     else if (!list.includes(known)) list.push(known);
   });

@@ -5,6 +5,7 @@ import type { JobSpec, Vars, Workspace, WorkerSpec, DisabledSpec } from "./model
 import { Problems } from "./problems.js";
 import { readJson, readText } from "./source-file.js";
 import { parseWorkers } from "./workers.js";
+import { hostKey } from "./hosts.js";
 import { listJobDirs } from "./job-dirs.js";
 import { readJob, type JobRead } from "./job.js";
 import { checkDemands, type DemandingJob } from "./demands.js";
@@ -25,7 +26,7 @@ export function readWorkspace(paths: BucketPaths, conf: MaandConf): Workspace {
   const allJobs = new Set(jobNames);
   const seq = checkDemands(problems, demandingJobs(reads), allJobs);
 
-  const hosts = new Map(workers.filter((w) => w.host).map((w) => [w.host.toLowerCase(), w.host]));
+  const hosts = new Map(workers.filter((w) => w.host).map((w) => [hostKey(w.host), w.host]));
   const disabled = readDisabled(problems, paths.disabledJson, rel(paths.disabledJson), allJobs, hosts);
   const bucketVars = readVarsFile(problems, paths.bucketConf, rel(paths.bucketConf));
   const jobsConf = join(paths.workspace, bucketJobsConfName(conf.job_config_selector));

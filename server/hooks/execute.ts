@@ -9,6 +9,7 @@ import { HookPreflightError } from "./errors.js";
 import { runHookProcess, type HookProcessResult } from "./hook-process.js";
 import { interpreterResolver, type InterpreterResolver } from "./interpreters.js";
 import { TailBuffer } from "./output.js";
+import { watchProcessEnd, type ProcessEndWatch } from "./process-end.js";
 import type { HookInvocationPlan, HookRunPlan, HookStepPlan } from "./plan-types.js";
 import type { Redactor } from "./redaction.js";
 import type { HookReporter } from "./reporter.js";
@@ -113,7 +114,15 @@ function stageOne(stager: Stager, step: HookStepPlan, inv: HookInvocationPlan): 
 
 async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: string, dir: string, deps: ExecuteDeps): Promise<InvocationResult> {
   const clock = deps.clock ?? Date;
-  const registered = deps.registry.register({ allocId: inv.allocId, job: step.job, workerIp: inv.workerIp, event: step.event, command: step.hook });
+  let watch: ProcessEndWatch | undefined;
+  const registered = deps.registry.register({
+    allocId: inv.allocId,
+    job: step.job,
+    workerIp: inv.workerIp,
+    event: step.event,
+    command: step.hook,
+    hasEnded: () => watch?.ended() ?? false,
+  });
   deps.redactor.add(registered.token);
   const log = deps.logs.open({ job: step.job, hook: step.hook, event: step.event, workerIp: inv.workerIp });
   const tail = new TailBuffer();
@@ -128,7 +137,13 @@ async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: 
       timeoutMs: step.timeoutSeconds * 1000,
       killGraceMs: deps.killGraceMs ?? KILL_GRACE_MS,
       signal: deps.signal,
-      onSpawn: (pid) => log.write("maand", [`started ${join(dir, step.script)} (pid ${pid}, batch ${inv.batchIndex + 1}/${step.batches.length})`]),
+      onSpawn: (pid) => {
+        watch = watchProcessEnd(pid);
+        log.write("maand", [`started ${join(dir, step.script)} (pid ${pid}, batch ${inv.batchIndex + 1}/${step.batches.length})`]);
+      },
+      // The invocation ends with its script: a child it forked keeps running until the group is
+      // killed (up to the kill grace), and must not act with the token or hold semaphore slots.
+      onExit: () => deps.registry.unregister(inv.allocId),
       onLines(stream, raw) {
         const lines = raw.map((l) => deps.redactor.redact(l));
         for (const l of lines) tail.push(l);
@@ -149,8 +164,10 @@ async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: 
       ...(error ? { error } : {}),
     };
   } finally {
-    // Unregistering also frees every semaphore slot the invocation held.
+    // Already done at the script's exit; again for a script that never started. Unregistering
+    // also frees every semaphore slot the invocation held.
     deps.registry.unregister(inv.allocId);
+    watch?.close();
     log.close();
   }
 }

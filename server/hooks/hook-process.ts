@@ -17,6 +17,11 @@ export interface HookProcessSpec {
   killGraceMs: number;
   signal?: AbortSignal;
   onSpawn?(pid: number): void;
+  /**
+   * The script's own process has exited; what it forked may still run until the group is gone.
+   * Called before anything else reacts to the exit.
+   */
+  onExit?(): void;
   onLines(stream: OutputStream, lines: string[]): void;
 }
 
@@ -81,6 +86,7 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
       result.spawnError = err.message;
     });
     child.on("exit", (code, signal) => {
+      spec.onExit?.();
       result.exitCode = code;
       result.signal = signal;
       clearTimeout(timer);

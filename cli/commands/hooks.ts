@@ -166,6 +166,7 @@ function plainProgress(out: Writable, verbose: boolean): HookProgress {
   const say = (s: string) => out.write(`${s}\n`);
   const reporter: HookReporter = {
     runStart: (plan, runId) => say(`run ${runId}: ${plan.event}, ${invocationCount(plan)} invocation(s)`),
+    warning: (text) => say(`warning: ${text}`),
     batchStart: (step, batch) => say(`${step.job} ${step.hook}: batch ${batch.index + 1}/${step.batches.length} (${batch.workers.join(",")})`),
     output: verbose
       ? (step, inv, _stream, lines) => {
@@ -223,8 +224,11 @@ async function listrProgress(plan: HookRunPlan): Promise<HookProgress> {
     { concurrent: false, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   const running = listr.run().catch(() => undefined);
+  // listr2 redraws the screen: warnings wait until it has finished.
+  const warnings: string[] = [];
 
   const reporter: HookReporter = {
+    warning: (text) => void warnings.push(text),
     batchStart: (step, batch) => {
       const s = states.get(step)!;
       s.batch = batch.index;
@@ -255,7 +259,9 @@ async function listrProgress(plan: HookRunPlan): Promise<HookProgress> {
     done: () => {
       // A run that failed before its first hook (preflight, busy port) never reported an end.
       for (const s of states.values()) finish(s, "skipped");
-      return running.then(() => undefined);
+      return running.then(() => {
+        for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+      });
     },
   };
 }

@@ -1,5 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { symlinkSync } from "node:fs";
+import { join } from "node:path";
 import { makeBucket, writeWorkspace } from "../helpers/bucket.js";
 import { openBucket } from "../../server/bucket/context.js";
 import { maand, mustBuild } from "../build/fixture.js";
@@ -66,6 +68,26 @@ describe("maand cat: wide and hostile values (real processes)", () => {
     const unknownOption = maand(bucket.root, "cat", "kv", "--bogus\u001b[31m");
     assert.equal(unknownOption.status, 2);
     assert.match(unknownOption.stderr, /unknown option '--bogus\\x1b\[31m'/);
+  });
+});
+
+describe("maand build: problems quoting file names and values are printed escaped (real process)", () => {
+  let bucket: { root: string; cleanup(): void };
+  before(async () => (bucket = await makeBucket()));
+  after(() => bucket.cleanup());
+
+  it("a file name with ESC and a value with a C1 control reach the terminal as escapes", () => {
+    writeWorkspace(bucket.root, {
+      workers: [{ host: "10.0.0.1", tags: { zone: 7 }, labels: ["bad\u009b31m"] }],
+      jobs: { api: { manifest: { selectors: ["worker"], ["bogus\u001b"]: 1 } } },
+    });
+    symlinkSync("/nonexistent", join(bucket.root, "workspace/jobs/api/evil\u001b[2J\rname"));
+    const r = maand(bucket.root, "build");
+    assert.equal(r.status, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, RAW_CONTROL);
+    assert.match(r.stderr, /workspace\/jobs\/api: evil\\x1b\[2J\\rname: is a dangling symlink/);
+    assert.match(r.stderr, /labels\[0\]: "bad\\x9b31m" expected a label/);
+    assert.match(r.stderr, /\$\["bogus\\u001b"\]: 1 unknown field/);
   });
 });
 

@@ -114,7 +114,13 @@ export function renderSummary(result: HookRunResult): string {
     { field: "job", title: "JOB" },
     { field: "hook", title: "HOOK" },
     { field: "batchIndex", title: "BATCH", format: (_v, r) => `${r.batchIndex + 1}/${r.batchCount}` },
-    { field: "status", title: "STATUS", format: (_v, r) => (r.status === "failed" || r.status === "timeout" ? `${r.status} (${describeInvocationFailure(r)})` : r.status) },
+    {
+      field: "status",
+      title: "STATUS",
+      format: (_v, r) => (r.status === "failed" || r.status === "timeout" ? `${r.status} (${describeInvocationFailure(r)})` : r.status),
+      // Why it failed is the point of the summary: never cut.
+      maxWidth: Number.POSITIVE_INFINITY,
+    },
     { field: "durationMs", title: "DURATION", format: (_v, r) => (r.status === "skipped" ? "-" : seconds(r.durationMs)) },
   ]);
   return `${table}\nrun ${result.runId}: ${result.status}; logs in ${result.logsDir}`;

@@ -1,4 +1,5 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
+import { inodeId } from "./bucket-guard.js";
 
 /**
  * The largest job file build stores. Each file is one catalog row, and better-sqlite3 caps a
@@ -18,7 +19,8 @@ export type FileRead = { content: Buffer; mode: number } | { problem: string };
  * loaded just to be refused). O_NOFOLLOW: the walk decided what this path is; a file swapped
  * for a symlink since then is refused instead of followed.
  */
-export function readBoundedFile(abs: string, maxBytes = MAX_JOB_FILE_BYTES): FileRead {
+export function readBoundedFile(abs: string, options: { maxBytes?: number; forbidden?: ReadonlySet<string> } = {}): FileRead {
+  const maxBytes = options.maxBytes ?? MAX_JOB_FILE_BYTES;
   let fd: number;
   try {
     fd = openSync(abs, constants.O_RDONLY | constants.O_NOFOLLOW);
@@ -28,6 +30,9 @@ export function readBoundedFile(abs: string, maxBytes = MAX_JOB_FILE_BYTES): Fil
   try {
     const st = fstatSync(fd);
     if (!st.isFile()) return { problem: "is no longer a regular file; expected only files" };
+    if (options.forbidden?.has(inodeId(st))) {
+      return { problem: "is a hard link to a file of the bucket's secrets/ or data/; expected job files of their own (job files are copied into maand.db)" };
+    }
     if (st.size > maxBytes) {
       return { problem: `is ${size(st.size)}, over the ${size(maxBytes)} build stores per job file; expected smaller files (ship big artifacts another way)` };
     }

@@ -5,6 +5,7 @@ import type { JobFile } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { readBoundedFile } from "./job-file-read.js";
 import { entryName } from "./entry-name.js";
+import type { BucketGuard } from "./bucket-guard.js";
 
 /** Tool-managed directories that never belong in the catalog, skipped at any depth. */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([".venv", "venv", "node_modules", "__pycache__"]);
@@ -29,14 +30,14 @@ interface Walk {
  * otherwise be copied into maand.db in plaintext and staged for every hook. Problems are
  * reported against the job dir (`p.file`) with the entry's relative path.
  */
-export function readJobFiles(p: FileProblems, jobDir: string): JobFile[] {
+export function readJobFiles(p: FileProblems, jobDir: string, guard?: BucketGuard): JobFile[] {
   const root = realpathSync(jobDir);
   const w: Walk = { p, root, found: [] };
   walk(w, { abs: jobDir, rel: "", real: root }, []);
   w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   const files: JobFile[] = [];
   for (const f of w.found) {
-    const read = readBoundedFile(f.abs);
+    const read = readBoundedFile(f.abs, { forbidden: guard?.inodes });
     if ("problem" in read) p.add(f.rel, read.problem);
     else files.push({ path: f.rel, mode: read.mode, hash: createHash("sha256").update(read.content).digest("hex"), content: read.content });
   }

@@ -8,6 +8,7 @@ import { parseWorkers } from "./workers.js";
 import { hostKey } from "./hosts.js";
 import { listJobDirs } from "./job-dirs.js";
 import { readJob, type JobRead } from "./job.js";
+import { bucketGuard } from "./bucket-guard.js";
 import { checkDemands, type DemandingJob } from "./demands.js";
 import { parseDisabled } from "./disabled.js";
 import { bucketJobsConfName, parseToml, toJobVars, toVars } from "./toml-vars.js";
@@ -22,7 +23,8 @@ export function readWorkspace(paths: BucketPaths, conf: MaandConf): Workspace {
 
   const workers = readWorkers(problems, paths.workersJson, rel(paths.workersJson));
   const jobNames = listJobDirs(problems.in(rel(paths.jobs)), paths.jobs);
-  const reads = jobNames.map((name) => readJob(problems, paths.jobs, rel(paths.jobs), name));
+  const guard = bucketGuard(paths);
+  const reads = jobNames.map((name) => readJob(problems, paths.jobs, rel(paths.jobs), name, guard));
   const allJobs = new Set(jobNames);
   const seq = checkDemands(problems, demandingJobs(reads), allJobs);
 

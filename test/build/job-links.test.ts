@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
+import { linkSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { writeWorkspace } from "../helpers/bucket.js";
 import { runBuild } from "../../server/build/run.js";
@@ -63,6 +63,24 @@ describe("build: job files that must not reach the catalog", () => {
     assert.deepEqual(dumpCatalog(db()), built, "catalog and KV unchanged");
     const key = readFileSync(join(b.root, "secrets", "kv.key"));
     assert.equal(catalogBytes(b.root).indexOf(key), -1, "kv.key's bytes are nowhere in maand.db");
+  });
+
+  it("a job directory linked to the bucket's secrets/ or root, and a hard link to kv.key, are refused too", async () => {
+    writeWorkspace(b.root, threeByThree());
+    const jobs = join(b.root, "workspace", "jobs");
+    symlinkSync("../../secrets", join(jobs, "keys"));
+    symlinkSync("../..", join(jobs, "everything"));
+    linkSync(join(b.root, "secrets", "kv.key"), join(job(), "key.bin"));
+    const err = await buildFails(b);
+    const line = (file: string, path: string) => err.message.split("\n").find((l) => l.startsWith(`${file}: ${path}: `)) ?? assert.fail(`no ${file} ${path}:\n${err.message}`);
+    assert.match(line("workspace/jobs/keys", "."), /resolves to .*\/secrets, which overlaps the bucket's own .*\/secrets; expected a job directory of its own/);
+    assert.match(line("workspace/jobs/everything", "."), /overlaps the bucket's own/);
+    assert.match(line("workspace/jobs/api", "key.bin"), /is a hard link to a file of the bucket's secrets\/ or data\//);
+    assert.equal(err.problems.length, 3, err.message);
+    assert.deepEqual(dumpCatalog(db()), built);
+    assert.equal(catalogBytes(b.root).indexOf(readFileSync(join(b.root, "secrets", "kv.key"))), -1);
+    for (const l of ["keys", "everything"]) rmSync(join(jobs, l));
+    rmSync(join(job(), "key.bin"));
   });
 
   it("links to files and directories inside the job are followed", async () => {

@@ -11,6 +11,7 @@ import { runHooksAllOrNothing } from "../../server/hooks/run.js";
 import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-build.js";
 import type { BucketContext } from "../../server/bucket/context.js";
 import { renderJson, renderTable } from "../render/table.js";
+import { escapeText } from "../../server/text/escape.js";
 
 interface HooksOptions {
   allocations?: string;
@@ -64,7 +65,7 @@ async function runWithProgress(
   const out = opts.json ? process.stderr : process.stdout;
   // Before the progress starts, so a live listr2 view cannot overwrite it.
   for (const step of plan.steps) {
-    if (step.rolloutOrderIgnored) out.write(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}\n`);
+    if (step.rolloutOrderIgnored) out.write(`${escapeText(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}`)}\n`);
   }
   const progress = await hookProgress(plan, { out, verbose: opts.verbose ?? false });
   try {
@@ -144,7 +145,8 @@ export function renderPlan(plan: HookRunPlan): string {
     }
   }
   lines.push("", `${RUNTIME_ENV.join(" and ")} are set when each hook starts.`);
-  return lines.join("\n");
+  // Environment values come from the catalog and KV (versions, a stored rollout order).
+  return lines.map(escapeText).join("\n");
 }
 
 /** Why the operator's order did not apply, worded once for --dry-run and the line before a run. */

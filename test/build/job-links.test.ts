@@ -83,6 +83,15 @@ describe("build: job files that must not reach the catalog", () => {
     rmSync(join(job(), "key.bin"));
   });
 
+  it("a file name that is not UTF-8 fails the build, naming its directory and bytes; nothing is written", async () => {
+    writeWorkspace(b.root, threeByThree());
+    writeFileSync(Buffer.concat([Buffer.from(`${job()}/na`), Buffer.from([0xef, 0xbb]), Buffer.from("ve.txt")]), "x");
+    const err = await buildFails(b);
+    assert.match(err.message, /^workspace\/jobs\/api: \.: holds a file name that is not valid UTF-8 \("na\\xef\\xbbve\.txt"\)/m);
+    assert.equal(err.problems.length, 1, err.message);
+    assert.deepEqual(dumpCatalog(db()), built);
+  });
+
   it("links to files and directories inside the job are followed", async () => {
     writeWorkspace(b.root, threeByThree());
     symlinkSync("Makefile", join(job(), "Makefile.link"));

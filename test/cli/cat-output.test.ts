@@ -92,10 +92,10 @@ describe("maand build: problems quoting file names and values are printed escape
 });
 
 describe("renderTable", () => {
-  it("lays out 300,000 rows (no spread of every row into Math.max) and pads by characters", () => {
-    const rows = Array.from({ length: 300_000 }, (_, i) => ({ a: `r${i}`, b: "é".repeat(i % 3) + "🎉", c: i }));
+  it("lays out 200,000 rows (no spread of every row into Math.max, which overflows the stack past ~120,000) and pads by characters", () => {
+    const rows = Array.from({ length: 200_000 }, (_, i) => ({ a: `r${i}`, b: "é".repeat(i % 3) + "🎉", c: i }));
     const out = renderTable(rows, [{ field: "a" }, { field: "b" }, { field: "c" }]).split("\n");
-    assert.equal(out.length, 300_001);
+    assert.equal(out.length, 200_001);
     assert.equal(out[1], `r0${" ".repeat(7)}🎉${" ".repeat(4)}0`);
     assert.equal(out[3], `r2${" ".repeat(7)}éé🎉${" ".repeat(2)}2`);
   });

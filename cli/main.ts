@@ -1,5 +1,6 @@
 import { Command, Option } from "commander";
 import { MaandError } from "../server/errors.js";
+import { escapeLines } from "../server/text/escape.js";
 
 /**
  * The `maand` entry point. Start-up must stay fast (`maand --help` well under 300 ms), so this
@@ -19,6 +20,8 @@ export async function main(argv: string[]): Promise<void> {
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
     .addHelpText("after", "\nExit status: 0 success; 1 failure (invalid workspace, failed hook, bucket locked, unknown job or hook);\n2 usage error or not a bucket; 130 interrupted (Ctrl-C).")
     .showHelpAfterError()
+    // commander quotes unknown options and arguments as typed: escaped like every other message.
+    .configureOutput({ writeErr: (text) => process.stderr.write(escapeLines(text)) })
     .exitOverride((err) => {
       process.exit(err.exitCode === 0 ? 0 : 2);
     });
@@ -80,7 +83,9 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof MaandError) {
-      console.error(`maand: ${err.message}`);
+      // Messages quote user input (names, paths, values from files): printed escaped, whatever
+      // the raising module did, so no message can drive the terminal.
+      console.error(`maand: ${escapeLines(err.message)}`);
       process.exit(err.exitCode);
     }
     throw err;

@@ -2,7 +2,7 @@ import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
-import { renderJson, renderTable, truncate, type Column } from "../render/table.js";
+import { renderJson, tableLines, type Column } from "../render/table.js";
 
 /** `maand cat ...`: read-only, never takes the bucket lock, so it works during a build or deploy. */
 
@@ -33,8 +33,22 @@ function withBucket<T>(bucket: string, read: (ctx: BucketContext) => T): T {
 }
 
 function print<R>(rows: R[], opts: ListOptions, columns: Column<R>[]): number {
-  console.log(opts.json ? renderJson(rows) : renderTable(rows, columns));
+  if (opts.json) console.log(renderJson(rows));
+  else writeLines(tableLines(rows, columns));
   return 0;
+}
+
+/** In chunks: a table of a million KV rows is longer than the longest string V8 can build. */
+function writeLines(lines: Iterable<string>): void {
+  let chunk: string[] = [];
+  for (const line of lines) {
+    chunk.push(line);
+    if (chunk.length === 1000) {
+      process.stdout.write(`${chunk.join("\n")}\n`);
+      chunk = [];
+    }
+  }
+  if (chunk.length) process.stdout.write(`${chunk.join("\n")}\n`);
 }
 
 const jsonList = (v: unknown) => (typeof v === "string" && v.startsWith("[") ? (JSON.parse(v) as string[]).join(",") : String(v));
@@ -100,7 +114,7 @@ export async function kv(bucket: string, opts: ListOptions): Promise<number> {
   return print(rows, opts, [
     { field: "namespace" },
     { field: "key" },
-    { field: "value", format: (v) => truncate(String(v).replace(/\r?\n/g, "\\n"), KV_VALUE_WIDTH) },
+    { field: "value", maxWidth: KV_VALUE_WIDTH },
     { field: "version" },
     { field: "ttl" },
     { field: "created_at", format: (v) => new Date(Number(v)).toISOString() },

@@ -11,6 +11,7 @@ import { runHooksAllOrNothing } from "../../server/hooks/run.js";
 import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-build.js";
 import type { BucketContext } from "../../server/bucket/context.js";
 import { renderJson, renderTable } from "../render/table.js";
+import { escapeText } from "../../server/text/escape.js";
 
 interface HooksOptions {
   allocations?: string;
@@ -64,7 +65,7 @@ async function runWithProgress(
   const out = opts.json ? process.stderr : process.stdout;
   // Before the progress starts, so a live listr2 view cannot overwrite it.
   for (const step of plan.steps) {
-    if (step.rolloutOrderIgnored) out.write(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}\n`);
+    if (step.rolloutOrderIgnored) out.write(`${escapeText(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}`)}\n`);
   }
   const progress = await hookProgress(plan, { out, verbose: opts.verbose ?? false });
   try {
@@ -114,7 +115,13 @@ export function renderSummary(result: HookRunResult): string {
     { field: "job", title: "JOB" },
     { field: "hook", title: "HOOK" },
     { field: "batchIndex", title: "BATCH", format: (_v, r) => `${r.batchIndex + 1}/${r.batchCount}` },
-    { field: "status", title: "STATUS", format: (_v, r) => (r.status === "failed" || r.status === "timeout" ? `${r.status} (${describeInvocationFailure(r)})` : r.status) },
+    {
+      field: "status",
+      title: "STATUS",
+      format: (_v, r) => (r.status === "failed" || r.status === "timeout" ? `${r.status} (${describeInvocationFailure(r)})` : r.status),
+      // Why it failed is the point of the summary: never cut.
+      maxWidth: Number.POSITIVE_INFINITY,
+    },
     { field: "durationMs", title: "DURATION", format: (_v, r) => (r.status === "skipped" ? "-" : seconds(r.durationMs)) },
   ]);
   return `${table}\nrun ${result.runId}: ${result.status}; logs in ${result.logsDir}`;
@@ -138,7 +145,8 @@ export function renderPlan(plan: HookRunPlan): string {
     }
   }
   lines.push("", `${RUNTIME_ENV.join(", ")} are set when each hook starts.`);
-  return lines.join("\n");
+  // Environment values come from the catalog and KV (versions, a stored rollout order).
+  return lines.map(escapeText).join("\n");
 }
 
 /** Why the operator's order did not apply, worded once for --dry-run and the line before a run. */
@@ -166,6 +174,7 @@ function plainProgress(out: Writable, verbose: boolean): HookProgress {
   const say = (s: string) => out.write(`${s}\n`);
   const reporter: HookReporter = {
     runStart: (plan, runId) => say(`run ${runId}: ${plan.event}, ${invocationCount(plan)} invocation(s)`),
+    warning: (text) => say(`warning: ${text}`),
     batchStart: (step, batch) => say(`${step.job} ${step.hook}: batch ${batch.index + 1}/${step.batches.length} (${batch.workers.join(",")})`),
     output: verbose
       ? (step, inv, _stream, lines) => {
@@ -223,8 +232,11 @@ async function listrProgress(plan: HookRunPlan): Promise<HookProgress> {
     { concurrent: false, exitOnError: false, registerSignalListeners: false, rendererOptions: { collapseErrors: false } },
   );
   const running = listr.run().catch(() => undefined);
+  // listr2 redraws the screen: warnings wait until it has finished.
+  const warnings: string[] = [];
 
   const reporter: HookReporter = {
+    warning: (text) => void warnings.push(text),
     batchStart: (step, batch) => {
       const s = states.get(step)!;
       s.batch = batch.index;
@@ -255,7 +267,9 @@ async function listrProgress(plan: HookRunPlan): Promise<HookProgress> {
     done: () => {
       // A run that failed before its first hook (preflight, busy port) never reported an end.
       for (const s of states.values()) finish(s, "skipped");
-      return running.then(() => undefined);
+      return running.then(() => {
+        for (const w of warnings) process.stdout.write(`warning: ${w}\n`);
+      });
     },
   };
 }

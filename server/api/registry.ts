@@ -10,6 +10,11 @@ export interface Invocation {
   command: string;
   /** Bearer token, random per invocation. */
   token: string;
+  /**
+   * True once the invocation's process has exited, asked on every lookup: the exit event that
+   * unregisters it can come after requests from processes it forked (see hooks/process-end.ts).
+   */
+  hasEnded?(): boolean;
 }
 
 type Listener = (inv: Invocation) => void;
@@ -44,12 +49,18 @@ export class InvocationRegistry {
   }
 
   get(allocId: string): Invocation | undefined {
-    return this.byAlloc.get(allocId);
+    return this.running(this.byAlloc.get(allocId));
   }
 
   /** The running invocation a bearer token was issued to. */
   getByToken(token: string): Invocation | undefined {
-    return this.byToken.get(token);
+    return this.running(this.byToken.get(token));
+  }
+
+  private running(inv: Invocation | undefined): Invocation | undefined {
+    if (!inv?.hasEnded?.()) return inv;
+    this.unregister(inv.allocId);
+    return undefined;
   }
 
   get size(): number {

@@ -39,6 +39,8 @@ export async function initBucket(root: string): Promise<InitResult> {
   chmodSync(paths.secrets, 0o700);
   // maand.db holds secrets and certificates' private keys, encrypted, but also every job's vars and files.
   chmodSync(paths.data, 0o700);
+  // logs/ holds whatever hooks print (see hooks/log-modes.ts).
+  chmodSync(paths.logs, 0o700);
   const lock = acquireBucketLock(paths.lock);
   try {
     const bucketId = randomUUID();

@@ -4,9 +4,11 @@ import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import { MaandError, UsageError } from "../errors.js";
 import { isValidHost } from "../workspace/names.js";
+import { canonicalHost } from "../workspace/hosts.js";
 import { planHookRun } from "./plan.js";
 import { hookTargets, loadHookPlanInput } from "./plan-input.js";
 import type { HookRunPlan } from "./plan-types.js";
+import { escapeText } from "../text/escape.js";
 
 export interface CliHookRequest {
   hook: string;
@@ -24,26 +26,29 @@ export function planCliHooks(db: Db, kv: KvReader, bucketRoot: string, req: CliH
   if (!req.hook.trim()) throw new UsageError('<hook> is empty: expected a hook name like hook_migrate');
   if (req.job !== undefined && !req.job.trim()) throw new UsageError("[job] is empty: expected a job name, or leave it out to run the hook on every job registering it");
   const allocations = parseAllocations(req.allocations);
+  // Command-line words go into messages: a name holding ESC or a newline must not act on the terminal.
+  const job = req.job === undefined ? "" : escapeText(req.job);
+  const hook = escapeText(req.hook);
   const cliHooks = listHooks(db, { event: "cli" });
   const known = [...new Set(cliHooks.map((h) => h.hook))].sort();
   const registered = known.length ? known.join(", ") : "none";
 
   if (req.job !== undefined) {
-    if (!getJob(db, req.job)) throw new MaandError(`unknown job ${req.job}; run 'maand build' if it was added to the workspace`);
+    if (!getJob(db, req.job)) throw new MaandError(`unknown job ${job}; run 'maand build' if it was added to the workspace`);
     const hooks = listHooks(db, { job: req.job, hook: req.hook });
     if (!hooks.length) {
       const ofJob = [...new Set(listHooks(db, { job: req.job }).map((h) => h.hook))];
-      throw new MaandError(`job ${req.job} has no hook ${req.hook} (its hooks: ${ofJob.join(", ") || "none"})`);
+      throw new MaandError(`job ${job} has no hook ${hook} (its hooks: ${ofJob.join(", ") || "none"})`);
     }
     if (!hooks.some((h) => h.event === "cli")) {
-      throw new MaandError(`hook ${req.hook} of job ${req.job} is not registered for cli (executed_on: ${hooks.map((h) => h.event).join(", ")}); add "cli" to its executed_on to run it with maand hooks`);
+      throw new MaandError(`hook ${hook} of job ${job} is not registered for cli (executed_on: ${hooks.map((h) => h.event).join(", ")}); add "cli" to its executed_on to run it with maand hooks`);
     }
   } else if (!known.includes(req.hook)) {
     const elsewhere = listHooks(db, { hook: req.hook });
     throw new MaandError(
       elsewhere.length
-        ? `hook ${req.hook} is not registered for cli by any job (executed_on: ${[...new Set(elsewhere.map((h) => h.event))].join(", ")})`
-        : `unknown hook ${req.hook} (hooks registered for cli: ${registered})`,
+        ? `hook ${hook} is not registered for cli by any job (executed_on: ${[...new Set(elsewhere.map((h) => h.event))].join(", ")})`
+        : `unknown hook ${hook} (hooks registered for cli: ${registered})`,
     );
   }
 
@@ -59,5 +64,6 @@ function parseAllocations(raw: string | undefined): string[] | undefined {
   if (!list.length || bad.length) {
     throw new UsageError(`--allocations ${JSON.stringify(raw)}: expected comma-separated worker addresses (e.g. 10.0.0.1,10.0.0.2)`);
   }
-  return [...new Set(list)];
+  // Workers are stored with IPv6 in canonical form: any spelling of an address names them.
+  return [...new Set(list.map(canonicalHost))];
 }

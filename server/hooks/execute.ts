@@ -9,11 +9,13 @@ import { HookPreflightError } from "./errors.js";
 import { runHookProcess, type HookProcessResult } from "./hook-process.js";
 import { interpreterResolver, type InterpreterResolver } from "./interpreters.js";
 import { TailBuffer } from "./output.js";
+import { watchProcessEnd, type ProcessEndWatch } from "./process-end.js";
 import type { HookInvocationPlan, HookRunPlan, HookStepPlan } from "./plan-types.js";
 import type { Redactor } from "./redaction.js";
 import type { HookReporter } from "./reporter.js";
 import type { HookRunResult, InvocationResult, InvocationStatus } from "./result.js";
 import type { RunLogs } from "./run-logs.js";
+import { warnUnmaskable, type RunningInvocations } from "./unmaskable.js";
 import { createStager, type Stager } from "./stager.js";
 
 /** SIGTERM -> SIGKILL grace for timeouts and Ctrl-C (SPEC §7.3). */
@@ -52,31 +54,39 @@ export async function executeHookPlan(plan: HookRunPlan, deps: ExecuteDeps): Pro
   const result: HookRunResult = { runId: deps.logs.runId, status: "ok", logsDir: deps.logs.dir, invocations: [] };
   deps.reporter?.runStart?.(plan, result.runId);
   deps.redactor.addJobSecrets(deps.db, deps.kv);
+  // Staged into certs/ of the hooks about to run: a hook printing its key must not log it.
+  deps.redactor.addCertKeys(deps.db, deps.kv, [...new Set(plan.steps.map((s) => s.job))]);
+  const running: RunningInvocations = new Map();
+  const stopWarning = deps.redactor.onUnmaskable((s) => warnUnmaskable(s, running, deps.reporter));
 
-  for (const step of plan.steps) {
-    for (const batch of step.batches) {
-      if (result.status !== "ok" || deps.signal?.aborted) {
-        if (deps.signal?.aborted) result.status = "interrupted";
-        result.invocations.push(...batch.invocations.map((inv) => notRun(step, inv)));
-        continue;
+  try {
+    for (const step of plan.steps) {
+      for (const batch of step.batches) {
+        if (result.status !== "ok" || deps.signal?.aborted) {
+          if (deps.signal?.aborted) result.status = "interrupted";
+          result.invocations.push(...batch.invocations.map((inv) => notRun(step, inv)));
+          continue;
+        }
+        deps.reporter?.batchStart?.(step, batch);
+        // Secrets written by earlier batches of this session must not leak either.
+        deps.redactor.addJobSecrets(deps.db, deps.kv, [step.job]);
+        const interpreter = interpreters.get(stepKey(step))!;
+        const staged = batch.invocations.map((inv) => stageOne(stager, step, inv));
+        const results = await Promise.all(
+          batch.invocations.map((inv, i) => {
+            const s = staged[i]!;
+            return "error" in s ? Promise.resolve(failedBeforeStart(step, inv, s.error)) : runOne(step, inv, interpreter, s.dir, deps, running);
+          }),
+        );
+        for (const r of results) deps.reporter?.invocationEnd?.(step, r);
+        deps.reporter?.batchEnd?.(step, batch, results);
+        result.invocations.push(...results);
+        if (results.some((r) => r.status === "interrupted") || deps.signal?.aborted) result.status = "interrupted";
+        else if (results.some((r) => r.status !== "ok")) result.status = "failed";
       }
-      deps.reporter?.batchStart?.(step, batch);
-      // Secrets written by earlier batches of this session must not leak either.
-      deps.redactor.addJobSecrets(deps.db, deps.kv, [step.job]);
-      const interpreter = interpreters.get(stepKey(step))!;
-      const staged = batch.invocations.map((inv) => stageOne(stager, step, inv));
-      const results = await Promise.all(
-        batch.invocations.map((inv, i) => {
-          const s = staged[i]!;
-          return "error" in s ? Promise.resolve(failedBeforeStart(step, inv, s.error)) : runOne(step, inv, interpreter, s.dir, deps);
-        }),
-      );
-      for (const r of results) deps.reporter?.invocationEnd?.(step, r);
-      deps.reporter?.batchEnd?.(step, batch, results);
-      result.invocations.push(...results);
-      if (results.some((r) => r.status === "interrupted") || deps.signal?.aborted) result.status = "interrupted";
-      else if (results.some((r) => r.status !== "ok")) result.status = "failed";
     }
+  } finally {
+    stopWarning();
   }
   deps.reporter?.runEnd?.(result);
   return result;
@@ -111,11 +121,27 @@ function stageOne(stager: Stager, step: HookStepPlan, inv: HookInvocationPlan): 
   }
 }
 
-async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: string, dir: string, deps: ExecuteDeps): Promise<InvocationResult> {
+async function runOne(
+  step: HookStepPlan,
+  inv: HookInvocationPlan,
+  interpreter: string,
+  dir: string,
+  deps: ExecuteDeps,
+  running: RunningInvocations,
+): Promise<InvocationResult> {
   const clock = deps.clock ?? Date;
-  const registered = deps.registry.register({ allocId: inv.allocId, job: step.job, workerIp: inv.workerIp, event: step.event, command: step.hook });
+  let watch: ProcessEndWatch | undefined;
+  const registered = deps.registry.register({
+    allocId: inv.allocId,
+    job: step.job,
+    workerIp: inv.workerIp,
+    event: step.event,
+    command: step.hook,
+    hasEnded: () => watch?.ended() ?? false,
+  });
   deps.redactor.add(registered.token);
   const log = deps.logs.open({ job: step.job, hook: step.hook, event: step.event, workerIp: inv.workerIp });
+  running.set(inv.allocId, { job: step.job, log });
   const tail = new TailBuffer();
   const started = clock.now();
   try {
@@ -128,9 +154,16 @@ async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: 
       timeoutMs: step.timeoutSeconds * 1000,
       killGraceMs: deps.killGraceMs ?? KILL_GRACE_MS,
       signal: deps.signal,
-      onSpawn: (pid) => log.write("maand", [`started ${join(dir, step.script)} (pid ${pid}, batch ${inv.batchIndex + 1}/${step.batches.length})`]),
-      onLines(stream, raw) {
-        const lines = raw.map((l) => deps.redactor.redact(l));
+      onSpawn: (pid) => {
+        watch = watchProcessEnd(pid);
+        log.write("maand", [`started ${join(dir, step.script)} (pid ${pid}, batch ${inv.batchIndex + 1}/${step.batches.length})`]);
+      },
+      // The invocation ends with its script: a child it forked keeps running until the group is
+      // killed (up to the kill grace), and must not act with the token or hold semaphore slots.
+      onExit: () => deps.registry.unregister(inv.allocId),
+      // Secrets are masked on the raw bytes, before lines are split and sanitised.
+      filter: () => deps.redactor.stream(),
+      onLines(stream, lines) {
         for (const l of lines) tail.push(l);
         log.write(stream, lines);
         deps.reporter?.output?.(step, inv, stream, lines);
@@ -149,8 +182,11 @@ async function runOne(step: HookStepPlan, inv: HookInvocationPlan, interpreter: 
       ...(error ? { error } : {}),
     };
   } finally {
-    // Unregistering also frees every semaphore slot the invocation held.
+    // Already done at the script's exit; again for a script that never started. Unregistering
+    // also frees every semaphore slot the invocation held.
     deps.registry.unregister(inv.allocId);
+    watch?.close();
+    running.delete(inv.allocId);
     log.close();
   }
 }

@@ -17,7 +17,23 @@ export interface HookProcessSpec {
   killGraceMs: number;
   signal?: AbortSignal;
   onSpawn?(pid: number): void;
+  /**
+   * The script's own process has exited; what it forked may still run until the group is gone.
+   * Called before anything else reacts to the exit.
+   */
+  onExit?(): void;
+  /**
+   * A byte filter per output stream, applied before line splitting and sanitising (secret
+   * masking: a secret may span lines or hold control characters). Identity when omitted.
+   */
+  filter?(): ByteFilter;
   onLines(stream: OutputStream, lines: string[]): void;
+}
+
+/** Bytes in, bytes out; may hold some back until the next chunk or end(). */
+export interface ByteFilter {
+  push(chunk: Buffer): Buffer;
+  end(): Buffer;
 }
 
 export interface HookProcessResult {
@@ -52,6 +68,7 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
     const pid = child.pid;
     result.pid = pid;
     const splitters = { stdout: new LineSplitter(), stderr: new LineSplitter() };
+    const filters = { stdout: spec.filter?.(), stderr: spec.filter?.() };
     let termination: Promise<void> | undefined;
     const terminate = () => {
       if (pid !== undefined && !termination) termination = terminateGroup(pid, spec.killGraceMs);
@@ -71,7 +88,7 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
 
     for (const name of ["stdout", "stderr"] as const) {
       child[name].on("data", (chunk: Buffer) => {
-        const lines = splitters[name].push(chunk);
+        const lines = splitters[name].push(filters[name]?.push(chunk) ?? chunk);
         if (lines.length) spec.onLines(name, lines);
       });
     }
@@ -81,6 +98,7 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
       result.spawnError = err.message;
     });
     child.on("exit", (code, signal) => {
+      spec.onExit?.();
       result.exitCode = code;
       result.signal = signal;
       clearTimeout(timer);
@@ -97,7 +115,8 @@ export function runHookProcess(spec: HookProcessSpec): Promise<HookProcessResult
       clearTimeout(streamGuard);
       spec.signal?.removeEventListener("abort", onAbort);
       for (const name of ["stdout", "stderr"] as const) {
-        const rest = splitters[name].end();
+        const held = filters[name]?.end();
+        const rest = [...(held?.length ? splitters[name].push(held) : []), ...splitters[name].end()];
         if (rest.length) spec.onLines(name, rest);
       }
       void (termination ?? Promise.resolve()).then(() => resolve(result));

@@ -12,6 +12,8 @@ export interface HookReporter {
   invocationStart?(step: HookStepPlan, invocation: HookInvocationPlan): void;
   /** Redacted, sanitised lines as they arrive. */
   output?(step: HookStepPlan, invocation: HookInvocationPlan, stream: OutputStream, lines: readonly string[]): void;
+  /** Something the operator should fix that does not fail the run (one line, no secret in it). */
+  warning?(text: string): void;
   invocationEnd?(step: HookStepPlan, result: InvocationResult): void;
   batchEnd?(step: HookStepPlan, batch: HookBatchPlan, results: readonly InvocationResult[]): void;
   runEnd?(result: HookRunResult): void;

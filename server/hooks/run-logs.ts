@@ -1,7 +1,8 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { closeSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import type { OutputStream } from "./hook-process.js";
+import { makeLogDir, openLogFile, secureLogsDir } from "./log-modes.js";
 
 /** Bytes one invocation may add to each log; a hook dumping binary for an hour must not fill the disk. */
 export const MAX_LOG_BYTES_PER_INVOCATION = 8 * 1024 * 1024;
@@ -38,15 +39,16 @@ export function newRunId(now: number): string {
  * logs/runs/<run_id>/<job>.<hook>.<ip>.log, stamped with time, run id, job, hook, event and
  * stream (text, or JSON lines with maand.conf log_format = "json"). Writes are synchronous per
  * output chunk: nothing accumulates in memory when a hook outruns the disk. Lines arrive
- * already redacted (see Redactor).
+ * already redacted (see Redactor); logs/ is still 0700 and its files 0600 (see log-modes.ts).
  */
 export function openRunLogs(deps: { logsDir: string; runId: string; format: "text" | "json"; now(): number }): RunLogs {
+  secureLogsDir(deps.logsDir);
   const dir = join(deps.logsDir, "runs", deps.runId);
-  mkdirSync(dir, { recursive: true });
+  makeLogDir(dir);
   const workerFds = new Map<string, number>();
   const workerFd = (ip: string): number => {
     let fd = workerFds.get(ip);
-    if (fd === undefined) workerFds.set(ip, (fd = openSync(join(deps.logsDir, `${ip}.log`), "a")));
+    if (fd === undefined) workerFds.set(ip, (fd = openLogFile(join(deps.logsDir, `${ip}.log`))));
     return fd;
   };
 
@@ -54,7 +56,7 @@ export function openRunLogs(deps: { logsDir: string; runId: string; format: "tex
     runId: deps.runId,
     dir,
     open(t) {
-      const runFd = openSync(join(dir, `${t.job}.${t.hook}.${t.workerIp}.log`), "a");
+      const runFd = openLogFile(join(dir, `${t.job}.${t.hook}.${t.workerIp}.log`));
       const shared = workerFd(t.workerIp);
       let written = 0;
       let capped = false;

@@ -1,3 +1,4 @@
+import { escapeText } from "../text/escape.js";
 import { MaandError } from "../errors.js";
 
 /**
@@ -11,5 +12,5 @@ export function assertKnownNames(flag: string, noun: string, wanted: readonly st
   if (!unknown.length) return;
   const list = [...have].sort();
   const shown = list.length > 20 ? `${list.slice(0, 20).join(", ")}, ... (${list.length} in all)` : list.join(", ") || "none";
-  throw new MaandError(`${flag} ${unknown.join(",")}: unknown ${noun}${unknown.length === 1 ? "" : "s"} (known: ${shown})`);
+  throw new MaandError(`${flag} ${escapeText(unknown.join(","))}: unknown ${noun}${unknown.length === 1 ? "" : "s"} (known: ${shown})`);
 }

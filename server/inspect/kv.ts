@@ -1,3 +1,4 @@
+import { escapeText } from "../text/escape.js";
 import { MaandError } from "../errors.js";
 import { isEncryptedAtRest, isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
 import { latestKvRows, listJobs, listWorkers } from "../store/catalog.js";
@@ -86,7 +87,7 @@ export function kvGet(kv: KvStore, namespace: string, key: string, reveal: boole
     throw new MaandError(`no key ${JSON.stringify(key)} in KV namespace ${JSON.stringify(namespace)}`);
   }
   if (placeholderFor(namespace, key) && !reveal) {
-    throw new MaandError(`${namespace} ${key} is secret and is not printed; add --reveal to print it`);
+    throw new MaandError(`${escapeText(namespace)} ${escapeText(key)} is secret and is not printed; add --reveal to print it`);
   }
   return kv.decode(row);
 }

@@ -2,6 +2,7 @@ import type { DisabledSpec } from "./model.js";
 import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
 import { didYouMean, readObject } from "./fields.js";
+import { hostKey } from "./hosts.js";
 
 export const DISABLED_FIELDS = ["jobs", "workers"] as const;
 export const DISABLED_JOB_FIELDS = ["allocations"] as const;
@@ -10,7 +11,8 @@ export const DISABLED_JOB_FIELDS = ["allocations"] as const;
  * disabled.json. An entry naming a job or worker that is no longer in the workspace is a
  * warning, not an error, as in the original: the drain flow is disable, deploy, then remove the
  * worker (or job), and the stale entry must not block that build. The warning names the closest
- * known name, so a typo is still visible. `hosts` maps lower-cased host -> host.
+ * known job, so a typo is still visible. `hosts` maps hostKey(host) -> host, so a worker may be
+ * named in any spelling of its address.
  */
 export function parseDisabled(p: FileProblems, doc: unknown, jobs: ReadonlySet<string>, hosts: ReadonlyMap<string, string>): DisabledSpec {
   const spec: DisabledSpec = { jobs: {}, workers: [] };
@@ -45,7 +47,7 @@ function parseHosts(p: FileProblems, value: unknown, at: string, hosts: Readonly
       p.add(indexPath(at, i), "expected a worker host string", host);
       return;
     }
-    const known = hosts.get(host.toLowerCase());
+    const known = hosts.get(hostKey(host));
     if (known === undefined) p.warn(indexPath(at, i), "is not a worker in workspace/workers.json (ignored)", host);
     else if (!list.includes(known)) list.push(known);
   });

@@ -1,4 +1,5 @@
 import { MaandError } from "../errors.js";
+import { escapeText } from "../text/escape.js";
 
 /** One thing wrong in the workspace, located precisely enough to fix without guessing. */
 export interface WorkspaceProblem {
@@ -24,10 +25,14 @@ function renderValue(value: unknown): string {
   return json.length > MAX_VALUE_CHARS ? `${json.slice(0, MAX_VALUE_CHARS - 1)}…` : json;
 }
 
-/** `<file>: <path>: <value as JSON> <what is wrong / expected>` (no value part when missing). */
+/**
+ * `<file>: <path>: <value as JSON> <what is wrong / expected>` (no value part when missing), one
+ * line. Escaped as a whole: file and entry names come from the directory as they are, and JSON
+ * leaves DEL, C1 controls and bidi overrides raw.
+ */
 export function formatProblem(p: WorkspaceProblem): string {
   const value = p.value === undefined ? "" : `${renderValue(p.value)} `;
-  return `${p.file}: ${p.path}: ${value}${p.expected}`;
+  return escapeText(`${p.file}: ${p.path}: ${value}${p.expected}`);
 }
 
 /** Every problem found in one read of the workspace; nothing was written anywhere. */

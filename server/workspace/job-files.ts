@@ -1,8 +1,11 @@
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
-import { join } from "node:path";
+import { readdirSync, readlinkSync, realpathSync, statSync, type Dirent } from "node:fs";
+import { join, sep } from "node:path";
 import type { JobFile } from "./model.js";
 import type { FileProblems } from "./problems.js";
+import { readBoundedFile } from "./job-file-read.js";
+import { entryName } from "./entry-name.js";
+import type { BucketGuard } from "./bucket-guard.js";
 
 /** Tool-managed directories that never belong in the catalog, skipped at any depth. */
 export const SKIPPED_DIRS: ReadonlySet<string> = new Set([".venv", "venv", "node_modules", "__pycache__"]);
@@ -14,23 +17,29 @@ interface Found {
   abs: string;
 }
 
+interface Walk {
+  p: FileProblems;
+  /** Real path of the job directory: every link must resolve inside it. */
+  root: string;
+  found: Found[];
+}
+
 /**
- * Every regular file under the job dir (symlinks followed), sorted by POSIX path.
- * Problems are reported against the job dir (`p.file`) with the entry's relative path.
+ * Every regular file under the job dir, sorted by POSIX path. Symlinks are followed only while
+ * they stay inside the job directory: a link to /etc/shadow or ../../../secrets/kv.key would
+ * otherwise be copied into maand.db in plaintext and staged for every hook. Problems are
+ * reported against the job dir (`p.file`) with the entry's relative path.
  */
-export function readJobFiles(p: FileProblems, jobDir: string): JobFile[] {
-  const found: Found[] = [];
-  walk(p, { abs: jobDir, rel: "", real: realpathSync(jobDir) }, [], found);
-  found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+export function readJobFiles(p: FileProblems, jobDir: string, guard?: BucketGuard): JobFile[] {
+  const root = realpathSync(jobDir);
+  const w: Walk = { p, root, found: [] };
+  walk(w, { abs: jobDir, rel: "", real: root }, []);
+  w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   const files: JobFile[] = [];
-  for (const f of found) {
-    try {
-      const content = readFileSync(f.abs);
-      const mode = statSync(f.abs).mode & 0o777;
-      files.push({ path: f.rel, mode, hash: createHash("sha256").update(content).digest("hex"), content });
-    } catch (err) {
-      p.add(f.rel, `cannot be read (${(err as NodeJS.ErrnoException).code ?? String(err)}); expected a readable file`);
-    }
+  for (const f of w.found) {
+    const read = readBoundedFile(f.abs, { forbidden: guard?.inodes });
+    if ("problem" in read) p.add(f.rel, read.problem);
+    else files.push({ path: f.rel, mode: read.mode, hash: createHash("sha256").update(read.content).digest("hex"), content: read.content });
   }
   return files;
 }
@@ -42,54 +51,75 @@ interface Dir {
   real: string;
 }
 
-function walk(p: FileProblems, dir: Dir, ancestors: string[], found: Found[]): void {
+const code = (err: unknown): string => (err as NodeJS.ErrnoException).code ?? String(err);
+
+function walk(w: Walk, dir: Dir, ancestors: string[]): void {
   const { abs, rel } = dir;
+  const shownDir = rel === "" ? "." : `${rel}/`;
   const chain = [...ancestors, dir.real];
-  let entries: Dirent[];
+  let entries: Dirent<Buffer>[];
   try {
-    entries = readdirSync(abs, { withFileTypes: true });
+    // Raw names: a name that is not UTF-8 would otherwise be decoded to U+FFFD and then not exist.
+    entries = readdirSync(abs, { withFileTypes: true, encoding: "buffer" });
   } catch (err) {
-    p.add(rel === "" ? "." : `${rel}/`, `cannot be listed (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+    w.p.add(shownDir, `cannot be listed (${code(err)})`);
     return;
   }
   for (const entry of entries) {
-    const childAbs = join(abs, entry.name);
-    const childRel = rel === "" ? entry.name : `${rel}/${entry.name}`;
-    if (entry.isFile()) found.push({ rel: childRel, abs: childAbs });
-    else if (entry.isDirectory()) visitDir(p, { abs: childAbs, rel: childRel, real: join(dir.real, entry.name) }, chain, found);
-    else if (entry.isSymbolicLink()) visitLink(p, childAbs, childRel, chain, found);
-    else p.add(childRel, "is not a regular file or directory (socket, FIFO or device); expected only files");
+    const name = entryName(entry.name);
+    if ("notUtf8" in name) {
+      w.p.add(shownDir, `holds a file name that is not valid UTF-8 ("${name.notUtf8}"); expected UTF-8 names (rename it, e.g. with convmv)`);
+      continue;
+    }
+    const childAbs = join(abs, name.text);
+    const childRel = rel === "" ? name.text : `${rel}/${name.text}`;
+    if (entry.isFile()) w.found.push({ rel: childRel, abs: childAbs });
+    else if (entry.isDirectory()) visitDir(w, { abs: childAbs, rel: childRel, real: join(dir.real, name.text) }, chain);
+    else if (entry.isSymbolicLink()) visitLink(w, childAbs, childRel, chain);
+    else w.p.add(childRel, "is not a regular file or directory (socket, FIFO or device); expected only files");
   }
 }
 
-function visitDir(p: FileProblems, dir: Dir, chain: string[], found: Found[]): void {
+function visitDir(w: Walk, dir: Dir, chain: string[]): void {
   const name = dir.rel.slice(dir.rel.lastIndexOf("/") + 1);
   if (SKIPPED_DIRS.has(name)) return;
   if (chain.length === 1 && RUNTIME_DIRS.includes(name)) {
-    p.add(`${dir.rel}/`, `is a runtime directory (${RUNTIME_DIRS.map((d) => `${d}/`).join(", ")} are created on workers); expected it not to exist in the job`);
+    w.p.add(`${dir.rel}/`, `is a runtime directory (${RUNTIME_DIRS.map((d) => `${d}/`).join(", ")} are created on workers); expected it not to exist in the job`);
     return;
   }
-  walk(p, dir, chain, found);
+  walk(w, dir, chain);
 }
 
-function visitLink(p: FileProblems, abs: string, rel: string, chain: string[], found: Found[]): void {
-  let target;
+function visitLink(w: Walk, abs: string, rel: string, chain: string[]): void {
+  const target = safeReadlink(abs);
+  let real: string;
   try {
-    target = statSync(abs);
-  } catch {
-    p.add(rel, `is a dangling symlink (-> ${safeReadlink(abs)}); expected it to resolve to a file`);
+    real = realpathSync(abs);
+  } catch (err) {
+    if (code(err) === "ELOOP") w.p.add(rel, `is a symlink loop (-> ${target}); expected a link that resolves to a file or directory`);
+    else w.p.add(rel, `is a dangling symlink (-> ${target}); expected it to resolve to a file`);
     return;
   }
-  if (target.isFile()) found.push({ rel, abs });
-  else if (target.isDirectory()) {
+  if (real !== w.root && !real.startsWith(w.root + sep)) {
+    w.p.add(rel, `is a symlink to ${target} (${real}), outside the job directory; expected links to stay inside the job (copy the file in instead)`);
+    return;
+  }
+  let stat;
+  try {
+    stat = statSync(real);
+  } catch (err) {
+    w.p.add(rel, `cannot be read (${code(err)}); expected a readable file`);
+    return;
+  }
+  if (stat.isFile()) w.found.push({ rel, abs: real });
+  else if (stat.isDirectory()) {
     // A link back to a directory being walked would make the walk endless.
-    const real = realpathSync(abs);
     if (chain.includes(real)) {
-      p.add(rel, `is a symlink loop (-> ${safeReadlink(abs)}); expected a link to a file or to a directory outside its own path`);
+      w.p.add(rel, `is a symlink loop (-> ${target}); expected a link to a file or to a directory outside its own path`);
       return;
     }
-    visitDir(p, { abs, rel, real }, chain, found);
-  } else p.add(rel, "is a symlink to something that is not a file or directory; expected only files");
+    visitDir(w, { abs, rel, real }, chain);
+  } else w.p.add(rel, "is a symlink to something that is not a file or directory; expected only files");
 }
 
 function safeReadlink(abs: string): string {

@@ -1,7 +1,9 @@
+import { realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { JobFile, Vars } from "./model.js";
 import type { Problems } from "./problems.js";
 import { readJobFiles } from "./job-files.js";
+import { overlapsPrivateDir, type BucketGuard } from "./bucket-guard.js";
 import { parseManifest, type Manifest } from "./manifest.js";
 import { parseJson } from "./source-file.js";
 import { parseToml, toVars } from "./toml-vars.js";
@@ -19,9 +21,17 @@ export interface JobRead {
 }
 
 /** One job directory: its files, manifest and vars.toml (read from the walked files, not twice). */
-export function readJob(problems: Problems, jobsDir: string, relJobsDir: string, name: string): JobRead {
+export function readJob(problems: Problems, jobsDir: string, relJobsDir: string, name: string, guard?: BucketGuard): JobRead {
   const dir = `${relJobsDir}/${name}`;
-  const files = readJobFiles(problems.in(dir), join(jobsDir, name));
+  const abs = join(jobsDir, name);
+  const real = realpathSync(abs);
+  const overlap = guard && overlapsPrivateDir(guard, real);
+  if (overlap) {
+    // A job directory linked to secrets/ (or to the bucket root) would put kv.key into maand.db.
+    problems.in(dir).add(".", `resolves to ${real}, which overlaps the bucket's own ${overlap}; expected a job directory of its own (job files are copied into maand.db)`);
+    return { name, dir, files: [], vars: {} };
+  }
+  const files = readJobFiles(problems.in(dir), abs, guard);
   const byPath = new Map(files.map((f) => [f.path, f]));
   const mp = problems.in(`${dir}/${MANIFEST_FILE}`);
   const manifestFile = byPath.get(MANIFEST_FILE);

@@ -5,8 +5,10 @@ import type { JobSpec, Vars, Workspace, WorkerSpec, DisabledSpec } from "./model
 import { Problems } from "./problems.js";
 import { readJson, readText } from "./source-file.js";
 import { parseWorkers } from "./workers.js";
+import { hostKey } from "./hosts.js";
 import { listJobDirs } from "./job-dirs.js";
 import { readJob, type JobRead } from "./job.js";
+import { bucketGuard } from "./bucket-guard.js";
 import { checkDemands, type DemandingJob } from "./demands.js";
 import { parseDisabled } from "./disabled.js";
 import { bucketJobsConfName, parseToml, toJobVars, toVars } from "./toml-vars.js";
@@ -21,11 +23,12 @@ export function readWorkspace(paths: BucketPaths, conf: MaandConf): Workspace {
 
   const workers = readWorkers(problems, paths.workersJson, rel(paths.workersJson));
   const jobNames = listJobDirs(problems.in(rel(paths.jobs)), paths.jobs);
-  const reads = jobNames.map((name) => readJob(problems, paths.jobs, rel(paths.jobs), name));
+  const guard = bucketGuard(paths);
+  const reads = jobNames.map((name) => readJob(problems, paths.jobs, rel(paths.jobs), name, guard));
   const allJobs = new Set(jobNames);
   const seq = checkDemands(problems, demandingJobs(reads), allJobs);
 
-  const hosts = new Map(workers.filter((w) => w.host).map((w) => [w.host.toLowerCase(), w.host]));
+  const hosts = new Map(workers.filter((w) => w.host).map((w) => [hostKey(w.host), w.host]));
   const disabled = readDisabled(problems, paths.disabledJson, rel(paths.disabledJson), allJobs, hosts);
   const bucketVars = readVarsFile(problems, paths.bucketConf, rel(paths.bucketConf));
   const jobsConf = join(paths.workspace, bucketJobsConfName(conf.job_config_selector));

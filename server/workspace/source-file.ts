@@ -17,7 +17,7 @@ export function readText(p: FileProblems, absPath: string): FileText {
 
 export type JsonDoc = { status: "missing" } | { status: "invalid" } | { status: "ok"; value: unknown };
 
-/** Parses JSON, reporting syntax errors as "line N, column M". */
+/** Reads and parses a JSON file, reporting syntax errors as "line N, column M". */
 export function readJson(p: FileProblems, absPath: string): JsonDoc {
   const file = readText(p, absPath);
   if (file.status === "missing") return file;
@@ -25,7 +25,15 @@ export function readJson(p: FileProblems, absPath: string): JsonDoc {
   return parseJson(p, file.text);
 }
 
-export function parseJson(p: FileProblems, text: string): JsonDoc {
+/** Windows editors (Notepad, PowerShell's Out-File) start UTF-8 files with U+FEFF. */
+const BOM = "\uFEFF";
+
+/**
+ * Parses JSON, accepting a leading UTF-8 BOM, which JSON.parse refuses as an unexpected token.
+ * Error positions count from after the BOM, as the editors that write one show columns.
+ */
+export function parseJson(p: FileProblems, source: string): JsonDoc {
+  const text = source.startsWith(BOM) ? source.slice(BOM.length) : source;
   try {
     return { status: "ok", value: JSON.parse(text) };
   } catch (err) {

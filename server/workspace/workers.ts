@@ -3,13 +3,15 @@ import type { FileProblems } from "./problems.js";
 import { indexPath, keyPath } from "./json-path.js";
 import { Invalid, optional, readObject, required, type Check } from "./fields.js";
 import { HOST_EXPECTED, NAME_EXPECTED, NAME_PATTERN, isValidHost } from "./names.js";
+import { canonicalHost, hostKey } from "./hosts.js";
 import { CPU_EXPECTED, MEMORY_EXPECTED, parseCpuMhz, parseMemoryMb } from "./units.js";
 
 export const WORKER_FIELDS = ["host", "labels", "hostname", "memory", "cpu", "tags"] as const;
 /** Every worker carries this label, so a job can select all workers. */
 export const WORKER_LABEL = "worker";
 
-const host: Check<string> = (v) => (typeof v === "string" && isValidHost(v) ? v : new Invalid(HOST_EXPECTED));
+/** Valid hosts come back in their stored form (IPv6 canonical, see canonicalHost). */
+const host: Check<string> = (v) => (typeof v === "string" && isValidHost(v) ? canonicalHost(v) : new Invalid(HOST_EXPECTED));
 const anyString: Check<string> = (v) => (typeof v === "string" ? v : new Invalid("expected a string"));
 const memory: Check<number> = (v) => parseMemoryMb(v) ?? new Invalid(MEMORY_EXPECTED);
 const cpu: Check<number> = (v) => parseCpuMhz(v) ?? new Invalid(CPU_EXPECTED);
@@ -28,9 +30,10 @@ export function parseWorkers(p: FileProblems, doc: unknown): WorkerSpec[] {
     if (!obj) return;
     const h = required(p, obj, "host", at, host, "a host (IPv4, IPv6 or DNS name)");
     if (h !== undefined) {
-      const key = h.toLowerCase();
+      // After normalising: ::1 and 0:0:0:0:0:0:0:1 (or API.example and api.example.) are one host.
+      const key = hostKey(h);
       const first = hostAt.get(key);
-      if (first) p.add(keyPath(at, "host"), `duplicates ${first}; expected every host to be unique`, h);
+      if (first) p.add(keyPath(at, "host"), `duplicates ${first}; expected every host to be unique (addresses compare normalised: ::1 is 0:0:0:0:0:0:0:1)`, obj.host);
       else hostAt.set(key, keyPath(at, "host"));
     }
     const worker: WorkerSpec = {

@@ -35,7 +35,7 @@ describe("CLI start-up stays light (maand --help well under 300 ms)", () => {
       const r = helpRun(...args);
       assert.equal(r.status, 0);
       assert.match(r.stdout, /^Usage: maand /);
-      const heavy = r.loaded.filter((u) => /better-sqlite3|@trpc|zod|listr2|@peculiar|smol-toml|execa|ssh2|\/server\/(?!errors\.js)|\/cli\/commands\//.test(u));
+      const heavy = r.loaded.filter((u) => /better-sqlite3|@trpc|zod|listr2|@peculiar|smol-toml|execa|ssh2|\/server\/(?!errors\.js|text\/escape\.js)|\/cli\/commands\//.test(u));
       assert.deepEqual(heavy, [], "modules loaded only for --help");
       assert.ok(r.loaded.some((u) => u.includes("commander")), "the trace works");
     });

@@ -54,33 +54,61 @@ describe("job files walk", () => {
     assert.equal(byPath["lib/venvish/keep.txt"].hash, createHash("sha256").update("kept").digest("hex"));
   });
 
-  it("follows symlinks to files and directories, reports dangling links and loops", () => {
+  it("follows symlinks inside the job; reports links leaving it, dangling links and loops", () => {
     const job = join(tmp, "links");
     const shared = join(tmp, "shared");
     put(shared, "common.sh", "echo shared\n", 0o755);
     put(shared, "lib/util.py", "u = 1\n");
     put(job, "manifest.json", "{}");
+    put(job, "lib/util.py", "inside\n", 0o600);
     symlinkSync(join(shared, "common.sh"), join(job, "common.sh"));
-    symlinkSync(join(shared, "lib"), join(job, "lib"));
+    symlinkSync(join(shared, "lib"), join(job, "shared-lib"));
     symlinkSync("manifest.json", join(job, "alias.json"));
+    symlinkSync("lib", join(job, "lib-alias"));
     symlinkSync("missing.txt", join(job, "dangling.txt"));
+    symlinkSync("ring-b", join(job, "ring-a"));
+    symlinkSync("ring-a", join(job, "ring-b"));
     mkdirSync(join(job, "sub"));
     symlinkSync("..", join(job, "sub", "up"));
+    symlinkSync("../../links/lib/util.py", join(job, "sub", "roundabout.py"));
     const p = new Problems();
     const files = readJobFiles(p.in("workspace/jobs/links"), job);
     assert.deepEqual(files.map((f) => [f.path, f.mode]), [
       ["alias.json", 0o644],
-      ["common.sh", 0o755],
-      ["lib/util.py", 0o644],
+      ["lib-alias/util.py", 0o600],
+      ["lib/util.py", 0o600],
       ["manifest.json", 0o644],
+      ["sub/roundabout.py", 0o600],
     ]);
-    assert.equal(files.find((f) => f.path === "common.sh")!.content.toString(), "echo shared\n");
+    assert.equal(files.find((f) => f.path === "lib-alias/util.py")!.content.toString(), "inside\n");
     assert.deepEqual(p.list.map((x) => [x.file, x.path]), [
+      ["workspace/jobs/links", "common.sh"],
       ["workspace/jobs/links", "dangling.txt"],
+      ["workspace/jobs/links", "ring-a"],
+      ["workspace/jobs/links", "ring-b"],
+      ["workspace/jobs/links", "shared-lib"],
       ["workspace/jobs/links", "sub/up"],
     ]);
-    assert.match(p.list[0].expected, /dangling symlink \(-> missing\.txt\)/);
-    assert.match(p.list[1].expected, /symlink loop/);
+    const says = Object.fromEntries(p.list.map((x) => [x.path, x.expected]));
+    assert.match(says["common.sh"]!, new RegExp(`symlink to ${join(shared, "common.sh")} .*outside the job directory`));
+    assert.match(says["shared-lib"]!, /outside the job directory/);
+    assert.match(says["dangling.txt"]!, /dangling symlink \(-> missing\.txt\)/);
+    assert.match(says["ring-a"]!, /symlink loop \(-> ring-b\)/);
+    assert.match(says["sub/up"]!, /symlink loop/);
+  });
+
+  it("reports a file name that is not UTF-8 at its directory, with the bytes escaped (not as ENOENT)", () => {
+    const job = join(tmp, "latin1");
+    put(job, "manifest.json", "{}");
+    mkdirSync(join(job, "docs"));
+    writeFileSync(Buffer.concat([Buffer.from(join(job, "docs", "caf")), Buffer.from([0xe9, 0x1b]), Buffer.from(".txt")]), "x");
+    const p = new Problems();
+    const files = readJobFiles(p.in("workspace/jobs/latin1"), job);
+    assert.deepEqual(files.map((f) => f.path), ["manifest.json"]);
+    assert.equal(p.list.length, 1, JSON.stringify(p.list));
+    assert.equal(p.list[0]!.path, "docs/");
+    assert.match(p.list[0]!.expected, /holds a file name that is not valid UTF-8 \("caf\\xe9\\x1b\.txt"\); expected UTF-8 names/);
+    assert.doesNotMatch(p.list[0]!.expected, /ENOENT/);
   });
 
   it("reads a job of 5,000 small files quickly", () => {

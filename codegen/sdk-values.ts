@@ -1,14 +1,12 @@
 import { API_ERRORS } from "../server/api/errors.js";
-import { parseNamespace, type NamespaceKind } from "../server/api/kv-access.js";
-import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, ROLLOUT_ORDER_KEY } from "../server/api/routes.js";
+import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE } from "../server/api/routes.js";
 import { DEFAULT_CONF } from "../server/bucket/conf.js";
 import { HOOK_ENV } from "../server/hooks/env-names.js";
-import { NS } from "../server/store/namespaces.js";
-import { BUCKET_ID_KEY } from "../server/build/kv-desired.js";
 import type { OpenApiDocument } from "./document.js";
 import type { SdkValue } from "./fill-template.js";
 import { ContractError, headerParameters } from "./operations.js";
 import { snakeCase } from "./sdk-names.js";
+import { BUCKET_ID_KEY, NS, type NamespaceKind, ROLLOUT_ORDER_KEY, parseNamespace } from "../server/kv/namespaces.js";
 
 /**
  * Every constant the SDK templates leave to the generator (`codegen:value` lines), taken from

@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-import { ROLLOUT_ORDER_KEY } from "../../server/api/routes.js";
 import { openBucket } from "../../server/bucket/context.js";
 import { planCliHooks } from "../../server/hooks/cli-targets.js";
 import { RUNTIME_ENV } from "../../server/hooks/env-names.js";
@@ -12,6 +11,7 @@ import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-b
 import type { BucketContext } from "../../server/bucket/context.js";
 import { renderJson, renderTable } from "../render/table.js";
 import { escapeText } from "../../server/text/escape.js";
+import { ROLLOUT_ORDER_KEY } from "../../server/kv/namespaces.js";
 
 interface HooksOptions {
   allocations?: string;

@@ -1,6 +1,7 @@
 import type { Db } from "../store/db.js";
-import { isSecretNamespace, type KvRow } from "../store/kv.js";
+import { type KvRow } from "../store/kv.js";
 import { latestKvRows, type AllocationRow, type HookRow, type JobFileRow, type JobRow, type WorkerRow } from "../store/catalog.js";
+import { isSecretNamespace } from "../kv/namespaces.js";
 
 /** The catalog as build last left it: one read of each table, no file contents. */
 export interface CatalogSnapshot {

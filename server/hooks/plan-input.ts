@@ -1,11 +1,9 @@
-import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
-import { JOB_WORKERS_KEY } from "../build/kv-desired.js";
-import { NS } from "../store/namespaces.js";
 import { listAllocations, listHooks, listJobs } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import type { HookEvent } from "../workspace/model.js";
 import type { HookPlanInput, HookRunRequest } from "./plan-types.js";
+import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
 
 /**
  * Reads what planHookRun needs from the catalog and KV. `kv` is the session's reader, so a
@@ -37,12 +35,8 @@ export function loadHookPlanInput(db: Db, kv: KvReader, bucketRoot: string, requ
     .filter((h) => names.includes(h.job))
     .map((h) => ({ job: h.job, hook: h.hook, event: h.event, script: h.script, timeoutSeconds: h.timeout_seconds }));
   const rolloutOrders: Record<string, string | undefined> = {};
-  const buildRolloutOrders: Record<string, string | undefined> = {};
-  for (const job of names) {
-    rolloutOrders[job] = kv.get(NS.job(job), ROLLOUT_ORDER_KEY);
-    buildRolloutOrders[job] = kv.get(NS.job(job), JOB_WORKERS_KEY);
-  }
-  return { request, bucketRoot, jobs, allocations, hooks, rolloutOrders, buildRolloutOrders };
+  for (const job of names) rolloutOrders[job] = kv.get(NS.job(job), ROLLOUT_ORDER_KEY);
+  return { request, bucketRoot, jobs, allocations, hooks, rolloutOrders };
 }
 
 /** Every (job, hook) registered for an event, upstream jobs first (deployment_seq), then by name. */

@@ -77,12 +77,6 @@ export interface HookPlanInput {
   hooks: PlanHook[];
   /** KV maand/job/<job> rollout_order per job, as stored. */
   rolloutOrders: Record<string, string | undefined>;
-  /**
-   * KV maand/job/<job> workers per job: the active workers in catalog order, which is also the
-   * value every build resets rollout_order to (SPEC §5). A stored order equal to it is no
-   * operator's choice, so its being ignored is not worth a notice.
-   */
-  buildRolloutOrders: Record<string, string | undefined>;
 }
 
 export interface HookInvocationPlan {

@@ -10,7 +10,8 @@ import type {
   PlanHook,
   PlanJob,
 } from "./plan-types.js";
-import { batchWidth, byCatalogOrder, eventWorkerSet, resolveRolloutOrder, splitBatches } from "./worker-set.js";
+import { resolveRolloutOrder } from "../kv/rollout-order.js";
+import { batchWidth, byCatalogOrder, eventWorkerSet, splitBatches } from "./worker-set.js";
 
 /**
  * Plans a hook run: worker sets, rollout order, batches and the complete environment of every
@@ -31,14 +32,10 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
     if (!hook) throw new MaandError(`job ${target.job} has no hook ${target.hook} registered for ${request.event}`);
     const allocations = input.allocations.filter((a) => a.job === target.job);
     const base = eventWorkerSet(request, target.job, allocations);
-    const stored = input.rolloutOrders[target.job];
-    const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), stored);
+    const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), input.rolloutOrders[target.job]);
     const selected = filter ? order.filter((ip) => filter.has(ip)) : order;
     selected.forEach((ip) => matched.add(ip));
-    // Build's own value is no operator's choice: with a disabled worker it is stale for every
-    // event that includes disabled allocations, and saying so on each run would be a false alarm.
-    const reported = ignored && stored !== input.buildRolloutOrders[target.job] ? ignored : undefined;
-    steps.push(planStep(input, request, job, hook, allocations, selected, source, reported));
+    steps.push(planStep(input, request, job, hook, allocations, selected, source, ignored));
   }
 
   const unmatched = [...(filter ?? [])].filter((ip) => !matched.has(ip));

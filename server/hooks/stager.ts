@@ -1,17 +1,16 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NS } from "../store/namespaces.js";
 import type { BucketPaths } from "../bucket/paths.js";
 import { listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
-import { isCertPrivateKey, type KvReader } from "../store/kv.js";
+import { type KvReader } from "../store/kv.js";
 import { sdkFiles } from "./package-files.js";
 import { stageDirectory, type StageEntry, type StageResult } from "./stage.js";
+import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
 
 /** Contents kept in memory across allocations of one run, so N workers do not mean N reads. */
 const CONTENT_CACHE_BYTES = 64 * 1024 * 1024;
-const CERT_PREFIX = "certs/";
 
 export interface Stager {
   /** Stages tmp/workers/<ip>/jobs/<job>/ and returns its path. */
@@ -77,7 +76,7 @@ function certEntries(kv: KvReader, job: string, workerIp: string): StageEntry[] 
   const ns = NS.allocation(job, workerIp);
   return kv
     .keys(ns)
-    .filter((k) => k.startsWith(CERT_PREFIX) && (k.endsWith(".crt") || k.endsWith(".key")))
+    .filter(isCertFile)
     .flatMap((k) => {
       const value = kv.get(ns, k);
       return value === undefined ? [] : [bufferEntry(k, isCertPrivateKey(ns, k) ? 0o600 : 0o644, Buffer.from(value))];

@@ -26,7 +26,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
     // A dry run writes nothing, so it neither takes the lock nor waits for a running deploy.
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const plan = planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job, allocations: opts.allocations });
+      const plan = planCliHooks(ctx, { hook, job, allocations: opts.allocations });
       console.log(opts.json ? renderJson(plan) : renderPlan(plan));
       return 0;
     } finally {
@@ -36,7 +36,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
 
   const ctx = openBucket(bucket);
   try {
-    const plan = planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job, allocations: opts.allocations });
+    const plan = planCliHooks(ctx, { hook, job, allocations: opts.allocations });
     if (invocationCount(plan) === 0) {
       console.log(opts.json ? renderJson(summaryJson({ runId: "", status: "ok", logsDir: "", invocations: [] })) : "no allocations to run on");
       return 0;

@@ -1,4 +1,5 @@
 import { MaandError } from "../errors.js";
+import { HookPreflightError } from "./errors.js";
 import { HOOK_API_HOST, HOOK_ENV } from "./env-names.js";
 import type {
   HookBatchPlan,
@@ -24,6 +25,7 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
   const filter = request.allocations ? new Set(request.allocations) : undefined;
   const matched = new Set<string>();
   const steps: HookStepPlan[] = [];
+  const problems: string[] = [];
 
   for (const target of request.targets) {
     const job = jobs.get(target.job);
@@ -35,8 +37,11 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
     const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), input.rolloutOrders[target.job]);
     const selected = filter ? order.filter((ip) => filter.has(ip)) : order;
     selected.forEach((ip) => matched.add(ip));
+    // A missing interpreter or script fails the whole run before anything starts (SPEC §7.3).
+    if (selected.length && "problems" in hook.interpreter) problems.push(...hook.interpreter.problems.map((p) => `job ${target.job}, ${target.hook}: ${p}`));
     steps.push(planStep(input, request, job, hook, allocations, selected, source, ignored));
   }
+  if (problems.length) throw new HookPreflightError([...new Set(problems)]);
 
   const unmatched = [...(filter ?? [])].filter((ip) => !matched.has(ip));
   if (unmatched.length) {
@@ -102,6 +107,7 @@ function planStep(
     hook: hook.hook,
     event: request.event,
     script: hook.script,
+    interpreter: "path" in hook.interpreter ? hook.interpreter.path : "",
     timeoutSeconds: hook.timeoutSeconds,
     rolloutOrder: order,
     rolloutOrderSource: orderSource,

@@ -168,6 +168,16 @@ export function listJobFileHashes(db: Db, job: string): Omit<JobFileRow, "conten
   return db.prepare("SELECT job, path, mode, hash FROM job_files WHERE job = ? ORDER BY path").all(job) as Omit<JobFileRow, "content">[];
 }
 
+/** Whether a built job holds a file at `path` (a hook's script must be in the snapshot staging copies). */
+export function hasJobFile(db: Db, job: string, path: string): boolean {
+  return db.prepare("SELECT 1 FROM job_files WHERE job = ? AND path = ?").get(job, path) !== undefined;
+}
+
+/** One file's content from the built snapshot, or undefined when the job has no such file. */
+export function jobFileContent(db: Db, job: string, path: string): Buffer | undefined {
+  return (db.prepare("SELECT content FROM job_files WHERE job = ? AND path = ?").get(job, path) as { content: Buffer } | undefined)?.content;
+}
+
 export function bucketId(db: Db): string {
   const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
   return row?.bucket_id ?? "";

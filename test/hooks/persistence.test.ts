@@ -64,7 +64,7 @@ describe("hook sessions: KV persistence, ordering and failures (real Python hook
   after(() => b.cleanup());
 
   const run = (hook: string): Promise<HookRunResult> =>
-    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job: "api" })));
+    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook, job: "api" })));
   const stored = (key: string) => b.with((ctx) => ctx.kv.get("vars/job/api", key));
   const kvRows = () => b.with((ctx) => (ctx.db.prepare("SELECT COUNT(*) AS n FROM kv").get() as { n: number }).n);
 

@@ -1,0 +1,25 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { packageRoot } from "../hooks/package-files.js";
+
+/**
+ * The Python programs maand runs on workers. They live as real .py files beside this module
+ * (server/workers/), so they are linted, read and tested as Python; maand reads them from its
+ * package, wherever it is installed.
+ */
+export interface WorkerScripts {
+  /** Installed as /opt/worker/<bucket_id>/bin/runner.py. */
+  runner: string;
+  /** Sync round-trip 1: reads manifests and checks files against them. */
+  state: string;
+  /** Sync round-trip 2: unpacks a tar beside the targets, renames, deletes, writes layout files. */
+  apply: string;
+  /** Signals the process groups of aborted commands. */
+  kill: string;
+}
+
+export function loadWorkerScripts(root: string = packageRoot()): WorkerScripts {
+  const dir = join(root, "server", "workers");
+  const read = (rel: string) => readFileSync(join(dir, rel), "utf8");
+  return { runner: read("runner.py"), state: read("remote/state.py"), apply: read("remote/apply.py"), kill: read("remote/kill.py") };
+}

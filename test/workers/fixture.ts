@@ -27,3 +27,34 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
   }
   throw new Error("expected a rejection, the promise resolved");
 }
+
+import { createHash } from "node:crypto";
+import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
+import type { SyncFile } from "../../server/workers/sync-plan.js";
+
+export function file(path: string, content: string | Buffer, mode = 0o644): SyncFile {
+  const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
+  return { path, mode, hash: createHash("sha256").update(buf).digest("hex"), content: buf };
+}
+
+export interface SeenFile {
+  content: string;
+  mode: number;
+  ino: number;
+}
+
+/** Every regular file under `dir` (host side), relative paths, sorted. */
+export function tree(dir: string): Record<string, SeenFile> {
+  const out: Record<string, SeenFile> = {};
+  const walk = (abs: string, rel: string) => {
+    for (const name of readdirSync(abs).sort()) {
+      const a = join(abs, name);
+      const r = rel ? `${rel}/${name}` : name;
+      const st = lstatSync(a);
+      if (st.isDirectory()) walk(a, r);
+      else out[r] = { content: readFileSync(a, "utf8"), mode: st.mode & 0o7777, ino: st.ino };
+    }
+  };
+  if (existsSync(dir)) walk(dir, "");
+  return out;
+}

@@ -22,7 +22,7 @@ export interface TestWorker {
   index: number;
   ip: string;
   port: number;
-  /** The listening sshd (pid of `unshare`, which execs into sshd). */
+  /** The listening sshd (from its PidFile). */
   pid: number;
   dir: string;
   /** Host directory seen as /opt/worker by this worker's sessions. */
@@ -47,6 +47,8 @@ export interface StartOptions {
   /** sshd MaxSessions (channels per connection); OpenSSH's default is 10. */
   maxSessions?: number;
   worker?: (index: number) => WorkerOptions;
+  /** Leave the workers running when this process exits (the CLI's start); otherwise they are killed then. */
+  outliveProcess?: boolean;
 }
 
 export interface WorkerSet {
@@ -89,6 +91,7 @@ export function testWorkersUnavailable(): string | undefined {
 interface Live {
   worker: TestWorker;
   ns?: string;
+  outlive?: boolean;
 }
 
 export async function startWorkers(count: number, options: StartOptions = {}): Promise<WorkerSet> {
@@ -108,9 +111,9 @@ export async function startWorkers(count: number, options: StartOptions = {}): P
     const port = options.port ?? 20000 + rand(10000);
     const live: Live[] = [];
     try {
-      for (let i = 0; i < count; i++) live.push({ worker: prepare(dir, i, `${base}.${i + 1}`, port, options) });
+      for (let i = 0; i < count; i++) live.push({ worker: prepare(dir, i, `${base}.${i + 1}`, port, options), outlive: options.outliveProcess ?? false });
       await Promise.all(live.map((l) => launch(l)));
-      return makeSet(dir, port, keyPath, live);
+      return makeSet(dir, port, keyPath, live, options.outliveProcess ?? false);
     } catch (err) {
       lastError = err;
       await Promise.all(live.map((l) => killLive(l)));
@@ -187,25 +190,34 @@ function shadowPath(target: string, missing: string[]): string {
 async function launch(l: Live): Promise<void> {
   const w = l.worker;
   const bashrc = join(homedir(), ".bashrc");
+  const pidFile = join(w.dir, "sshd.pid");
   const mounts = [`mount --bind '${w.optDir}' ${WORKER_MOUNT}`];
   if (existsSync(bashrc)) mounts.push(`mount --bind '${join(w.dir, "..", "empty_bashrc")}' '${bashrc}'`);
-  const script = `${mounts.join(" && ")} && exec ${SSHD} -D -E '${w.logFile}' -f '${join(w.dir, "sshd_config")}'`;
+  const sshd = `${SSHD} -D -E '${w.logFile}' -f '${join(w.dir, "sshd_config")}'`;
+  // Outliving workers (the CLI's start) are sshd itself. Otherwise a watchdog shell keeps sshd
+  // as its child and stops it when this process's end of its stdin closes: a test process that
+  // dies without its after() hooks (killed, crashed) leaves no sshd behind.
+  const script = l.outlive
+    ? `${mounts.join(" && ")} && exec ${sshd}`
+    : `${mounts.join(" && ")} || exit 1; ${sshd} & pid=$!; read -r _; kill -TERM $pid 2>/dev/null; wait $pid`;
   // The log is appended to across restarts (logins are counted over the worker's life).
   const listening = () => (existsSync(w.logFile) ? readFileSync(w.logFile, "utf8").match(/Server listening/g) ?? [] : []).length;
   const before = listening();
-  // Detached and unref'd: the CLI's `start` returns while the workers keep running.
-  const child = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { detached: true, stdio: "ignore" });
+  rmSync(pidFile, { force: true });
+  const child = spawn("unshare", ["-m", "--propagation", "private", "sh", "-c", script], { detached: true, stdio: [l.outlive ? "ignore" : "pipe", "ignore", "ignore"] });
   child.unref();
   child.on("error", () => {});
-  w.pid = child.pid ?? 0;
+  (child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
+  const shell = child.pid ?? 0;
   await waitFor(
     async () => {
-      if (!processRunning(w.pid)) throw new Error(`sshd for ${w.ip}:${w.port} exited: ${existsSync(w.logFile) ? readFileSync(w.logFile, "utf8").trim() : "(no log)"}`);
-      return listening() > before && (await canConnect(w.ip, w.port));
+      if (!processRunning(shell)) throw new Error(`sshd for ${w.ip}:${w.port} exited: ${existsSync(w.logFile) ? readFileSync(w.logFile, "utf8").trim() : "(no log)"}`);
+      return listening() > before && existsSync(pidFile) && (await canConnect(w.ip, w.port));
     },
     10_000,
     `sshd on ${w.ip}:${w.port}`,
   );
+  w.pid = Number(readFileSync(pidFile, "utf8").trim());
   l.ns = mountNamespace(w.pid);
 }
 
@@ -234,8 +246,41 @@ async function killLive(l: Live): Promise<void> {
   await waitFor(() => pids.every((p) => !processRunning(p)), 10_000, `worker ${l.worker.ip} to exit`);
 }
 
-function makeSet(dir: string, port: number, keyPath: string, live: Live[]): WorkerSet {
+/** What `stopWorkersIn` needs to find a set's processes again from another process (the CLI). */
+export const STATE_FILE = "workers.state.json";
+
+interface SavedState {
+  port: number;
+  keyPath: string;
+  knownHostsFile: string;
+  sshCommand: string;
+  workers: Array<{ ip: string; port: number; pid: number; ns?: string; optDir: string; logFile: string }>;
+}
+
+/** Stops the workers a `startWorkers` (or the CLI's start) left running in `dir`, by pid and mount namespace. */
+export async function stopWorkersIn(dir: string, keepDir = false): Promise<number> {
+  const file = join(dir, STATE_FILE);
+  if (!existsSync(file)) throw new Error(`${file} not found: no test workers were started in ${dir}`);
+  const state = JSON.parse(readFileSync(file, "utf8")) as SavedState;
+  await Promise.all(state.workers.map((w) => killLive({ worker: { ...w, index: 0, dir, hostKeyPath: "", hostFingerprint: "" }, ns: w.ns })));
+  if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  return state.workers.length;
+}
+
+function makeSet(dir: string, port: number, keyPath: string, live: Live[], outlive: boolean): WorkerSet {
   const knownHostsFile = join(dir, "known_hosts.openssh");
+  const sshCommand = `ssh -i ${keyPath} -o UserKnownHostsFile=${knownHostsFile} -o StrictHostKeyChecking=yes -o BatchMode=yes -p ${port}`;
+  const save = () => {
+    const state: SavedState = {
+      port,
+      keyPath,
+      knownHostsFile,
+      sshCommand,
+      workers: live.map((l) => ({ ip: l.worker.ip, port, pid: l.worker.pid, ns: l.ns, optDir: l.worker.optDir, logFile: l.worker.logFile })),
+    };
+    writeFileSync(join(dir, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`);
+  };
+  save();
   const writeKnownHosts = () =>
     writeFileSync(
       knownHostsFile,
@@ -250,7 +295,7 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[]): Work
       // gone
     }
   };
-  process.once("exit", onExit);
+  if (!outlive) process.once("exit", onExit);
   const at = (i: number) => {
     const l = live[i];
     if (!l) throw new Error(`no worker ${i}`);
@@ -264,9 +309,9 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[]): Work
     keyPath,
     publicKeyPath: `${keyPath}.pub`,
     knownHostsFile,
-    sshCommand: `ssh -i ${keyPath} -o UserKnownHostsFile=${knownHostsFile} -o StrictHostKeyChecking=yes -o BatchMode=yes -p ${port}`,
+    sshCommand,
     kill: (i) => killLive(at(i)),
-    start: (i) => launch(at(i)),
+    start: (i) => launch(at(i)).then(save),
     freeze: (i) => process.kill(at(i).worker.pid, "SIGSTOP"),
     thaw: (i) => process.kill(at(i).worker.pid, "SIGCONT"),
     async replaceHostKey(i) {
@@ -276,6 +321,7 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[]): Work
       l.worker.hostFingerprint = fingerprintOf(`${l.worker.hostKeyPath}.pub`);
       writeKnownHosts();
       await launch(l);
+      save();
     },
     acceptedLogins: (i) => (readFileSync(at(i).worker.logFile, "utf8").match(/Accepted publickey/g) ?? []).length,
     async stop(keepDir = false) {

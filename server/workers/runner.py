@@ -165,11 +165,9 @@ def main(argv):
     current = Current()
 
     def on_signal(signum, _frame):
-        # Forwarded to the running target's group (it runs in its own session, so a signal to
-        # the runner's group would miss it); the runner then reports and exits.
+        # The target runs in its own session, so a signal to the runner's group misses it: the
+        # wait loop in run_job sees this and stops the target's group; the runner then reports.
         current.stopping = signum
-        if current.proc is not None:
-            stop_group(current.proc, signal.SIGTERM)
 
     for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         signal.signal(sig, on_signal)

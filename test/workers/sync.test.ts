@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync, openSync, readSync, closeSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { SyncInputError, WorkerStepFailed, WorkerUnreachable } from "../../server/workers/errors.js";
 import { JOBS_DIR, MANIFESTS_DIR } from "../../server/workers/layout.js";
@@ -115,9 +116,13 @@ describe("sync: job files to real workers", { skip }, () => {
     await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "tamper", files }] });
     const dir = jobDir("tamper");
     const mf = join(dir, "Makefile");
-    const st = statSync(mf);
-    writeFileSync(mf, "start:\n\techo EVIL\n".slice(0, st.size).padEnd(st.size, "#"));
-    utimesSync(mf, st.atime, st.mtime); // same size, same mtime: only ctime tells
+    const st = statSync(mf, { bigint: true });
+    const mtime = execFileSync("stat", ["-c", "%y", mf], { encoding: "utf8" }).trim();
+    writeFileSync(mf, "start:\n\techo EVIL\n".slice(0, Number(st.size)).padEnd(Number(st.size), "#"));
+    execFileSync("touch", ["-m", "-d", mtime, mf]);
+    const now = statSync(mf, { bigint: true });
+    // Same inode, size, mode and nanosecond mtime: only ctime tells.
+    assert.deepEqual([now.ino, now.size, now.mode, now.mtimeNs], [st.ino, st.size, st.mode, st.mtimeNs]);
     rmSync(join(dir, "run.sh"));
     const r = await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "tamper", files }] });
     assert.deepEqual(r.jobs[0].repaired.sort(), ["Makefile", "run.sh"]);

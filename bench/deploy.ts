@@ -15,14 +15,14 @@
  */
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { withDefaults } from "../server/workers/options.js";
 import { WorkerPool } from "../server/workers/pool.js";
 import { syncWorkers, type SyncRequest } from "../server/workers/sync.js";
 import type { SyncFile } from "../server/workers/sync-plan.js";
-import { startWorkers, type WorkerSet } from "../test/workers/workers.js";
+import { startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -139,6 +139,11 @@ const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
 const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
 
 async function main(): Promise<void> {
+  const unavailable = testWorkersUnavailable();
+  if (unavailable) {
+    console.log(`skipped: ${unavailable}`);
+    return;
+  }
   const dir = mkdtempSync(join(tmpdir(), "maand-bench-deploy-"));
   const set = await startWorkers(FLEET, { dir: join(dir, "workers") });
   try {
@@ -189,4 +194,3 @@ async function main(): Promise<void> {
 }
 
 await main();
-void readFileSync;

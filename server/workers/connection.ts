@@ -4,7 +4,7 @@ import { runChannel, type ExecOptions, type ExecResult } from "./channel.js";
 import { CommandInterrupted } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import type { TransportOptions } from "./options.js";
-import type { WorkerScripts } from "./scripts.js";
+import { helperArgv, type WorkerScripts } from "./scripts.js";
 import { shellJoin, wrapCommand, wrapRaw } from "./shell.js";
 
 /** How long an abort may spend stopping remote commands before the channels are just closed. */
@@ -95,7 +95,7 @@ export class WorkerConnection {
       this.pendingKills = [];
       this.killWithSudo = false;
       this.killBatch = undefined;
-      const remote = wrapRaw(shellJoin(["python3", "-c", this.scripts.kill, ...markers]), withSudo);
+      const remote = wrapRaw(shellJoin(helperArgv(this.scripts.kill, ...markers)), withSudo);
       return runChannel({ client: this.client, host: this.host, command: "stop aborted commands", remote, options: { raw: true, timeoutMs: KILL_BUDGET_MS }, killAfterSec: 0 }).then(
         () => undefined,
         () => undefined,

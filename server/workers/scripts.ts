@@ -18,6 +18,13 @@ export interface WorkerScripts {
   kill: string;
 }
 
+/**
+ * argv running a helper script on a worker. -E ignores PYTHON* variables of the login
+ * environment (a PYTHONPATH there must not change what runs); -S skips site-packages, which the
+ * helpers never need and which costs a noticeable part of interpreter start-up.
+ */
+export const helperArgv = (script: string, ...args: string[]): string[] => ["python3", "-E", "-S", "-c", script, ...args];
+
 export function loadWorkerScripts(root: string = packageRoot()): WorkerScripts {
   const dir = join(root, "server", "workers");
   const read = (rel: string) => readFileSync(join(dir, rel), "utf8");

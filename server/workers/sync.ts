@@ -6,6 +6,7 @@ import { WorkerStepFailed } from "./errors.js";
 import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
+import { helperArgv } from "./scripts.js";
 import { shellJoin } from "./shell.js";
 import { planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan, type RemoteJobState } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
@@ -147,7 +148,7 @@ export function writeLayout(pool: WorkerPool, host: string, bucketId: string, la
 
 async function readState(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string): Promise<StateReply> {
   const args = { root, jobs: (req.jobs ?? []).map((j) => j.job), jobs_dir: JOBS_DIR, manifests_dir: MANIFESTS_DIR, layout: req.layout ? LAYOUT_NAMES : [] };
-  const r = await conn.exec(shellJoin(["python3", "-c", pool.scripts.state, JSON.stringify(args)]), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
+  const r = await conn.exec(shellJoin(helperArgv(pool.scripts.state, JSON.stringify(args))), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
   return parseReply<StateReply>(req.host, "reading the worker's sync state", r);
 }
 
@@ -197,7 +198,7 @@ async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest,
     yield head;
     yield* tarChunks(entries);
   }
-  const r = await conn.exec(shellJoin(["python3", "-c", pool.scripts.apply]), {
+  const r = await conn.exec(shellJoin(helperArgv(pool.scripts.apply)), {
     stdin: toAsync(stream()),
     signal: req.signal,
     timeoutMs: req.timeoutMs ?? 120_000 + Math.ceil(size / 1_000_000) * 1000,

@@ -3,7 +3,9 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { assertWorkersReady, checkWorkers } from "../../server/workers/check.js";
 import { WorkerCheckFailed } from "../../server/workers/errors.js";
-import { poolFor, rejection } from "./fixture.js";
+import { runTarget } from "../../server/workers/runner.js";
+import { syncWorker } from "../../server/workers/sync.js";
+import { file, poolFor, rejection } from "./fixture.js";
 import { startWorkers, testWorkersUnavailable, type WorkerSet } from "./workers.js";
 
 const skip = testWorkersUnavailable();
@@ -60,8 +62,17 @@ describe("worker check", { skip }, () => {
       // And commands then really run through sudo.
       const r = await pool.exec(set.workers[0].ip, 'echo "$(id -u) $SUDO_USER"');
       assert.equal(r.stdout.toString(), "0 root\n");
-      const plain = await poolFor(set).exec(set.workers[0].ip, 'echo "$(id -u) ${SUDO_USER:-none}"');
+      const plainPool = poolFor(set);
+      const plain = await plainPool.exec(set.workers[0].ip, 'echo "$(id -u) ${SUDO_USER:-none}"');
+      plainPool.close();
       assert.equal(plain.stdout.toString(), "0 none\n");
+      // Sync, layout and runner all go through sudo: the Makefile sees SUDO_USER.
+      const bucketId = "sudo-bucket";
+      const job = { job: "web", files: [file("Makefile", 'whoami:\n\t@echo "ran as $$(id -u) via $$SUDO_USER"\n')] };
+      const synced = await syncWorker(pool, { host: set.workers[0].ip, bucketId, jobs: [job], layout: { worker: {}, updateSeq: 1, jobs: { web: { current_version: null, new_version: "1" } } } });
+      assert.deepEqual(synced.jobs[0].sent, ["Makefile"]);
+      const ran = await runTarget(pool, { host: set.workers[0].ip, bucketId, target: "whoami", jobs: ["web"] });
+      assert.deepEqual(ran.jobs[0].tail, ["ran as 0 via root"]);
     } finally {
       pool.close();
     }

@@ -19,8 +19,12 @@ export function mountNamespace(pid: number | "self"): string | undefined {
   }
 }
 
-/** Live processes in mount namespace `ns`: a test worker's sshd and every session it started. */
-export function processesInNamespace(ns: string): number[] {
+/**
+ * Live processes of a test worker: those in mount namespace `ns` whose /opt/worker is `optDir`.
+ * Namespace ids are reused once a namespace is gone, so the id alone could name another test's
+ * worker; the bind mount's source confirms the namespace is still this worker's.
+ */
+export function processesInNamespace(ns: string, optDir: string): number[] {
   const own = mountNamespace("self");
   if (ns === own) throw new Error("refusing to list the test runner's own mount namespace as a worker's");
   const pids: number[] = [];
@@ -29,7 +33,21 @@ export function processesInNamespace(ns: string): number[] {
     const pid = Number(name);
     if (mountNamespace(pid) === ns && processRunning(pid)) pids.push(pid);
   }
-  return pids;
+  return pids.length && mountsOptDir(pids[0], optDir) ? pids : [];
+}
+
+function mountsOptDir(pid: number, optDir: string): boolean {
+  try {
+    // mountinfo fields: id parent major:minor root mount-point ...; a bind mount's root is its source path.
+    return readFileSync(`/proc/${pid}/mountinfo`, "utf8")
+      .split("\n")
+      .some((l) => {
+        const f = l.split(" ");
+        return f[4] === "/opt/worker" && f[3] === optDir;
+      });
+  } catch {
+    return false;
+  }
 }
 
 export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {

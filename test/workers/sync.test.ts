@@ -9,6 +9,7 @@ import type { WorkerPool } from "../../server/workers/pool.js";
 import { removeJob, syncWorker, syncWorkers, writeLayout } from "../../server/workers/sync.js";
 import type { SyncFile } from "../../server/workers/sync-plan.js";
 import { file, poolFor, rejection, tree } from "./fixture.js";
+import { waitFor } from "./procs.js";
 import { startWorkers, testWorkersUnavailable, type WorkerSet } from "./workers.js";
 
 const skip = testWorkersUnavailable();
@@ -95,6 +96,31 @@ describe("sync: job files to real workers", { skip }, () => {
     assert.match(err.message, /conf\/app\.conf arrived with sha256/);
     assert.deepEqual(tree(jobDir("web")), beforeSeen, "not even the good file was applied");
     assert.deepEqual(readdirSync(join(set.workers[0].optDir, BUCKET)).filter((n) => n.startsWith(".maand-staging")), [], "staging removed");
+  });
+
+  it("a worker dying mid-transfer leaves the job as it was; the next sync completes and clears the abandoned staging", async () => {
+    const i = 1;
+    const host = set.workers[i].ip;
+    const files = base();
+    await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files }] });
+    const beforeSeen = tree(jobDir("web", i));
+    const root = join(set.workers[i].optDir, BUCKET);
+    const huge = [...files.map((f) => (f.path === "Makefile" ? file("Makefile", "new\n") : f)), file("huge.bin", Buffer.alloc(200 * 1024 * 1024, 1))];
+    const staging = () => readdirSync(root).filter((n) => n.startsWith(".maand-staging-"));
+    const running = rejection(syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files: huge }] }));
+    await waitFor(() => staging().some((d) => readdirSync(join(root, d)).length > 0), 20_000, "the transfer to start");
+    await set.kill(i);
+    const err = await running;
+    assert.ok(err instanceof WorkerUnreachable && err.host === host, String(err));
+    assert.deepEqual(tree(jobDir("web", i)), beforeSeen, "nothing was applied");
+    // A sync killed outright (no chance to clean up) leaves its staging directory; plant one for
+    // a pid that cannot exist, since whether the killed one got to clean up is a race.
+    mkdirSync(join(root, ".maand-staging-2147483646", "sub"), { recursive: true });
+    writeFileSync(join(root, ".maand-staging-2147483646", "sub", "0"), "partial");
+    await set.start(i);
+    const r = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files: huge.slice(0, -1) }] });
+    assert.deepEqual(r.jobs[0].sent, ["Makefile"]);
+    assert.deepEqual(staging(), []);
   });
 
   it("propagates deletions (pruning emptied directories) and mode-only changes without resending content", async () => {
@@ -197,7 +223,7 @@ describe("sync: job files to real workers", { skip }, () => {
       const reqs = set.workers.map((w) => ({ host: w.ip, bucketId: BUCKET, jobs: [{ job: "fleet", files: base() }] }));
       const outcomes = await syncWorkers(pool, reqs);
       assert.deepEqual(outcomes.map((o) => o.host), set.workers.map((w) => w.ip));
-      assert.ok(outcomes[0].result && outcomes[1].result);
+      assert.ok(outcomes[0].result && outcomes[1].result, `${outcomes[0].error} ${outcomes[1].error}`);
       assert.equal(outcomes[1].result.jobs[0].sent.length, base().length);
       assert.ok(outcomes[2].error instanceof WorkerUnreachable && outcomes[2].error.host === set.workers[2].ip, String(outcomes[2].error));
       assert.equal(tree(jobDir("fleet", 1))["Makefile"].content, base()[0].content.toString());

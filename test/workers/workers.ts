@@ -209,21 +209,43 @@ async function launch(l: Live): Promise<void> {
   child.on("error", () => {});
   (child.stdin as (NodeJS.WritableStream & { unref?: () => void }) | null)?.unref?.();
   const shell = child.pid ?? 0;
+  const own = mountNamespace("self");
   await waitFor(
     async () => {
+      // Known as soon as unshare has made it, so a start that fails later is still cleaned up.
+      const ns = mountNamespace(shell);
+      if (!l.ns && ns && ns !== own) l.ns = ns;
       if (!processRunning(shell)) throw new Error(`sshd for ${w.ip}:${w.port} exited: ${existsSync(w.logFile) ? readFileSync(w.logFile, "utf8").trim() : "(no log)"}`);
-      return listening() > before && existsSync(pidFile) && (await canConnect(w.ip, w.port));
+      return listening() > before && readPid(pidFile) > 0 && (await canConnect(w.ip, w.port));
     },
     10_000,
     `sshd on ${w.ip}:${w.port}`,
   );
-  w.pid = Number(readFileSync(pidFile, "utf8").trim());
-  l.ns = mountNamespace(w.pid);
+  w.pid = readPid(pidFile);
+}
+
+/** sshd creates its PidFile before writing it: an empty file is not a pid (and pid 0 would signal our own group). */
+function readPid(file: string): number {
+  try {
+    const text = readFileSync(file, "utf8");
+    return /^\d+\n$/.test(text) ? Number(text) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function signalListener(w: TestWorker, signal: NodeJS.Signals): void {
+  if (!(w.pid > 1)) throw new Error(`worker ${w.ip} has no listener pid`);
+  process.kill(w.pid, signal);
 }
 
 function canConnect(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const s = connect({ host, port });
+    const s = connect({ host, port, timeout: 2_000 });
+    s.once("timeout", () => {
+      s.destroy();
+      resolve(false);
+    });
     s.once("connect", () => {
       s.destroy();
       resolve(true);
@@ -233,8 +255,8 @@ function canConnect(host: string, port: number): Promise<boolean> {
 }
 
 async function killLive(l: Live): Promise<void> {
-  const pids = l.ns ? processesInNamespace(l.ns) : [];
-  if (l.worker.pid && !pids.includes(l.worker.pid)) pids.push(l.worker.pid);
+  const pids = l.ns ? processesInNamespace(l.ns, l.worker.optDir) : [];
+  l.ns = undefined;
   for (const pid of pids) {
     try {
       process.kill(pid, "SIGCONT");
@@ -289,7 +311,7 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[], outli
     );
   writeKnownHosts();
   const onExit = () => {
-    for (const l of live) for (const pid of l.ns ? safeList(l.ns) : [l.worker.pid]) try {
+    for (const l of live) for (const pid of l.ns ? safeList(l.ns, l.worker.optDir) : []) try {
       process.kill(pid, "SIGKILL");
     } catch {
       // gone
@@ -312,8 +334,8 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[], outli
     sshCommand,
     kill: (i) => killLive(at(i)),
     start: (i) => launch(at(i)).then(save),
-    freeze: (i) => process.kill(at(i).worker.pid, "SIGSTOP"),
-    thaw: (i) => process.kill(at(i).worker.pid, "SIGCONT"),
+    freeze: (i) => signalListener(at(i).worker, "SIGSTOP"),
+    thaw: (i) => signalListener(at(i).worker, "SIGCONT"),
     async replaceHostKey(i) {
       const l = at(i);
       await killLive(l);
@@ -332,9 +354,9 @@ function makeSet(dir: string, port: number, keyPath: string, live: Live[], outli
   };
 }
 
-function safeList(ns: string): number[] {
+function safeList(ns: string, optDir: string): number[] {
   try {
-    return processesInNamespace(ns);
+    return processesInNamespace(ns, optDir);
   } catch {
     return [];
   }

@@ -13,9 +13,11 @@ import os
 import shutil
 import stat
 import sys
-import tarfile
 
 COPY_CHUNK = 1 << 20
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+STAGING_PREFIX = ".maand-staging-"
 
 
 class Refused(Exception):
@@ -96,27 +98,70 @@ def read_json(path):
         return None
 
 
+def read_exact(stream, n):
+    data = stream.read(n)
+    if len(data) != n:
+        raise Refused("the archive was cut short (connection lost?)")
+    return data
+
+
+def tar_members(stream):
+    """(name, size) of each member of the ustar/pax stream maand writes (see tar.ts); the caller
+    reads exactly `size` bytes of content before asking for the next member."""
+    pax = {}
+    while True:
+        header = read_exact(stream, BLOCK)
+        if header == ZERO_BLOCK:
+            return
+        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
+        if stored != sum(header[:148]) + 8 * 32 + sum(header[156:]):
+            raise Refused("corrupt archive header")
+        size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+        kind = header[156:157]
+        if kind == b"x":
+            for rec in read_exact(stream, size).decode("utf-8").split("\n"):
+                if "=" in rec:
+                    key, _, value = rec.partition(" ")[2].partition("=")
+                    pax[key] = value
+            skip_padding(stream, size)
+            continue
+        if kind not in (b"0", b"\0"):
+            raise Refused("unexpected archive member type %r" % kind)
+        name = header[0:100].split(b"\0", 1)[0].decode("utf-8")
+        prefix = header[345:500].split(b"\0", 1)[0].decode("utf-8")
+        name = pax.get("path", prefix + "/" + name if prefix else name)
+        size = int(pax.get("size", size))
+        pax = {}
+        yield name, size
+        skip_padding(stream, size)
+
+
+def skip_padding(stream, size):
+    if size % BLOCK:
+        read_exact(stream, BLOCK - size % BLOCK)
+
+
 def receive(stream, expected, staging):
     """Unpacks the tar into staging; returns {member name: staged path}, each hash verified."""
     staged = {}
-    with tarfile.open(fileobj=stream, mode="r|", encoding="utf-8") as tar:
-        for n, member in enumerate(tar):
-            name = member.name
-            if not member.isreg() or name not in expected or name in staged:
-                raise Refused("unexpected archive member %r" % name)
-            digest = hashlib.sha256()
-            path = os.path.join(staging, str(n))
-            src = tar.extractfile(member)
-            with open(path, "wb") as out:
-                while True:
-                    chunk = src.read(COPY_CHUNK)
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-                    out.write(chunk)
-            if digest.hexdigest() != expected[name]:
-                raise Refused("%s arrived with sha256 %s, expected %s" % (name, digest.hexdigest(), expected[name]))
-            staged[name] = path
+    for n, (name, size) in enumerate(tar_members(stream)):
+        if name not in expected or name in staged:
+            raise Refused("unexpected archive member %r" % name)
+        digest = hashlib.sha256()
+        path = os.path.join(staging, str(n))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            left = size
+            while left:
+                chunk = read_exact(stream, min(left, COPY_CHUNK))
+                digest.update(chunk)
+                os.write(fd, chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
+        if digest.hexdigest() != expected[name]:
+            raise Refused("%s arrived with sha256 %s, expected %s" % (name, digest.hexdigest(), expected[name]))
+        staged[name] = path
     missing = sorted(set(expected) - set(staged))
     if missing:
         raise Refused("the archive ended without %s" % ", ".join(missing[:5]))
@@ -217,6 +262,32 @@ def remove_job(ctl, job):
     return removed
 
 
+def remove_abandoned_staging(root):
+    """Staging directories of earlier runs that died (connection lost, worker rebooted)."""
+    for name in os.listdir(root):
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name[len(STAGING_PREFIX):]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def process_alive(pid):
+    """A zombie is dead: where nothing reaps orphans, a killed sync stays one indefinitely."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat_line = f.read()
+        return stat_line[stat_line.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+    except OSError:
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except (OverflowError, PermissionError):
+            return True
+
+
 def main():
     stream = sys.stdin.buffer
     ctl = json.loads(stream.readline().decode("utf-8"))
@@ -230,7 +301,8 @@ def main():
     for name, (sha256, _mode) in ctl["layout"].items():
         check_rel(name)
         expected[name] = sha256
-    staging = os.path.join(root, ".maand-staging-%d" % os.getpid())
+    remove_abandoned_staging(root)
+    staging = os.path.join(root, STAGING_PREFIX + str(os.getpid()))
     os.mkdir(staging, 0o700)
     out = {"ok": True, "jobs": {}, "removed": {}, "layout": []}
     try:
@@ -251,6 +323,6 @@ def main():
 
 try:
     main()
-except (Refused, OSError, ValueError, KeyError, tarfile.TarError) as e:
+except (Refused, OSError, ValueError, KeyError, UnicodeError) as e:
     sys.stdout.write(json.dumps({"ok": False, "error": "%s: %s" % (type(e).__name__, e) if not isinstance(e, Refused) else str(e)}))
     sys.exit(1)

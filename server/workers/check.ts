@@ -3,8 +3,11 @@ import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { shellQuote } from "./shell.js";
 
-/** What deploy needs on a worker: bash/make for Makefile targets, python3 for the worker-side scripts, timeout for remote deadlines. */
-export const REQUIRED_TOOLS: readonly string[] = ["bash", "make", "python3", "timeout"];
+/**
+ * What deploy needs on a worker: bash/make for Makefile targets, python3 for runner.py and the
+ * sync's apply step, timeout for remote deadlines, GNU find for the sync's state listing.
+ */
+export const REQUIRED_TOOLS: readonly string[] = ["bash", "make", "python3", "timeout", "find"];
 /** runner.py and the sync scripts avoid anything newer. */
 export const MIN_PYTHON: readonly [number, number] = [3, 6];
 

@@ -10,8 +10,6 @@ import { packageRoot } from "../hooks/package-files.js";
 export interface WorkerScripts {
   /** Installed as /opt/worker/<bucket_id>/bin/runner.py. */
   runner: string;
-  /** Sync round-trip 1: reads manifests and checks files against them. */
-  state: string;
   /** Sync round-trip 2: unpacks a tar beside the targets, renames, deletes, writes layout files. */
   apply: string;
   /** Signals the process groups of aborted commands. */
@@ -28,5 +26,5 @@ export const helperArgv = (script: string, ...args: string[]): string[] => ["pyt
 export function loadWorkerScripts(root: string = packageRoot()): WorkerScripts {
   const dir = join(root, "server", "workers");
   const read = (rel: string) => readFileSync(join(dir, rel), "utf8");
-  return { runner: read("runner.py"), state: read("remote/state.py"), apply: read("remote/apply.py"), kill: read("remote/kill.py") };
+  return { runner: read("runner.py"), apply: read("remote/apply.py"), kill: read("remote/kill.py") };
 }

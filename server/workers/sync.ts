@@ -8,7 +8,8 @@ import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { helperArgv } from "./scripts.js";
 import { shellJoin } from "./shell.js";
-import { planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan, type RemoteJobState } from "./sync-plan.js";
+import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
+import { planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
 
 /** worker.json and jobs.json, written (with bin/runner.py) in the same round-trip as the files. */
@@ -68,14 +69,6 @@ export interface SyncResult {
 
 const LAYOUT_NAMES = [WORKER_JSON, JOBS_JSON, RUNNER_PATH] as const;
 
-interface StateReply {
-  ok: true;
-  root_exists: boolean;
-  update_seq: number | null;
-  layout: Record<string, string | null>;
-  jobs: Record<string, RemoteJobState>;
-}
-
 interface ApplyReply {
   ok: boolean;
   error?: string;
@@ -86,8 +79,8 @@ interface ApplyReply {
 
 /**
  * Brings one worker's job directories to the given files, in at most two round-trips on one
- * connection: (1) a worker-side script reports each job's manifest checked against the files
- * on disk; (2) only when something differs, one stream carries the control line and a tar of
+ * connection: (1) a shell script lists each job's manifest and the stat of its files, compared
+ * here (remote-state.ts); (2) only when something differs, one stream carries the control line and a tar of
  * the changed files to a script that stages, verifies, renames into place and deletes. A job
  * removal and the layout files ride along in round-trip 2.
  */
@@ -100,9 +93,9 @@ export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<Sy
     req.host,
     async (conn) => {
       let roundTrips = 0;
-      let state: StateReply | undefined;
+      let state: WorkerState | undefined;
       if (jobs.length || req.layout) {
-        state = await readState(conn, pool, req, root);
+        state = await readState(conn, req, root);
         roundTrips++;
       }
       const plans = jobs.map((j) => planJobSync(j, state?.jobs[j.job]));
@@ -146,10 +139,16 @@ export function writeLayout(pool: WorkerPool, host: string, bucketId: string, la
   return syncWorker(pool, { host, bucketId, layout, signal });
 }
 
-async function readState(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string): Promise<StateReply> {
-  const args = { root, jobs: (req.jobs ?? []).map((j) => j.job), jobs_dir: JOBS_DIR, manifests_dir: MANIFESTS_DIR, layout: req.layout ? LAYOUT_NAMES : [] };
-  const r = await conn.exec(shellJoin(helperArgv(pool.scripts.state, JSON.stringify(args))), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
-  return parseReply<StateReply>(req.host, "reading the worker's sync state", r);
+async function readState(conn: WorkerConnection, req: SyncRequest, root: string): Promise<WorkerState> {
+  const jobs = (req.jobs ?? []).map((j) => j.job);
+  const r = await conn.exec(stateScript(root, jobs, req.layout ? LAYOUT_NAMES : []), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
+  const step = "reading the worker's sync state";
+  if (r.timedOut) throw new WorkerStepFailed(req.host, step, `timed out after ${Math.round(r.durationMs)} ms`);
+  try {
+    return parseState(r.stdout, jobs);
+  } catch (err) {
+    throw new WorkerStepFailed(req.host, step, `${(err as Error).message}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
+  }
 }
 
 interface LayoutFile {
@@ -159,13 +158,13 @@ interface LayoutFile {
   hash: string;
 }
 
-function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: StateReply | undefined): LayoutFile[] {
+function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState | undefined): LayoutFile[] {
   const files: Array<Omit<LayoutFile, "hash">> = [
     { name: WORKER_JSON, content: json({ ...layout.worker, update_seq: layout.updateSeq }), mode: 0o644 },
     { name: JOBS_JSON, content: json(layout.jobs), mode: 0o644 },
     { name: RUNNER_PATH, content: Buffer.from(pool.scripts.runner), mode: 0o755 },
   ];
-  return files.map((f) => ({ ...f, hash: sha256(f.content) })).filter((f) => state?.layout[f.name] !== f.hash);
+  return files.filter((f) => !state?.layout[f.name]?.equals(f.content)).map((f) => ({ ...f, hash: sha256(f.content) }));
 }
 
 async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[]): Promise<{ reply: ApplyReply; wireBytes: number }> {
@@ -175,6 +174,7 @@ async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest,
     manifests_dir: MANIFESTS_DIR,
     protected: PROTECTED_JOB_DIRS,
     kept_on_remove: KEPT_ON_REMOVE,
+    manifest_version: MANIFEST_VERSION,
     jobs: Object.fromEntries(
       plans.filter((p) => !planIsNoOp(p)).map((p) => [
         p.job,
@@ -206,7 +206,7 @@ async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest,
   return { reply: parseReply<ApplyReply>(req.host, "applying the sync", r), wireBytes: head.length + size };
 }
 
-function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: StateReply | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {
+function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: WorkerState | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {
   return {
     host: req.host,
     jobs: plans.map((p) => ({
@@ -220,7 +220,7 @@ function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state
     })),
     removed: Object.keys(reply.removed),
     layout: reply.layout,
-    previousUpdateSeq: state?.update_seq ?? null,
+    previousUpdateSeq: state?.updateSeq ?? null,
     wireBytes,
     roundTrips,
     durationMs: performance.now() - started,

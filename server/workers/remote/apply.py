@@ -85,9 +85,11 @@ def place(staged, target, mode):
 
 
 def record(path, sha256):
+    """A manifest entry: [sha256, mode, size, inode, mtime_ns, ctime_ns]. maand compares the last
+    four with a `find -printf` listing to tell an intact file from one changed behind its back
+    (ctime cannot be set back by a user). Big numbers are strings: JSON readers lose precision."""
     st = os.lstat(path)
-    return {"sha256": sha256, "mode": stat.S_IMODE(st.st_mode), "size": st.st_size, "ino": st.st_ino,
-            "mtime_ns": st.st_mtime_ns, "ctime_ns": st.st_ctime_ns}
+    return [sha256, stat.S_IMODE(st.st_mode), st.st_size, str(st.st_ino), str(st.st_mtime_ns), str(st.st_ctime_ns)]
 
 
 def read_json(path):
@@ -184,7 +186,9 @@ def apply_job(ctl, job, change, staged):
     check_rel(job)
     job_dir = ensure_dir(jobs_dir, [job])
     manifest_path = os.path.join(ensure_dir(ctl["root"], [ctl["manifests_dir"]]), job + ".json")
-    files = ((read_json(manifest_path) or {}).get("files")) or {}
+    old = read_json(manifest_path) or {}
+    # Entries of another manifest version are dropped: their files count as unknown and are resent.
+    files = (old.get("files") or {}) if old.get("version") == ctl["manifest_version"] else {}
     counts = {"written": 0, "deleted": 0, "chmod": 0}
     try:
         for rel in change["delete"]:
@@ -212,12 +216,12 @@ def apply_job(ctl, job, change, staged):
             ensure_parent_is_safe(job_dir, parts)
             target = os.path.join(job_dir, rel)
             os.chmod(target, mode)
-            files[rel] = record(target, files.get(rel, {}).get("sha256"))
+            files[rel] = record(target, files[rel][0] if rel in files else None)
             counts["chmod"] += 1
     finally:
         # What was done is recorded even when a later step failed: the next sync compares
         # against the truth instead of against the previous manifest.
-        data = json.dumps({"version": 1, "job": job, "files": files}, sort_keys=True, separators=(",", ":"))
+        data = json.dumps({"version": ctl["manifest_version"], "job": job, "files": files}, sort_keys=True, separators=(",", ":"))
         write_atomic(manifest_path, data.encode("utf-8"), 0o644)
     return counts
 

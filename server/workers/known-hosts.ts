@@ -2,6 +2,7 @@ import { createHash, createHmac } from "node:crypto";
 import { appendFileSync, chmodSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import type { ServerHostKeyAlgorithm } from "ssh2";
+import { MaandError } from "../errors.js";
 
 /** SHA256 fingerprint as OpenSSH prints it (`ssh-keygen -lf`): unpadded base64 of the key blob's digest. */
 export function fingerprint(blob: Buffer): string {
@@ -14,6 +15,8 @@ export function keyType(blob: Buffer): string {
   const n = blob.readUInt32BE(0);
   return n > 0 && 4 + n <= blob.length ? blob.subarray(4, 4 + n).toString("latin1") : "unknown";
 }
+
+const NEGOTIABLE = new Set(["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
 
 /** known_hosts names a host on port 22 bare and any other port as `[host]:port`. */
 export const hostPattern = (host: string, port: number): string => (port === 22 ? host : `[${host}]:${port}`);
@@ -41,7 +44,13 @@ export class KnownHosts {
 
   static load(file: string): KnownHosts {
     const entries: Entry[] = [];
-    if (existsSync(file)) for (const line of readFileSync(file, "utf8").split("\n")) {
+    let text = "";
+    try {
+      text = existsSync(file) ? readFileSync(file, "utf8") : "";
+    } catch (err) {
+      throw new MaandError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)}): maand records and checks the workers' host keys there`, 1, { cause: err });
+    }
+    for (const line of text.split("\n")) {
       const e = parseLine(line);
       if (e) entries.push(e);
     }
@@ -67,8 +76,10 @@ export class KnownHosts {
   algorithmsFor(host: string, port: number): ServerHostKeyAlgorithm[] | undefined {
     const name = hostPattern(host, port);
     const types = new Set(this.entries.filter((e) => !e.marker && matches(e.patterns, name)).map((e) => e.type));
-    const algos = [...types].flatMap((t) => (t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t])) as ServerHostKeyAlgorithm[];
-    return algos.length ? algos : undefined;
+    // Only types ssh2 can negotiate; a host known solely by another type is then offered the
+    // defaults and its key, of a type not on record, is refused as changed.
+    const algos = [...types].flatMap((t) => (t === "ssh-rsa" ? ["rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"] : [t])).filter((a) => NEGOTIABLE.has(a));
+    return algos.length ? (algos as ServerHostKeyAlgorithm[]) : undefined;
   }
 
   /** Appends the key (file created 0600; its directory too if missing). */

@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import ssh2 from "ssh2";
 import { join } from "node:path";
 import { MaandError } from "../errors.js";
 import type { MaandConf } from "../bucket/conf.js";
@@ -56,11 +57,18 @@ export function withDefaults(o: Partial<TransportOptions> & Pick<TransportOption
   return { ...TRANSPORT_DEFAULTS, ...o };
 }
 
-/** Read once per pool: a missing or unreadable key is the operator's to fix, before any worker is contacted. */
+/**
+ * Read and parsed once per pool: a missing, unreadable, passphrase-protected or malformed key is
+ * the operator's to fix, reported once before any worker is contacted.
+ */
 export function readPrivateKey(keyPath: string): Buffer {
+  let key: Buffer;
   try {
-    return readFileSync(keyPath);
+    key = readFileSync(keyPath);
   } catch (err) {
     throw new MaandError(`cannot read the SSH key ${keyPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; put the workers' private key there (maand.conf ssh_key)`, 1, { cause: err });
   }
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw new MaandError(`cannot use the SSH key ${keyPath}: ${parsed.message}; expected an unencrypted private key (OpenSSH or PEM format)`, 1, { cause: parsed });
+  return key;
 }

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import stat
 import sys
 
@@ -325,6 +326,14 @@ def main():
     sys.stdout.write(json.dumps(out, separators=(",", ":")))
 
 
+def on_term(signum, _frame):
+    # Ctrl-C in maand signals this process group: unwind through the finally blocks, so the
+    # manifest records what was already renamed into place and the staging area is removed.
+    raise Refused("interrupted by signal %d" % signum)
+
+
+signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGHUP, on_term)
 try:
     main()
 except (Refused, OSError, ValueError, KeyError, UnicodeError) as e:

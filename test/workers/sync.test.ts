@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { SyncInputError, WorkerStepFailed, WorkerUnreachable } from "../../server/workers/errors.js";
+import { CommandInterrupted, SyncInputError, WorkerStepFailed, WorkerUnreachable } from "../../server/workers/errors.js";
 import { JOBS_DIR, MANIFESTS_DIR } from "../../server/workers/layout.js";
 import type { WorkerPool } from "../../server/workers/pool.js";
 import { removeJob, syncWorker, syncWorkers, writeLayout } from "../../server/workers/sync.js";
@@ -121,6 +121,22 @@ describe("sync: job files to real workers", { skip }, () => {
     const r = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files: huge.slice(0, -1) }] });
     assert.deepEqual(r.jobs[0].sent, ["Makefile"]);
     assert.deepEqual(staging(), []);
+  });
+
+  it("Ctrl-C mid-transfer stops the worker-side step, which removes its staging and changes nothing", async () => {
+    const files = base();
+    await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "aborted", files }] });
+    const beforeSeen = tree(jobDir("aborted"));
+    const root = join(set.workers[0].optDir, BUCKET);
+    const staging = () => readdirSync(root).filter((n) => n.startsWith(".maand-staging-"));
+    const huge = [...files, file("huge.bin", Buffer.alloc(200 * 1024 * 1024, 2))];
+    const ac = new AbortController();
+    const running = rejection(syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "aborted", files: huge }], signal: ac.signal }));
+    await waitFor(() => staging().some((d) => readdirSync(join(root, d)).length > 0), 20_000, "the transfer to start");
+    ac.abort();
+    assert.ok((await running) instanceof CommandInterrupted);
+    await waitFor(() => staging().length === 0, 10_000, "the staging directory to be removed");
+    assert.deepEqual(tree(jobDir("aborted")), beforeSeen);
   });
 
   it("propagates deletions (pruning emptied directories) and mode-only changes without resending content", async () => {

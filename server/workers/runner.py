@@ -31,6 +31,8 @@ KILL_GRACE_SECONDS = 5.0
 DRAIN_SECONDS = 1.0
 MAKEFILES = ("GNUmakefile", "makefile", "Makefile")
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# Never an option (-f...) or a variable assignment (X=1) once handed to make.
+TARGET = re.compile(r"^[A-Za-z0-9_.@+/][A-Za-z0-9_.@+/-]*$")
 
 
 def bucket_dir_of_this_file():
@@ -38,7 +40,8 @@ def bucket_dir_of_this_file():
 
 
 def parse_args(argv):
-    p = argparse.ArgumentParser(prog="runner.py", description="Run a Makefile target of maand jobs on this worker.")
+    p = argparse.ArgumentParser(prog="runner.py", description="Run a Makefile target of maand jobs on this worker.",
+                                usage="%(prog)s [bucket_id] target --jobs JOB[,JOB...] [--timeout SECONDS] [--json]")
     p.add_argument("positional", nargs="+", metavar="[bucket_id] target")
     p.add_argument("--jobs", required=True, help="comma-separated job names")
     p.add_argument("--timeout", type=float, default=None, help="seconds per job (default: none)")
@@ -47,6 +50,8 @@ def parse_args(argv):
     if len(args.positional) > 2:
         p.error("expected [bucket_id] target, got %s" % " ".join(args.positional))
     args.bucket_id, args.target = (args.positional if len(args.positional) == 2 else [None, args.positional[0]])
+    if not TARGET.match(args.target):
+        p.error("target %r: expected letters, digits, _ . @ + / - (not starting with -)" % args.target)
     args.jobs = [j for j in args.jobs.split(",") if j]
     if not args.jobs:
         p.error("--jobs needs at least one job name")

@@ -1,5 +1,7 @@
 import type { ExecResult } from "./channel.js";
+import { MaandError } from "../errors.js";
 import { WorkerStepFailed } from "./errors.js";
+import { isSafeName } from "./sync-plan.js";
 import { runnerPath } from "./layout.js";
 import type { WorkerPool } from "./pool.js";
 import { shellJoin } from "./shell.js";
@@ -50,8 +52,17 @@ export function runnerCommand(bucketId: string, target: string, jobs: readonly s
   return shellJoin(argv);
 }
 
+/** What runner.py accepts as a target: never an option (-f...) or a variable assignment (X=1) for make. */
+export const TARGET_PATTERN = /^[A-Za-z0-9_.@+/][A-Za-z0-9_.@+/-]*$/;
+
 /** Runs `make <target>` of each job on one worker through runner.py (installed by the sync's layout step). */
 export async function runTarget(pool: WorkerPool, req: RunTargetRequest): Promise<RunTargetResult> {
+  const problems = [
+    ...(TARGET_PATTERN.test(req.target) ? [] : [`target ${JSON.stringify(req.target)}: expected letters, digits, _ . @ + / - (not starting with -)`]),
+    ...(req.jobs.length ? [] : ["no jobs given"]),
+    ...[req.bucketId, ...req.jobs].filter((n) => !isSafeName(n)).map((n) => `${JSON.stringify(n)}: expected a bucket id or job name`),
+  ];
+  if (problems.length) throw new MaandError(`cannot run a target on ${req.host}: ${problems.join("; ")}`);
   const command = runnerCommand(req.bucketId, req.target, req.jobs, { timeoutSec: req.timeoutSec, json: true });
   const timeoutMs = req.timeoutSec === undefined ? undefined : (req.jobs.length * (req.timeoutSec + BACKSTOP_PER_JOB_SEC) + BACKSTOP_SEC) * 1000;
   const r = await pool.exec(req.host, command, { env: req.env, signal: req.signal, timeoutMs });

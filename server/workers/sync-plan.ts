@@ -41,11 +41,16 @@ export interface JobSyncPlan {
 }
 
 const HASH = /^[0-9a-f]{64}$/;
+/** Job names and bucket ids become path components on the worker. */
+const NAME = /^[A-Za-z0-9_][A-Za-z0-9_.-]*$/;
+
+/** A name that can be one path component under /opt/worker: no separators, not . or .. */
+export const isSafeName = (s: string): boolean => NAME.test(s);
 
 /** Every problem with the input at once, before any worker is contacted. */
 export function validateJobSync(j: JobSync): void {
   const problems: string[] = [];
-  if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(j.job)) problems.push(`job name ${JSON.stringify(j.job)}: expected letters, digits, _ . - (not starting with . or -)`);
+  if (!isSafeName(j.job)) problems.push(`job name ${JSON.stringify(j.job)}: expected letters, digits, _ . - (not starting with . or -)`);
   const paths = new Set<string>();
   for (const f of j.files) {
     const parts = f.path.split("/");

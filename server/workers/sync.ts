@@ -2,14 +2,14 @@ import { createHash } from "node:crypto";
 import { MaandError } from "../errors.js";
 import type { ExecResult } from "./channel.js";
 import type { WorkerConnection } from "./connection.js";
-import { WorkerStepFailed } from "./errors.js";
+import { SyncInputError, WorkerStepFailed } from "./errors.js";
 import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { helperArgv } from "./scripts.js";
 import { shellJoin } from "./shell.js";
 import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
-import { planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
+import { isSafeName, planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
 
 /** worker.json and jobs.json, written (with bin/runner.py) in the same round-trip as the files. */
@@ -87,6 +87,8 @@ interface ApplyReply {
 export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<SyncResult> {
   const started = performance.now();
   const jobs = req.jobs ?? [];
+  const badNames = [req.bucketId, ...(req.removeJobs ?? [])].filter((n) => !isSafeName(n));
+  if (badNames.length) throw new SyncInputError(badNames.join(", "), [`${badNames.map((n) => JSON.stringify(n)).join(", ")}: expected bucket ids and job names of letters, digits, _ . - (not starting with . or -)`]);
   for (const j of jobs) validateJobSync(j);
   const root = bucketDir(req.bucketId);
   return pool.session(

@@ -78,6 +78,13 @@ describe("runner.py on real workers", { skip }, () => {
     await waitFor(() => !processRunning(pid), 8_000, `the target's sleep ${pid} to be killed`);
   });
 
+  it("refuses a target make would take as an option or assignment, before contacting the worker", async () => {
+    for (const target of ["-f/etc/passwd", "X=1", ""]) {
+      const err = await rejection(runTarget(pool, { host: "127.0.0.0", bucketId: BUCKET, target, jobs: ["web"] }));
+      assert.match(err.message, /cannot run a target on 127\.0\.0\.0: target/);
+    }
+  });
+
   it("names a missing target and a job that is not on the worker", async () => {
     const r = await runTarget(pool, { host: ip, bucketId: BUCKET, target: "nosuch", jobs: ["web", "ghost"] });
     assert.equal(r.ok, false);
@@ -93,6 +100,9 @@ describe("runner.py on real workers", { skip }, () => {
     assert.equal(short.exitCode, 1);
     assert.match(short.stdout.toString(), /web fail: FAILED: make fail exited with 2\n {2}\| about to fail\n/);
     assert.equal(runnerCommand(BUCKET, "start", ["web"]), `python3 /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} start --jobs web`);
+    const option = await pool.exec(ip, `python3 /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} X=1 --jobs web`);
+    assert.equal(option.exitCode, 2);
+    assert.match(option.stderr.toString(), /target 'X=1': expected/);
     const wrong = await pool.exec(ip, `python3 /opt/worker/${BUCKET}/bin/runner.py other-bucket start --jobs web`);
     assert.equal(wrong.exitCode, 2);
     assert.match(wrong.stderr.toString(), /belongs to bucket/);

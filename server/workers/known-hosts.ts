@@ -16,7 +16,7 @@ export function keyType(blob: Buffer): string {
   return n > 0 && 4 + n <= blob.length ? blob.subarray(4, 4 + n).toString("latin1") : "unknown";
 }
 
-const NEGOTIABLE = new Set(["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
+const NEGOTIABLE: ReadonlySet<string> = new Set(["ssh-ed25519", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521", "rsa-sha2-512", "rsa-sha2-256", "ssh-rsa"]);
 
 /** known_hosts names a host on port 22 bare and any other port as `[host]:port`. */
 export const hostPattern = (host: string, port: number): string => (port === 22 ? host : `[${host}]:${port}`);

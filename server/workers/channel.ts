@@ -66,11 +66,11 @@ const OPEN_RETRY_DELAYS_MS = [5, 10, 20, 40, 80, 160, 320];
 export async function runChannel(job: ChannelJob): Promise<ExecResult> {
   const { host, command, options: o } = job;
   if (o.signal?.aborted) throw new CommandInterrupted(host, command);
-  // Listeners must be attached inside ssh2's callback: exit-status may arrive in the same
-  // network read as the open confirmation, and an 'exit' emitted before a listener is lost.
   // Timed from before the open: the remote command cannot have started earlier, so a remote
   // timeout always shows as durationMs >= timeoutMs here.
   const started = performance.now();
+  // Listeners must be attached inside ssh2's callback: exit-status may arrive in the same
+  // network read as the open confirmation, and an 'exit' emitted before a listener is lost.
   const running = await openChannel(job, (ch) => ({ result: collect(job, ch, started) }));
   return running.result;
 }

@@ -22,9 +22,9 @@ export function applyBuild(db: Db, kv: KvStore, plan: BuildPlan): void {
     deleteJob: db.prepare("DELETE FROM jobs WHERE name = ?"),
     upsertJob: db.prepare(
       `INSERT OR REPLACE INTO jobs (job_id, name, version, selectors, max_concurrent_upgrades, max_concurrent_starts,
-         restart_policy, deployment_seq, manifest)
+         restart_policy, deployment_seq, manifest, health_check)
        VALUES (@job_id, @name, @version, @selectors, @max_concurrent_upgrades, @max_concurrent_starts,
-         @restart_policy, @deployment_seq, @manifest)`,
+         @restart_policy, @deployment_seq, @manifest, @health_check)`,
     ),
     deleteHook: db.prepare("DELETE FROM hooks WHERE job = ? AND hook = ? AND event = ?"),
     upsertHook: db.prepare(

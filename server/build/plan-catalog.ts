@@ -101,6 +101,7 @@ export function planCatalog(ws: Workspace, placed: JobPlacements[], snap: Catalo
       restart_policy: j.restartPolicy,
       deployment_seq: j.deploymentSeq,
       manifest: JSON.stringify(j.manifest),
+      health_check: j.healthCheck ? JSON.stringify(j.healthCheck) : "",
     };
     if (!old) counts.jobs.added++;
     else if (!sameRow(old, row)) counts.jobs.changed++;

@@ -1,3 +1,4 @@
+import type { HealthCheckSpec } from "../workspace/model.js";
 import type { Db } from "./db.js";
 import type { KvRow } from "./kv.js";
 
@@ -28,6 +29,8 @@ export interface JobRow {
   restart_policy: string;
   deployment_seq: number;
   manifest: string;
+  /** JSON of the normalised HealthCheckSpec; "" when the manifest has none. Read it with jobHealthCheck. */
+  health_check: string;
 }
 
 export interface AllocationRow {
@@ -80,6 +83,12 @@ export function listWorkers(db: Db): WorkerRow[] {
 
 export function listJobs(db: Db): JobRow[] {
   return db.prepare("SELECT * FROM jobs ORDER BY deployment_seq, name").all() as JobRow[];
+}
+
+/** The job's health checks (SPEC §11) as build normalised them, or undefined when it has none. */
+export function jobHealthCheck(db: Db, job: string): HealthCheckSpec | undefined {
+  const row = db.prepare("SELECT health_check FROM jobs WHERE name = ?").get(job) as { health_check: string } | undefined;
+  return row?.health_check ? (JSON.parse(row.health_check) as HealthCheckSpec) : undefined;
 }
 
 export function getJob(db: Db, name: string): JobRow | undefined {

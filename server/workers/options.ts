@@ -38,12 +38,16 @@ export const TRANSPORT_DEFAULTS = {
   keepaliveCountMax: 3,
 } as const;
 
-export const knownHostsPath = (paths: BucketPaths): string => join(paths.secrets, "known_hosts");
+export const knownHostsPath = (paths: BucketPaths): string => paths.knownHosts;
+
+type TransportConf = Pick<MaandConf, "ssh_user" | "ssh_key" | "ssh_port" | "use_sudo"> & Partial<Pick<MaandConf, "ssh_max_workers" | "ssh_connect_timeout">>;
 
 /** Transport options from maand.conf: key `secrets/<ssh_key>`, host keys in `secrets/known_hosts`. */
-export function transportOptions(paths: BucketPaths, conf: Pick<MaandConf, "ssh_user" | "ssh_key" | "ssh_port" | "use_sudo">, overrides: Partial<TransportOptions> = {}): TransportOptions {
+export function transportOptions(paths: BucketPaths, conf: TransportConf, overrides: Partial<TransportOptions> = {}): TransportOptions {
   return {
     ...TRANSPORT_DEFAULTS,
+    ...(conf.ssh_max_workers !== undefined ? { maxWorkers: conf.ssh_max_workers } : {}),
+    ...(conf.ssh_connect_timeout !== undefined ? { connectTimeoutMs: conf.ssh_connect_timeout * 1000 } : {}),
     user: conf.ssh_user,
     port: conf.ssh_port,
     keyPath: join(paths.secrets, conf.ssh_key),

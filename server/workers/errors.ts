@@ -1,4 +1,4 @@
-import { MaandError } from "../errors.js";
+import { EXIT, MaandError } from "../errors.js";
 
 /** How a worker could not be used; lets deploy tell "down" from "misconfigured" without parsing text. */
 export type UnreachableKind = "refused" | "timeout" | "auth" | "host-key" | "lost" | "dns" | "error";
@@ -14,7 +14,7 @@ export class WorkerUnreachable extends MaandError {
     readonly kind: UnreachableKind = "error",
     options?: { cause?: unknown },
   ) {
-    super(`worker ${host} unreachable: ${reason}`, 1, options);
+    super(`worker ${host} unreachable: ${reason}`, EXIT.unreachable, options);
   }
 }
 
@@ -41,7 +41,7 @@ export class HostKeyChanged extends WorkerUnreachable {
 /** Ctrl-C (or another abort) stopped a remote command; the remote process group was signalled. */
 export class CommandInterrupted extends MaandError {
   constructor(readonly host: string, readonly command: string) {
-    super(`interrupted: stopped \`${command}\` on ${host}`, 130);
+    super(`interrupted: stopped \`${command}\` on ${host}`, EXIT.interrupted);
   }
 }
 

@@ -6,7 +6,7 @@ import { SecretCipher } from "../store/secrets-cipher.js";
 import { systemClock, type Clock } from "../store/clock.js";
 import { readConf, type MaandConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
-import { acquireBucketLock, type BucketLock } from "./lock.js";
+import { acquireBucketLock, type BucketLock } from "../store/lock.js";
 import { consoleLogger, type Logger } from "../log/logger.js";
 import type { WorkerPool } from "../workers/pool.js";
 import type { TransportOptions } from "../workers/options.js";

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BucketPaths } from "../bucket/paths.js";
-import { listJobFileHashes } from "../store/catalog.js";
+import { jobFileContents, listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import { type KvReader } from "../store/kv.js";
 import { sdkFiles } from "./package-files.js";
@@ -30,19 +30,19 @@ export function createStager(deps: { paths: BucketPaths; db: Db; kv: KvReader; s
   const snapshots = new Map<string, StageEntry[]>();
   const cache = new Map<string, Buffer>();
   let cached = 0;
-  const contentStmt = deps.db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
 
+  const contentOf = jobFileContents(deps.db);
   const load = (job: string, path: string): Buffer => {
     const id = `${job}\0${path}`;
     const hit = cache.get(id);
     if (hit) return hit;
-    const row = contentStmt.get(job, path);
-    if (!row) throw new Error(`job file ${job}/${path} vanished from the catalog during the run`);
-    if (cached + row.content.length <= CONTENT_CACHE_BYTES) {
-      cache.set(id, row.content);
-      cached += row.content.length;
+    const content = contentOf(job, path);
+    if (!content) throw new Error(`job file ${job}/${path} vanished from the catalog during the run`);
+    if (cached + content.length <= CONTENT_CACHE_BYTES) {
+      cache.set(id, content);
+      cached += content.length;
     }
-    return row.content;
+    return content;
   };
 
   const snapshot = (job: string): StageEntry[] => {

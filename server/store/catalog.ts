@@ -182,9 +182,15 @@ export function hasJobFile(db: Db, job: string, path: string): boolean {
   return db.prepare("SELECT 1 FROM job_files WHERE job = ? AND path = ?").get(job, path) !== undefined;
 }
 
-/** One file's content from the built snapshot, or undefined when the job has no such file. */
-export function jobFileContent(db: Db, job: string, path: string): Buffer | undefined {
-  return (db.prepare("SELECT content FROM job_files WHERE job = ? AND path = ?").get(job, path) as { content: Buffer } | undefined)?.content;
+/** Reads files' contents from the built snapshot (one prepared statement for many reads: staging, deploy). */
+export function jobFileContents(db: Db): (job: string, path: string) => Buffer | undefined {
+  const stmt = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
+  return (job, path) => stmt.get(job, path)?.content;
+}
+
+/** Written once, by init: the bucket row every other table's rows belong to. */
+export function insertBucketRow(db: Db, id: string, createdAt: number): void {
+  db.prepare("INSERT INTO bucket (bucket_id, created_at) VALUES (?, ?)").run(id, createdAt);
 }
 
 export function bucketId(db: Db): string {
@@ -205,4 +211,29 @@ export function latestKvRows(db: Db): KvRow[] {
        FROM kv GROUP BY namespace, key ORDER BY namespace, key`,
     )
     .all() as KvRow[];
+}
+
+/** Row counts `maand info` reports. */
+export function catalogCounts(db: Db): {
+  workers: number;
+  jobs: number;
+  allocations: { total: number; active: number; disabled: number; removed: number };
+  kv: { keys: number; rows: number };
+} {
+  const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+  const allocations = db
+    .prepare(
+      `SELECT COUNT(*) AS total,
+              COALESCE(SUM(removed = 0 AND disabled = 0), 0) AS active,
+              COALESCE(SUM(removed = 0 AND disabled = 1), 0) AS disabled,
+              COALESCE(SUM(removed = 1), 0) AS removed
+       FROM allocations`,
+    )
+    .get() as { total: number; active: number; disabled: number; removed: number };
+  return {
+    workers: count("SELECT COUNT(*) FROM workers"),
+    jobs: count("SELECT COUNT(*) FROM jobs"),
+    allocations,
+    kv: { keys: count("SELECT COUNT(*) FROM (SELECT 1 FROM kv GROUP BY namespace, key)"), rows: count("SELECT COUNT(*) FROM kv") },
+  };
 }

@@ -77,6 +77,7 @@ export async function main(argv: string[]): Promise<void> {
     .argument("<hook>").argument("[job]")
     .option("--allocations <ip,ip>", "only these allocations").option("--verbose", "stream hook output, prefixed with [ip job hook]")
     .option("--concurrency <n>", "batch width for this run instead of the manifest's max_concurrent_upgrades")
+    .option("--build", "run 'maand build' first (hooks run the built snapshot of the workspace)")
     .option("--dry-run", "print the plan (order, batches, interpreter, one-shot, timeout) and run nothing")
     .option("--env", "with --dry-run: also every invocation's environment")
     .option("--json", "print the plan or the run summary as JSON")

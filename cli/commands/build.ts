@@ -10,13 +10,16 @@ interface BuildOptions {
   dryRun?: boolean;
   yes?: boolean;
   json?: boolean;
+  /** Another command's --build: its own output is the one on stdout, the build's goes to stderr. */
+  quiet?: boolean;
 }
 
 /** `maand build [--dry-run] [--yes] [--json]`. The hook engine plugs post_build hooks in through runBuild's afterCommit. */
 export default async function build(bucket: string, opts: BuildOptions = {}): Promise<number> {
   // A dry run writes nothing: no lock, no migration.
   const ctx = openBucket(bucket, { readonly: opts.dryRun ?? false });
-  const print = (r: Parameters<typeof renderBuildSummary>[0]) => console.log(opts.json ? renderJson(buildJson(r)) : renderBuildSummary(r));
+  const print = (r: Parameters<typeof renderBuildSummary>[0]) =>
+    opts.quiet ? process.stderr.write(`${renderBuildSummary(r)}\n`) : console.log(opts.json ? renderJson(buildJson(r)) : renderBuildSummary(r));
   try {
     const result = await runBuild(ctx, {
       dryRun: opts.dryRun,
@@ -27,7 +30,7 @@ export default async function build(bucket: string, opts: BuildOptions = {}): Pr
         // post_build hooks (SPEC §5); a failure fails the command, the committed build stays.
         const { postBuildHooks } = await import("./hooks.js");
         try {
-          await postBuildHooks(committed, { json: opts.json });
+          await postBuildHooks(committed, { json: opts.json || opts.quiet });
         } catch (err) {
           if (!(err instanceof HookRunFailed || err instanceof HookRunInterrupted)) throw err;
           // Say plainly which half stuck: the catalog is the new one, the hooks' writes are gone.

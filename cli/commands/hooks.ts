@@ -6,7 +6,8 @@ import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-b
 import type { HookReporter } from "../../server/hooks/reporter.js";
 import type { HookRunResult } from "../../server/hooks/result.js";
 import { runHooksAllOrNothing } from "../../server/hooks/run.js";
-import { UsageError } from "../../server/errors.js";
+import { MaandError, UsageError } from "../../server/errors.js";
+import { checkStaleCatalog, describeStale, isStale } from "../../server/build/stale.js";
 import { escapeText } from "../../server/text/escape.js";
 import { hookProgress } from "../render/hook-progress.js";
 import { ignoredOrderText, planJson, renderPlan } from "../render/hook-plan.js";
@@ -14,6 +15,7 @@ import { renderSummary, summaryJson } from "../render/hook-summary.js";
 import { renderJson } from "../render/table.js";
 
 interface HooksOptions {
+  build?: boolean;
   allocations?: string;
   verbose?: boolean;
   dryRun?: boolean;
@@ -25,11 +27,16 @@ interface HooksOptions {
 /** `maand hooks <hook> [job] [--allocations ip,...] [--concurrency N] [--verbose] [--dry-run [--env]] [--json]` */
 export default async function hooks(bucket: string, hook: string, job: string | undefined, opts: HooksOptions): Promise<number> {
   const request = { hook, job, allocations: opts.allocations, ...(opts.concurrency !== undefined ? { width: concurrency(opts.concurrency) } : {}) };
+  if (opts.build && opts.dryRun) throw new UsageError("--build with --dry-run would write the catalog: run 'maand build --dry-run', then 'maand hooks ... --dry-run'");
+  if (opts.build) {
+    const build = (await import("./build.js")).default;
+    await build(bucket, { json: opts.json, quiet: opts.json });
+  }
   if (opts.dryRun) {
     // A dry run writes nothing, so it neither takes the lock nor waits for a running deploy.
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const plan = planCliHooks(ctx, request);
+      const plan = planWithStaleHint(ctx, request);
       console.log(opts.json ? renderJson(planJson(plan)) : renderPlan(plan, { env: opts.env }));
       return 0;
     } finally {
@@ -39,7 +46,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
 
   const ctx = openBucket(bucket);
   try {
-    const plan = planCliHooks(ctx, request);
+    const plan = planWithStaleHint(ctx, request);
     if (invocationCount(plan) === 0) {
       console.log(opts.json ? renderJson(summaryJson({ runId: "", status: "ok", logsDir: "", invocations: [] })) : "no allocations to run on");
       return 0;
@@ -48,6 +55,23 @@ export default async function hooks(bucket: string, hook: string, job: string | 
     return 0;
   } finally {
     ctx.close();
+  }
+}
+
+/**
+ * Plans against the catalog, first warning when the workspace changed since the last build
+ * (hooks run the built snapshot); a hook or job the catalog does not know yet gets the same hint.
+ */
+function planWithStaleHint(ctx: BucketContext, request: Parameters<typeof planCliHooks>[1]): HookRunPlan {
+  const stale = checkStaleCatalog(ctx.paths, ctx.db);
+  if (isStale(stale)) ctx.log.warn(describeStale(stale));
+  try {
+    return planCliHooks(ctx, request);
+  } catch (err) {
+    if (err instanceof MaandError && !(err instanceof UsageError) && isStale(stale)) {
+      throw new MaandError(`${err.message}\n(${describeStale(stale)})`, err.exitCode, { cause: err });
+    }
+    throw err;
   }
 }
 

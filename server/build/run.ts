@@ -9,6 +9,7 @@ import { certKey, type CertValues } from "./kv-desired.js";
 import type { CertPlan } from "./certs.js";
 import { destructiveReason, planBuild, type BuildSummary } from "./plan.js";
 import { readBuildState } from "./snapshot.js";
+import { recordBuiltFiles } from "./stale.js";
 
 export interface BuildResult {
   summary: BuildSummary & { certs: { issued: number; reused: number } };
@@ -85,6 +86,7 @@ export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}
   const destructive = destructiveReason(plan.summary);
   if (destructive && !options.yes) throw new DestructiveBuildRefused(destructive);
   applyBuild(ctx.db, ctx.kv, plan);
+  recordBuiltFiles(ctx.paths, workspace.jobs);
   await options.afterCommit?.(ctx, result);
   return result;
 }

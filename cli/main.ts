@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { MaandError } from "../server/errors.js";
 import { escapeLines } from "../server/text/escape.js";
@@ -7,6 +8,13 @@ import { escapeLines } from "../server/text/escape.js";
  * file imports only commander: every action loads its command module (and through it SQLite,
  * tRPC, zod, ...) when it runs.
  */
+
+/** package.json's version: this file runs from dist/cli/, the package root is two levels up. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
 export async function main(argv: string[]): Promise<void> {
   // `maand hooks ... | head`: a reader that goes away must not kill maand mid-run, which would
   // orphan running hooks and skip the commit or rollback; the rest of the output is dropped.
@@ -17,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const program = new Command("maand")
     .description("Agentless workload orchestrator: catalog, KV, hooks and SSH deploys from one CLI host")
+    .version(packageVersion(), "-V, --version", "print maand's version")
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
     .addHelpText("after", "\nExit status: 0 success; 1 failure (invalid workspace, failed hook, bucket locked, unknown job or hook);\n2 usage error or not a bucket; 130 interrupted (Ctrl-C).")
     .showHelpAfterError()

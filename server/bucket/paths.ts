@@ -18,6 +18,7 @@ export interface BucketPaths {
   caKey: string;
   tmp: string;
   logs: string;
+  gitignore: string;
 }
 
 export function bucketPaths(root: string): BucketPaths {
@@ -39,5 +40,6 @@ export function bucketPaths(root: string): BucketPaths {
     caKey: join(r, "secrets", "ca.key"),
     tmp: join(r, "tmp"),
     logs: join(r, "logs"),
+    gitignore: join(r, ".gitignore"),
   };
 }

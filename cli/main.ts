@@ -71,6 +71,15 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
   }
 
+  {
+    // A command group: job control verbs (start, stop, restart, reload, run, status) join create here.
+    const jobCmd = () => import("./commands/job.js");
+    const job = program.command("job").description("create and control jobs");
+    job.command("create").description("scaffold workspace/jobs/<job>: manifest.json, Makefile, vars.toml and an example cli hook")
+      .argument("<job>").option("--selectors <a,b>", "worker labels that place the job (default: the job name)")
+      .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
+  }
+
   program.command("gc").description("purge removed allocations and old KV history")
     .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
     .action(run(() => import("./commands/gc.js")));

@@ -80,8 +80,18 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
   }
 
-  program.command("gc").description("purge removed allocations and old KV history")
-    .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
+  {
+    const logs = program.command("logs").description("read the hook run logs in logs/ (read-only, never waits for the lock)");
+    logs.command("show").description("print the lines of one run (default: the latest run with a matching line), oldest first")
+      .option("--run <run_id>", "this run (a directory name in logs/runs/)").option("--worker <ip>", "only this worker's lines")
+      .option("--job <job>", "only this job's lines").option("--hook <hook>", "only this hook's lines")
+      .option("--event <event>", "only lines of runs for this event (cli, post_build, ...)").option("--tail <n>", "only the last N lines")
+      .option("--json", "one JSON object per line: ts, run_id, job, hook, event, worker, stream, line")
+      .action(run(() => import("./commands/logs.js").then((m) => ({ default: m.show }))));
+  }
+
+  program.command("gc").description("purge removed allocations, old KV history and old run logs; rotate large worker logs")
+    .option("--retain-days <n>", "keep tombstoned/superseded KV history and run logs this many days", "7")
     .action(run(() => import("./commands/gc.js")));
 
   program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")

@@ -6,6 +6,8 @@ import { renderBuildSummary } from "../render/build-summary.js";
 export default async function build(bucket: string): Promise<number> {
   const ctx = openBucket(bucket);
   try {
+    // Before validation: shown also when the workspace is refused.
+    for (const w of ctx.confWarnings) console.error(`warning: ${w}`);
     await runBuild(ctx, {
       afterCommit: async (committed, result) => {
         for (const w of result.warnings) console.error(`warning: ${w}`);

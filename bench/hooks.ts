@@ -66,7 +66,7 @@ function fanOutWorkspace(n: number, width: number): WorkspaceFixture {
 async function timeMaand(root: string): Promise<number> {
   return withCtx(root, async (ctx) => {
     const t0 = performance.now();
-    const plan = planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook: "hook_bench", job: "bench" });
+    const plan = planCliHooks(ctx, { hook: "hook_bench", job: "bench" });
     const result = await runHooksAllOrNothing(ctx, plan);
     const ms = performance.now() - t0;
     if (result.status !== "ok" || result.invocations.length === 0) throw new Error(`bench run ${result.status}`);

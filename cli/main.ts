@@ -27,7 +27,11 @@ export async function main(argv: string[]): Promise<void> {
     .description("Agentless workload orchestrator: catalog, KV, hooks and SSH deploys from one CLI host")
     .version(packageVersion(), "-V, --version", "print maand's version")
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
-    .addHelpText("after", "\nExit status: 0 success; 1 failure (invalid workspace, failed hook, bucket locked, unknown job or hook);\n2 usage error or not a bucket; 130 interrupted (Ctrl-C).")
+    .addHelpText(
+      "after",
+      "\nExit status: 0 success; 1 invalid workspace or other failure (bucket locked, unknown job or hook);\n" +
+        "2 usage error or not a bucket; 3 a hook or a deploy step failed; 4 a worker unreachable;\n130 interrupted (Ctrl-C).",
+    )
     .showHelpAfterError()
     // commander quotes unknown options and arguments as typed: escaped like every other message.
     .configureOutput({ writeErr: (text) => process.stderr.write(escapeLines(text)) })

@@ -1,14 +1,16 @@
 import { API_ERRORS } from "../server/api/errors.js";
-import { parseNamespace, type NamespaceKind } from "../server/api/kv-access.js";
-import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, ROLLOUT_ORDER_KEY } from "../server/api/routes.js";
+import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE } from "../server/api/routes.js";
+import { basename } from "node:path";
 import { DEFAULT_CONF } from "../server/bucket/conf.js";
+import { bucketPaths } from "../server/bucket/paths.js";
+import { knownHostsPath } from "../server/workers/options.js";
+import { jobDir, runnerPath } from "../server/workers/layout.js";
 import { HOOK_ENV } from "../server/hooks/env-names.js";
-import { NS } from "../server/store/namespaces.js";
-import { BUCKET_ID_KEY } from "../server/build/kv-desired.js";
 import type { OpenApiDocument } from "./document.js";
 import type { SdkValue } from "./fill-template.js";
 import { ContractError, headerParameters } from "./operations.js";
 import { snakeCase } from "./sdk-names.js";
+import { BUCKET_ID_KEY, NS, type NamespaceKind, ROLLOUT_ORDER_KEY, parseNamespace } from "../server/kv/namespaces.js";
 
 /**
  * Every constant the SDK templates leave to the generator (`codegen:value` lines), taken from
@@ -33,13 +35,12 @@ const NAMESPACES: Record<string, { pattern: string; kind: NamespaceKind }> = {
   job_secrets: { pattern: NS.jobSecrets("{job}"), kind: "jobSecrets" },
 };
 
-/** Where deploy puts a bucket on a worker: /opt/worker/<bucket_id>/{bin/runner.py,jobs/<job>}. */
-const WORKER_ROOT = "/opt/worker";
+/** The worker layout deploy uses (server/workers/layout.ts), with {bucket_id} and {job} to fill in. */
 const WORKER_LAYOUT = {
-  RUNNER_PATH: `${WORKER_ROOT}/{bucket_id}/bin/runner.py`,
-  JOB_DIR: `${WORKER_ROOT}/{bucket_id}/jobs/{job}`,
-  /** secrets/<this>: the host keys deploy records on first contact. */
-  KNOWN_HOSTS_FILE: "known_hosts",
+  RUNNER_PATH: runnerPath("{bucket_id}"),
+  JOB_DIR: jobDir("{bucket_id}", "{job}"),
+  /** secrets/<this>: the host keys deploy records on first contact (server/workers/options.ts). */
+  KNOWN_HOSTS_FILE: basename(knownHostsPath(bucketPaths("/"))),
 };
 
 function serverAddress(doc: OpenApiDocument): { host: string; port: number } {

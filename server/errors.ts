@@ -1,4 +1,17 @@
 /**
+ * maand's exit statuses, defined once (documented in `maand --help` and the README):
+ * 1 invalid workspace or another failure, 2 usage error or not a bucket, 3 a hook or a deploy
+ * step failed, 4 a worker unreachable, 130 interrupted (Ctrl-C, SIGTERM, a closed terminal).
+ */
+export const EXIT = {
+  failure: 1,
+  usage: 2,
+  stepFailed: 3,
+  unreachable: 4,
+  interrupted: 130,
+} as const;
+
+/**
  * Errors a user can act on. Every module throws a subclass (or MaandError itself) carrying
  * what the user must fix; the CLI prints `message` on one line and exits with `exitCode`.
  * Anything that is not a MaandError is a bug and is printed with its stack.
@@ -6,7 +19,7 @@
 export class MaandError extends Error {
   constructor(
     message: string,
-    readonly exitCode: number = 1,
+    readonly exitCode: number = EXIT.failure,
     options?: { cause?: unknown },
   ) {
     super(message, options);
@@ -17,7 +30,7 @@ export class MaandError extends Error {
 /** The command was run where there is no bucket, or the bucket is damaged. Exit 2. */
 export class BucketError extends MaandError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, 2, options);
+    super(message, EXIT.usage, options);
   }
 }
 
@@ -31,6 +44,6 @@ export class BucketLockedError extends MaandError {
 /** Bad command-line usage (bad flag value etc.). Exit 2. */
 export class UsageError extends MaandError {
   constructor(message: string) {
-    super(message, 2);
+    super(message, EXIT.usage);
   }
 }

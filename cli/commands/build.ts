@@ -10,7 +10,7 @@ export default async function build(bucket: string): Promise<number> {
     for (const w of ctx.confWarnings) console.error(`warning: ${w}`);
     await runBuild(ctx, {
       afterCommit: async (committed, result) => {
-        for (const w of result.warnings) console.error(`warning: ${w}`);
+        for (const w of result.warnings) committed.log.warn(w);
         console.log(renderBuildSummary(result));
         // post_build hooks (SPEC §5); a failure fails the command, the committed build stays.
         const { postBuildHooks } = await import("./hooks.js");

@@ -1,5 +1,4 @@
 import type { Writable } from "node:stream";
-import { ROLLOUT_ORDER_KEY } from "../../server/api/routes.js";
 import { openBucket } from "../../server/bucket/context.js";
 import { planCliHooks } from "../../server/hooks/cli-targets.js";
 import { RUNTIME_ENV } from "../../server/hooks/env-names.js";
@@ -12,6 +11,7 @@ import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-b
 import type { BucketContext } from "../../server/bucket/context.js";
 import { renderJson, renderTable } from "../render/table.js";
 import { escapeText } from "../../server/text/escape.js";
+import { ROLLOUT_ORDER_KEY } from "../../server/kv/namespaces.js";
 
 interface HooksOptions {
   allocations?: string;
@@ -26,7 +26,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
     // A dry run writes nothing, so it neither takes the lock nor waits for a running deploy.
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const plan = planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job, allocations: opts.allocations });
+      const plan = planCliHooks(ctx, { hook, job, allocations: opts.allocations });
       console.log(opts.json ? renderJson(plan) : renderPlan(plan));
       return 0;
     } finally {
@@ -36,7 +36,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
 
   const ctx = openBucket(bucket);
   try {
-    const plan = planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job, allocations: opts.allocations });
+    const plan = planCliHooks(ctx, { hook, job, allocations: opts.allocations });
     if (invocationCount(plan) === 0) {
       console.log(opts.json ? renderJson(summaryJson({ runId: "", status: "ok", logsDir: "", invocations: [] })) : "no allocations to run on");
       return 0;

@@ -1,9 +1,10 @@
 import { TRPCError } from "@trpc/server";
 import { MaandError } from "../errors.js";
 import { ApiError, apiError } from "./errors.js";
-import { HealthCheckWriteDenied, InvalidRolloutOrder, KvKeyNotFound, NamespaceDenied } from "./kv-access.js";
 import { SemaphoreConflict, SemaphoreTimeout, SemaphoreWaitAborted } from "./semaphores.js";
 import type { RouteDef } from "./routes.js";
+import { HealthCheckWriteDenied, KvKeyNotFound, NamespaceDenied } from "../kv/access.js";
+import { InvalidRolloutOrder } from "../kv/rollout-order.js";
 
 interface Issue {
   path: PropertyKey[];

@@ -3,8 +3,6 @@
  * the HTTP dispatcher, openapi.json, the SDK generators and the tests all import these.
  */
 
-import type { HookEvent } from "../workspace/model.js";
-
 export type HttpMethod = "GET" | "PUT" | "DELETE" | "POST";
 
 export interface RouteDef {
@@ -83,9 +81,3 @@ export const LIMITS = {
   maxKeyBytes: 1024,
   maxNamespaceBytes: 256,
 } as const;
-
-/** Events on which a hook may override rollout order. */
-export const ROLLOUT_ORDER_EVENTS: readonly HookEvent[] = ["pre_deploy", "cli"];
-export const ROLLOUT_ORDER_KEY = "rollout_order";
-/** The event whose hooks are read-only with respect to KV. */
-export const READ_ONLY_EVENT: HookEvent = "health_check";

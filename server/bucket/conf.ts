@@ -9,6 +9,10 @@ export interface MaandConf {
   ssh_key: string;
   ssh_port: number;
   use_sudo: boolean;
+  /** Workers maand holds an SSH connection to at once (deploy, job control, health checks). */
+  ssh_max_workers: number;
+  /** Seconds to connect and authenticate to a worker before it is reported unreachable. */
+  ssh_connect_timeout: number;
   hook_api_port: number;
   hook_api_auth: "token" | "headers";
   job_config_selector: string;
@@ -22,6 +26,8 @@ export const DEFAULT_CONF: Readonly<MaandConf> = {
   ssh_key: "worker.key",
   ssh_port: 22,
   use_sudo: true,
+  ssh_max_workers: 32,
+  ssh_connect_timeout: 10,
   hook_api_port: 8080,
   hook_api_auth: "token",
   job_config_selector: "",
@@ -49,6 +55,8 @@ const CHECKS: Record<keyof MaandConf, Check> = {
   ssh_key: nonEmpty,
   ssh_port: int(1, 65535),
   use_sudo: bool,
+  ssh_max_workers: int(1, 1024),
+  ssh_connect_timeout: int(1, 600),
   hook_api_port: int(0, 65535),
   hook_api_auth: oneOf("token", "headers"),
   job_config_selector: str,

@@ -6,7 +6,10 @@ import { SecretCipher } from "../store/secrets-cipher.js";
 import { systemClock, type Clock } from "../store/clock.js";
 import { readConfFile, type MaandConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
-import { acquireBucketLock, type BucketLock } from "./lock.js";
+import { acquireBucketLock, type BucketLock } from "../store/lock.js";
+import { consoleLogger, type Logger } from "../log/logger.js";
+import type { WorkerPool } from "../workers/pool.js";
+import type { TransportOptions } from "../workers/options.js";
 
 /**
  * Everything a command needs about one bucket, passed explicitly to every server module
@@ -20,7 +23,13 @@ export interface BucketContext {
   db: Db;
   kv: KvStore;
   clock: Clock;
+  log: Logger;
   readonly: boolean;
+  /**
+   * The command's SSH connections to workers, opened on first use (one pooled connection per
+   * worker for the whole command, maand.conf ssh_* settings) and closed by close().
+   */
+  workers(): Promise<WorkerPool>;
   close(): void;
 }
 
@@ -28,6 +37,9 @@ export interface OpenOptions {
   /** Read-only commands (cat, info) neither lock nor migrate. */
   readonly?: boolean;
   clock?: Clock;
+  log?: Logger;
+  /** Replaces the transport settings from maand.conf (tests: short timeouts). */
+  transport?: Partial<TransportOptions>;
 }
 
 export function assertBucket(root: string): BucketPaths {
@@ -53,6 +65,7 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
   const clock = options.clock ?? systemClock;
   let cipher: SecretCipher | undefined;
   const kv = new KvStore(db, () => (cipher ??= SecretCipher.fromFile(paths.kvKey)), clock);
+  let pool: WorkerPool | undefined;
   return {
     paths,
     conf,
@@ -60,8 +73,16 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
     db,
     kv,
     clock,
+    log: options.log ?? consoleLogger(),
     readonly,
+    async workers() {
+      // ssh2 is loaded only by commands that reach workers.
+      const [{ WorkerPool: Pool }, { transportOptions }] = await Promise.all([import("../workers/pool.js"), import("../workers/options.js")]);
+      pool ??= new Pool(transportOptions(paths, conf, options.transport));
+      return pool;
+    },
     close() {
+      pool?.close();
       if (db.open) db.close();
       lock?.release();
     },

@@ -3,9 +3,10 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { createCa } from "../certs/ca.js";
 import { BucketError } from "../errors.js";
 import { openDb } from "../store/db.js";
+import { bucketId, insertBucketRow } from "../store/catalog.js";
 import { renderDefaultConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
-import { acquireBucketLock } from "./lock.js";
+import { acquireBucketLock } from "../store/lock.js";
 
 /**
  * Operators version the workspace (and maand.conf); what maand keeps for itself must never be
@@ -33,8 +34,7 @@ export async function initBucket(root: string): Promise<InitResult> {
   if (existsSync(paths.conf)) {
     const db = openDb(paths.db);
     try {
-      const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
-      return { created: false, bucketId: row?.bucket_id ?? "", paths };
+      return { created: false, bucketId: bucketId(db), paths };
     } finally {
       db.close();
     }
@@ -55,9 +55,9 @@ export async function initBucket(root: string): Promise<InitResult> {
   chmodSync(paths.logs, 0o700);
   const lock = acquireBucketLock(paths.lock);
   try {
-    const bucketId = randomUUID();
+    const id = randomUUID();
     writeSecretFile(paths.kvKey, randomBytes(32));
-    const ca = await createCa(bucketId);
+    const ca = await createCa(id);
     writeSecretFile(paths.caKey, ca.keyPem);
     writeFileSync(paths.caCrt, ca.certPem, { mode: 0o644 });
     // A workspace checked out before init (e.g. from git) is kept as it is.
@@ -68,14 +68,14 @@ export async function initBucket(root: string): Promise<InitResult> {
     for (const f of [paths.db, `${paths.db}-wal`, `${paths.db}-shm`]) rmSync(f, { force: true });
     const db = openDb(paths.db);
     try {
-      db.prepare("INSERT INTO bucket (bucket_id, created_at) VALUES (?, ?)").run(bucketId, Date.now());
+      insertBucketRow(db, id, Date.now());
     } finally {
       db.close();
     }
     // maand.conf last: its presence is what marks a directory as a bucket, so an init killed
     // half-way is retried from scratch instead of leaving a bucket without keys.
     writeFileSync(paths.conf, renderDefaultConf());
-    return { created: true, bucketId, paths };
+    return { created: true, bucketId: id, paths };
   } finally {
     lock.release();
   }

@@ -16,6 +16,8 @@ export interface BucketPaths {
   kvKey: string;
   caCrt: string;
   caKey: string;
+  /** Worker host keys, recorded on first contact (OpenSSH format). */
+  knownHosts: string;
   tmp: string;
   logs: string;
   gitignore: string;
@@ -38,6 +40,7 @@ export function bucketPaths(root: string): BucketPaths {
     kvKey: join(r, "secrets", "kv.key"),
     caCrt: join(r, "secrets", "ca.crt"),
     caKey: join(r, "secrets", "ca.key"),
+    knownHosts: join(r, "secrets", "known_hosts"),
     tmp: join(r, "tmp"),
     logs: join(r, "logs"),
     gitignore: join(r, ".gitignore"),

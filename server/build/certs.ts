@@ -1,8 +1,8 @@
 import { issueLeaf, leafIsCurrent, type BucketCa, type LeafPolicy, type LeafRequest } from "../certs/leaf.js";
 import type { KvRow } from "../store/kv.js";
 import type { JobPlacements } from "./allocate.js";
-import { NS } from "../store/namespaces.js";
 import { certKey, type CertValues } from "./kv-desired.js";
+import { CERT_PREFIX, certFileKey, NS } from "../kv/namespaces.js";
 
 export interface CertIssue extends LeafRequest {
   job: string;
@@ -26,15 +26,15 @@ export function planCerts(placed: JobPlacements[], latest: readonly KvRow[], ca:
   const stored = new Map<string, string>();
   const wanted = new Set(withCerts.flatMap(({ job, placements }) => placements.map((p) => NS.allocation(job.name, p.workerIp))));
   for (const r of latest) {
-    if (wanted.has(r.namespace) && r.key.startsWith("certs/") && !r.deleted) stored.set(`${r.namespace}\0${r.key}`, r.value);
+    if (wanted.has(r.namespace) && r.key.startsWith(CERT_PREFIX) && !r.deleted) stored.set(`${r.namespace}\0${r.key}`, r.value);
   }
   for (const { job, placements } of withCerts) {
     for (const p of placements) {
       const ns = NS.allocation(job.name, p.workerIp);
       for (const cert of job.certs) {
         const req: CertIssue = { job: job.name, name: cert.name, ip: p.workerIp, subject: cert.subject, pkcs8: cert.pkcs8 };
-        const crt = stored.get(`${ns}\0certs/${cert.name}.crt`);
-        const key = stored.get(`${ns}\0certs/${cert.name}.key`);
+        const crt = stored.get(`${ns}\0${certFileKey(cert.name, "crt")}`);
+        const key = stored.get(`${ns}\0${certFileKey(cert.name, "key")}`);
         if (crt !== undefined && key !== undefined && leafIsCurrent(ca, { crt, key }, req, policy, now)) {
           plan.reuse.set(certKey(job.name, p.workerIp, cert.name), { crt, key });
         } else {

@@ -1,8 +1,7 @@
-import { ROLLOUT_ORDER_KEY } from "../api/routes.js";
-import { NS } from "../store/namespaces.js";
 import type { Workspace } from "../workspace/model.js";
 import type { JobPlacements } from "./allocate.js";
 import type { CatalogTarget } from "./plan-catalog.js";
+import { BUCKET_ID_KEY, CA_CERT_KEY, certFileKey, JOB_WORKERS_KEY, NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
 
 /** namespace -> key -> value */
 export type NamespaceValues = Map<string, Map<string, string>>;
@@ -24,12 +23,6 @@ export interface DesiredKv {
   merged: NamespaceValues;
 }
 
-
-/** maand/bucket key holding the bucket id (the SDKs' SSH helpers derive worker paths from it). */
-export const BUCKET_ID_KEY = "bucket_id";
-
-/** maand/job/<job> key listing the active workers in catalog order (also rollout_order's reset value). */
-export const JOB_WORKERS_KEY = "workers";
 
 const list = (xs: readonly string[]): string => xs.join(",");
 
@@ -69,7 +62,7 @@ export function desiredKv(
     workers.set(`${label}_workers_length`, String(ips.length));
     ips.forEach((ip, i) => workers.set(`${label}_${i}`, ip));
   }
-  workers.set("certs/ca.crt", ctx.caCertPem);
+  workers.set(CA_CERT_KEY, ctx.caCertPem);
 
   const jobsOnWorker = new Map<string, string[]>();
   for (const { job, placements } of placed) {
@@ -120,8 +113,8 @@ export function desiredKv(
       for (const cert of job.certs) {
         const pair = ctx.certs.get(certKey(job.name, p.workerIp, cert.name));
         if (!pair) throw new Error(`build: no certificate planned for ${job.name} ${cert.name} on ${p.workerIp}`);
-        a.set(`certs/${cert.name}.crt`, pair.crt);
-        a.set(`certs/${cert.name}.key`, pair.key);
+        a.set(certFileKey(cert.name, "crt"), pair.crt);
+        a.set(certFileKey(cert.name, "key"), pair.key);
       }
     });
   }

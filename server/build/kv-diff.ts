@@ -1,6 +1,6 @@
-import { isEncryptedAtRest, isExpired, type KvRow, type KvWrite } from "../store/kv.js";
-import { NS } from "../store/namespaces.js";
+import { isExpired, type KvRow, type KvWrite } from "../store/kv.js";
 import type { DesiredKv } from "./kv-desired.js";
+import { isBuildOwned, isEncryptedAtRest, NS } from "../kv/namespaces.js";
 
 /** A KV write with its version number already known, so apply needs no SELECT per key. */
 export interface VersionedKvWrite extends KvWrite {
@@ -22,13 +22,6 @@ export interface KvDiff {
   writes: VersionedKvWrite[];
   written: number;
   tombstoned: number;
-}
-
-/** Namespaces only build writes (plus rollout_order, which build resets anyway). */
-function buildOwned(ns: string, jobs: ReadonlySet<string>): boolean {
-  if (ns.startsWith("maand/") || ns === NS.bucketVars || ns.startsWith(`${NS.bucketVars}/job/`)) return true;
-  if (ns.startsWith("vars/job/")) return !jobs.has(ns.slice("vars/job/".length));
-  return false;
 }
 
 /**
@@ -80,7 +73,7 @@ export function diffKv(input: KvDiffInput): KvDiff {
   }
   for (const [namespace, rows] of latest) {
     if (desired.synced.has(namespace) || desired.merged.has(namespace)) continue;
-    const stale = !preserved.has(namespace) && buildOwned(namespace, jobs);
+    const stale = !preserved.has(namespace) && isBuildOwned(namespace, jobs);
     for (const row of rows.values()) {
       if (!row.deleted && (stale || isExpired(row, now))) tombstone(row);
     }

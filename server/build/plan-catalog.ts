@@ -1,27 +1,10 @@
 import type { Workspace } from "../workspace/model.js";
 import type { JobPlacements } from "./allocate.js";
 import { allocationId, jobId, workerId } from "./ids.js";
-import type { CatalogSnapshot, SnapshotAllocation, SnapshotHook, SnapshotJob, SnapshotJobFile, SnapshotWorker } from "./snapshot.js";
+import type { CatalogSnapshot, SnapshotAllocation, SnapshotHook, SnapshotJob, SnapshotWorker } from "../store/catalog-snapshot.js";
+import type { CatalogPlan, JobFileRecord } from "../store/catalog-write.js";
 
-export interface JobFileRecord extends SnapshotJobFile {
-  content: Buffer;
-}
-
-/** Catalog rows to write; rows not named here stay as they are. */
-export interface CatalogPlan {
-  /** Inserted or replaced, labels included (worker_labels is rewritten for these). */
-  upsertWorkers: SnapshotWorker[];
-  deleteWorkers: string[];
-  upsertJobs: SnapshotJob[];
-  deleteJobs: string[];
-  upsertHooks: SnapshotHook[];
-  deleteHooks: Array<Pick<SnapshotHook, "job" | "hook" | "event">>;
-  upsertJobFiles: JobFileRecord[];
-  deleteJobFiles: Array<Pick<SnapshotJobFile, "job" | "path">>;
-  upsertAllocations: SnapshotAllocation[];
-  /** alloc_ids that get a fresh `hash` row (current_version 0.0.0 until deploy promotes). */
-  insertHashes: string[];
-}
+export type { CatalogPlan, JobFileRecord } from "../store/catalog-write.js";
 
 export interface CatalogCounts {
   workers: { added: number; removed: number; changed: number };
@@ -101,6 +84,7 @@ export function planCatalog(ws: Workspace, placed: JobPlacements[], snap: Catalo
       restart_policy: j.restartPolicy,
       deployment_seq: j.deploymentSeq,
       manifest: JSON.stringify(j.manifest),
+      health_check: j.healthCheck ? JSON.stringify(j.healthCheck) : "",
     };
     if (!old) counts.jobs.added++;
     else if (!sameRow(old, row)) counts.jobs.changed++;

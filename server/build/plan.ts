@@ -1,10 +1,10 @@
 import type { Workspace } from "../workspace/model.js";
 import { placeJobs } from "./allocate.js";
-import { NS } from "../store/namespaces.js";
 import { desiredKv, type CertValues } from "./kv-desired.js";
 import { diffKv, type VersionedKvWrite } from "./kv-diff.js";
 import { planCatalog, type CatalogCounts, type CatalogPlan } from "./plan-catalog.js";
 import type { BuildState } from "./snapshot.js";
+import { NS } from "../kv/namespaces.js";
 
 export interface BuildInput {
   workspace: Workspace;

@@ -1,12 +1,10 @@
 import { isIP } from "node:net";
 import { getJob, listHooks } from "../store/catalog.js";
-import type { Db } from "../store/db.js";
-import type { KvReader } from "../store/kv.js";
 import { MaandError, UsageError } from "../errors.js";
 import { isValidHost } from "../workspace/names.js";
 import { canonicalHost } from "../workspace/hosts.js";
 import { planHookRun } from "./plan.js";
-import { hookTargets, loadHookPlanInput } from "./plan-input.js";
+import { hookTargets, loadHookPlanInput, type PlanInputOptions, type PlanSource } from "./plan-input.js";
 import type { HookRunPlan } from "./plan-types.js";
 import { escapeText } from "../text/escape.js";
 
@@ -22,7 +20,8 @@ export interface CliHookRequest {
  * errors that say what exists, then plans the `cli` run. Without a job the hook runs on every
  * job that registers it for cli, upstream jobs first.
  */
-export function planCliHooks(db: Db, kv: KvReader, bucketRoot: string, req: CliHookRequest): HookRunPlan {
+export function planCliHooks(source: PlanSource, req: CliHookRequest, options: PlanInputOptions = {}): HookRunPlan {
+  const { db } = source;
   if (!req.hook.trim()) throw new UsageError('<hook> is empty: expected a hook name like hook_migrate');
   if (req.job !== undefined && !req.job.trim()) throw new UsageError("[job] is empty: expected a job name, or leave it out to run the hook on every job registering it");
   const allocations = parseAllocations(req.allocations);
@@ -54,7 +53,7 @@ export function planCliHooks(db: Db, kv: KvReader, bucketRoot: string, req: CliH
 
   const targets = hookTargets(db, "cli", { hook: req.hook, ...(req.job !== undefined ? { job: req.job } : {}) });
   const request = { event: "cli" as const, targets, ...(allocations ? { allocations } : {}) };
-  return planHookRun(loadHookPlanInput(db, kv, bucketRoot, request));
+  return planHookRun(loadHookPlanInput(source, request, options));
 }
 
 function parseAllocations(raw: string | undefined): string[] | undefined {

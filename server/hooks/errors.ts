@@ -1,9 +1,9 @@
 import { relative } from "node:path";
-import { MaandError } from "../errors.js";
+import { EXIT, MaandError } from "../errors.js";
 import { failedInvocations, type HookRunResult, type InvocationResult } from "./result.js";
 
 /** Exit status of a command stopped by Ctrl-C (128 + SIGINT). */
-export const INTERRUPTED_EXIT_CODE = 130;
+export const INTERRUPTED_EXIT_CODE = EXIT.interrupted;
 
 /** Something that must be fixed before any hook can start (missing interpreter or script). */
 export class HookPreflightError extends MaandError {
@@ -12,10 +12,10 @@ export class HookPreflightError extends MaandError {
   }
 }
 
-/** A run in which at least one invocation failed: names every failed allocation. */
+/** A run in which at least one invocation failed: names every failed allocation. Exit 3. */
 export class HookRunFailed extends MaandError {
   constructor(readonly result: HookRunResult, bucketRoot: string) {
-    super(describeFailure(result, bucketRoot), 1);
+    super(describeFailure(result, bucketRoot), EXIT.stepFailed);
   }
 }
 

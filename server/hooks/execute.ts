@@ -5,9 +5,8 @@ import type { BucketPaths } from "../bucket/paths.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import { HOOK_ENV } from "./env-names.js";
-import { HookPreflightError } from "./errors.js";
-import { runHookProcess, type HookProcessResult } from "./hook-process.js";
-import { interpreterResolver, type InterpreterResolver } from "./interpreters.js";
+import { runBatches } from "../rollout/run-batches.js";
+import { runHookProcess, type HookProcessResult, type HookProcessSpec } from "./hook-process.js";
 import { TailBuffer } from "./output.js";
 import { watchProcessEnd, type ProcessEndWatch } from "./process-end.js";
 import type { HookInvocationPlan, HookRunPlan, HookStepPlan } from "./plan-types.js";
@@ -16,7 +15,7 @@ import type { HookReporter } from "./reporter.js";
 import type { HookRunResult, InvocationResult, InvocationStatus } from "./result.js";
 import type { RunLogs } from "./run-logs.js";
 import { warnUnmaskable, type RunningInvocations } from "./unmaskable.js";
-import { createStager, type Stager } from "./stager.js";
+import { createStager } from "./stager.js";
 
 /** SIGTERM -> SIGKILL grace for timeouts and Ctrl-C (SPEC §7.3). */
 export const KILL_GRACE_MS = 5000;
@@ -36,21 +35,31 @@ export interface ExecuteDeps {
   /** Inherited by every hook under the plan's variables; defaults to maand's own environment. */
   baseEnv?: NodeJS.ProcessEnv;
   killGraceMs?: number;
-  resolver?: InterpreterResolver;
   clock?: { now(): number };
+  /**
+   * The two steps that touch the world, replaceable so a recording executor can apply any plan
+   * in a test: staging the job directory (default: tmp/workers/<ip>/jobs/<job>/ from the
+   * catalog) and running the hook process (default: a process group with timeout and Ctrl-C).
+   */
+  stage?: (job: string, workerIp: string) => { dir: string };
+  spawn?: (spec: HookProcessSpec) => Promise<HookProcessResult>;
+}
+
+interface Item {
+  step: HookStepPlan;
+  inv: HookInvocationPlan;
 }
 
 /**
- * Applies a hook plan: steps in order, each one's batches in sequence, the allocations of a
- * batch in parallel, the next batch only after the whole batch succeeded. Interpreters and
- * scripts are checked for every step before the first hook starts. Never commits KV: that is
- * the caller's decision, made from the result.
+ * Applies a hook plan with the shared batch executor (server/rollout/run-batches.ts): steps in
+ * order, each one's batches in sequence, the allocations of a batch in parallel, the next batch
+ * (and step) only after the whole batch succeeded. Interpreters and scripts were checked when
+ * the plan was made. Never commits KV: that is the caller's decision, made from the result.
  */
 export async function executeHookPlan(plan: HookRunPlan, deps: ExecuteDeps): Promise<HookRunResult> {
-  const interpreters = preflight(plan, deps);
   // Every running hook listens for Ctrl-C: a 200-wide batch is not a listener leak.
   if (deps.signal) setMaxListeners(0, deps.signal);
-  const stager = createStager({ paths: deps.paths, db: deps.db, kv: deps.kv });
+  const stage = deps.stage ?? stagerOf(deps);
   const result: HookRunResult = { runId: deps.logs.runId, status: "ok", logsDir: deps.logs.dir, invocations: [] };
   deps.reporter?.runStart?.(plan, result.runId);
   deps.redactor.addJobSecrets(deps.db, deps.kv);
@@ -58,33 +67,40 @@ export async function executeHookPlan(plan: HookRunPlan, deps: ExecuteDeps): Pro
   deps.redactor.addCertKeys(deps.db, deps.kv, [...new Set(plan.steps.map((s) => s.job))]);
   const running: RunningInvocations = new Map();
   const stopWarning = deps.redactor.onUnmaskable((s) => warnUnmaskable(s, running, deps.reporter));
-
+  // Every batch of every step, in order: a failure in one step stops the steps after it too.
+  const batches = plan.steps.flatMap((step) => step.batches.map((b) => ({ step, batch: b, items: b.invocations.map((inv): Item => ({ step, inv })) })));
   try {
-    for (const step of plan.steps) {
-      for (const batch of step.batches) {
-        if (result.status !== "ok" || deps.signal?.aborted) {
-          if (deps.signal?.aborted) result.status = "interrupted";
-          result.invocations.push(...batch.invocations.map((inv) => notRun(step, inv)));
-          continue;
-        }
-        deps.reporter?.batchStart?.(step, batch);
-        // Secrets written by earlier batches of this session must not leak either.
-        deps.redactor.addJobSecrets(deps.db, deps.kv, [step.job]);
-        const interpreter = interpreters.get(stepKey(step))!;
-        const staged = batch.invocations.map((inv) => stageOne(stager, step, inv));
-        const results = await Promise.all(
-          batch.invocations.map((inv, i) => {
-            const s = staged[i]!;
-            return "error" in s ? Promise.resolve(failedBeforeStart(step, inv, s.error)) : runOne(step, inv, interpreter, s.dir, deps, running);
-          }),
-        );
-        for (const r of results) deps.reporter?.invocationEnd?.(step, r);
-        deps.reporter?.batchEnd?.(step, batch, results);
-        result.invocations.push(...results);
-        if (results.some((r) => r.status === "interrupted") || deps.signal?.aborted) result.status = "interrupted";
-        else if (results.some((r) => r.status !== "ok")) result.status = "failed";
-      }
-    }
+    const run = await runBatches<Item, InvocationResult>(
+      batches.map((b) => b.items),
+      {
+        signal: deps.signal,
+        skipped: ({ step, inv }) => notRun(step, inv),
+        failed: (r) => r.status !== "ok",
+        interrupted: (r) => r.status === "interrupted",
+        onBatchStart(i) {
+          const { step, batch } = batches[i]!;
+          deps.reporter?.batchStart?.(step, batch);
+          // Secrets written by earlier batches of this session must not leak either.
+          deps.redactor.addJobSecrets(deps.db, deps.kv, [step.job]);
+        },
+        onBatchEnd(i, results) {
+          const { step, batch } = batches[i]!;
+          for (const r of results) deps.reporter?.invocationEnd?.(step, r);
+          deps.reporter?.batchEnd?.(step, batch, results);
+        },
+        async runOne({ step, inv }) {
+          let dir: string;
+          try {
+            dir = stage(step.job, inv.workerIp).dir;
+          } catch (err) {
+            return failedBeforeStart(step, inv, `staging failed: ${(err as Error).message}`);
+          }
+          return runOne(step, inv, dir, deps, running);
+        },
+      },
+    );
+    result.status = run.status;
+    result.invocations = run.results;
   } finally {
     stopWarning();
   }
@@ -92,39 +108,14 @@ export async function executeHookPlan(plan: HookRunPlan, deps: ExecuteDeps): Pro
   return result;
 }
 
-const stepKey = (s: HookStepPlan): string => `${s.job}\0${s.hook}`;
-
-/** A missing interpreter or script fails the whole run before anything starts (SPEC §7.3). */
-function preflight(plan: HookRunPlan, deps: ExecuteDeps): Map<string, string> {
-  const resolver = deps.resolver ?? interpreterResolver({ jobsDir: deps.paths.jobs });
-  const scriptStmt = deps.db.prepare<[string, string], { n: number }>("SELECT COUNT(*) AS n FROM job_files WHERE job = ? AND path = ?");
-  const problems: string[] = [];
-  const interpreters = new Map<string, string>();
-  for (const step of plan.steps) {
-    if (!step.batches.length) continue;
-    if (!scriptStmt.get(step.job, step.script)?.n) {
-      problems.push(`job ${step.job}, ${step.hook}: script ${step.script} is not in the built job files; run 'maand build'`);
-    }
-    const r = resolver.resolve(step.job, step.script);
-    if ("problem" in r) problems.push(`job ${step.job}, ${step.hook}: ${r.problem}`);
-    else interpreters.set(stepKey(step), r.path);
-  }
-  if (problems.length) throw new HookPreflightError([...new Set(problems)]);
-  return interpreters;
-}
-
-function stageOne(stager: Stager, step: HookStepPlan, inv: HookInvocationPlan): { dir: string } | { error: string } {
-  try {
-    return { dir: stager.stage(step.job, inv.workerIp).dir };
-  } catch (err) {
-    return { error: `staging failed: ${(err as Error).message}` };
-  }
+function stagerOf(deps: ExecuteDeps): (job: string, workerIp: string) => { dir: string } {
+  const stager = createStager({ paths: deps.paths, db: deps.db, kv: deps.kv });
+  return (job, workerIp) => stager.stage(job, workerIp);
 }
 
 async function runOne(
   step: HookStepPlan,
   inv: HookInvocationPlan,
-  interpreter: string,
   dir: string,
   deps: ExecuteDeps,
   running: RunningInvocations,
@@ -146,8 +137,8 @@ async function runOne(
   const started = clock.now();
   try {
     deps.reporter?.invocationStart?.(step, inv);
-    const proc = await runHookProcess({
-      interpreter,
+    const proc = await (deps.spawn ?? runHookProcess)({
+      interpreter: step.interpreter,
       script: step.script,
       cwd: dir,
       env: { ...(deps.baseEnv ?? process.env), ...inv.env, [HOOK_ENV.apiPort]: String(deps.apiPort), [HOOK_ENV.legacyApiPort]: String(deps.apiPort), [HOOK_ENV.apiToken]: registered.token },

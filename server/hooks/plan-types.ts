@@ -65,6 +65,12 @@ export interface PlanHook {
   /** Relative to the job root, e.g. "_hooks/hook_migrate.py". */
   script: string;
   timeoutSeconds: number;
+  /**
+   * The executable that will run the script, resolved when the input was read (see
+   * interpreters.ts), or what stops it from running (missing interpreter, script not built):
+   * --dry-run shows the one and fails on the other exactly as a real run would.
+   */
+  interpreter: { path: string } | { problems: string[] };
 }
 
 /** Everything planning needs, read from the catalog and KV beforehand: planning itself reads nothing. */
@@ -77,12 +83,6 @@ export interface HookPlanInput {
   hooks: PlanHook[];
   /** KV maand/job/<job> rollout_order per job, as stored. */
   rolloutOrders: Record<string, string | undefined>;
-  /**
-   * KV maand/job/<job> workers per job: the active workers in catalog order, which is also the
-   * value every build resets rollout_order to (SPEC §5). A stored order equal to it is no
-   * operator's choice, so its being ignored is not worth a notice.
-   */
-  buildRolloutOrders: Record<string, string | undefined>;
 }
 
 export interface HookInvocationPlan {
@@ -107,6 +107,8 @@ export interface HookStepPlan {
   hook: string;
   event: HookEvent;
   script: string;
+  /** The executable that runs the script (a venv's python3, python3 or bun, resolved). */
+  interpreter: string;
   timeoutSeconds: number;
   rolloutOrder: string[];
   rolloutOrderSource: RolloutOrderSource;

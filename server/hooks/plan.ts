@@ -1,4 +1,5 @@
 import { MaandError } from "../errors.js";
+import { HookPreflightError } from "./errors.js";
 import { HOOK_API_HOST, HOOK_ENV } from "./env-names.js";
 import type {
   HookBatchPlan,
@@ -10,7 +11,8 @@ import type {
   PlanHook,
   PlanJob,
 } from "./plan-types.js";
-import { batchWidth, byCatalogOrder, eventWorkerSet, resolveRolloutOrder, splitBatches } from "./worker-set.js";
+import { resolveRolloutOrder } from "../kv/rollout-order.js";
+import { batchWidth, byCatalogOrder, eventWorkerSet, splitBatches } from "./worker-set.js";
 
 /**
  * Plans a hook run: worker sets, rollout order, batches and the complete environment of every
@@ -23,6 +25,7 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
   const filter = request.allocations ? new Set(request.allocations) : undefined;
   const matched = new Set<string>();
   const steps: HookStepPlan[] = [];
+  const problems: string[] = [];
 
   for (const target of request.targets) {
     const job = jobs.get(target.job);
@@ -31,15 +34,14 @@ export function planHookRun(input: HookPlanInput): HookRunPlan {
     if (!hook) throw new MaandError(`job ${target.job} has no hook ${target.hook} registered for ${request.event}`);
     const allocations = input.allocations.filter((a) => a.job === target.job);
     const base = eventWorkerSet(request, target.job, allocations);
-    const stored = input.rolloutOrders[target.job];
-    const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), stored);
+    const { order, source, ignored } = resolveRolloutOrder(base.map((a) => a.workerIp), input.rolloutOrders[target.job]);
     const selected = filter ? order.filter((ip) => filter.has(ip)) : order;
     selected.forEach((ip) => matched.add(ip));
-    // Build's own value is no operator's choice: with a disabled worker it is stale for every
-    // event that includes disabled allocations, and saying so on each run would be a false alarm.
-    const reported = ignored && stored !== input.buildRolloutOrders[target.job] ? ignored : undefined;
-    steps.push(planStep(input, request, job, hook, allocations, selected, source, reported));
+    // A missing interpreter or script fails the whole run before anything starts (SPEC §7.3).
+    if (selected.length && "problems" in hook.interpreter) problems.push(...hook.interpreter.problems.map((p) => `job ${target.job}, ${target.hook}: ${p}`));
+    steps.push(planStep(input, request, job, hook, allocations, selected, source, ignored));
   }
+  if (problems.length) throw new HookPreflightError([...new Set(problems)]);
 
   const unmatched = [...(filter ?? [])].filter((ip) => !matched.has(ip));
   if (unmatched.length) {
@@ -105,6 +107,7 @@ function planStep(
     hook: hook.hook,
     event: request.event,
     script: hook.script,
+    interpreter: "path" in hook.interpreter ? hook.interpreter.path : "",
     timeoutSeconds: hook.timeoutSeconds,
     rolloutOrder: order,
     rolloutOrderSource: orderSource,

@@ -10,7 +10,7 @@ import type { RunOptions } from "./session.js";
 export function planPostBuildHooks(ctx: BucketContext): HookRunPlan | undefined {
   const targets = hookTargets(ctx.db, "post_build");
   if (!targets.length) return undefined;
-  return planHookRun(loadHookPlanInput(ctx.db, ctx.kv, ctx.paths.root, { event: "post_build", targets }));
+  return planHookRun(loadHookPlanInput(ctx, { event: "post_build", targets }));
 }
 
 /**

@@ -1,10 +1,10 @@
 import { listAllocations, listJobs } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
-import { isCertPrivateKey, isEncryptedAtRest, type KvReader, type KvStore } from "../store/kv.js";
+import { type KvReader, type KvStore } from "../store/kv.js";
 import { KvSession } from "../store/kv-session.js";
-import { NS } from "../store/namespaces.js";
 import { SecretPatterns } from "./secret-patterns.js";
 import { mask, StreamMasker } from "./stream-mask.js";
+import { NS, isCertPrivateKey, isEncryptedAtRest } from "../kv/namespaces.js";
 
 /**
  * Secrets shorter than this are not masked in hook output. Masking replaces every occurrence

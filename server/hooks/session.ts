@@ -29,8 +29,8 @@ export interface HookSession {
 export interface RunOptions {
   reporter?: HookReporter;
   signal?: AbortSignal;
-  /** Overrides for tests and benchmarks (kill grace, base environment, interpreters). */
-  execute?: Partial<Pick<ExecuteDeps, "killGraceMs" | "baseEnv" | "resolver">>;
+  /** Overrides for tests and benchmarks (kill grace, base environment, the stage and spawn steps). */
+  execute?: Partial<Pick<ExecuteDeps, "killGraceMs" | "baseEnv" | "stage" | "spawn">>;
 }
 
 export async function openHookSession(ctx: BucketContext, options: { kv?: KvSession } = {}): Promise<HookSession> {

@@ -1,18 +1,17 @@
 import { createHash } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { NS } from "../store/namespaces.js";
 import type { BucketPaths } from "../bucket/paths.js";
-import { listJobFileHashes } from "../store/catalog.js";
+import { jobFileContents, listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
-import { isCertPrivateKey, type KvReader } from "../store/kv.js";
+import { type KvReader } from "../store/kv.js";
 import { LEGACY_HOOK_SCRIPT_DIR } from "../workspace/legacy.js";
 import { sdkFiles } from "./package-files.js";
 import { stageDirectory, type StageEntry, type StageResult } from "./stage.js";
+import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
 
 /** Contents kept in memory across allocations of one run, so N workers do not mean N reads. */
 const CONTENT_CACHE_BYTES = 64 * 1024 * 1024;
-const CERT_PREFIX = "certs/";
 
 export interface Stager {
   /** Stages tmp/workers/<ip>/jobs/<job>/ and returns its path. */
@@ -32,19 +31,19 @@ export function createStager(deps: { paths: BucketPaths; db: Db; kv: KvReader; s
   const snapshots = new Map<string, StageEntry[]>();
   const cache = new Map<string, Buffer>();
   let cached = 0;
-  const contentStmt = deps.db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
 
+  const contentOf = jobFileContents(deps.db);
   const load = (job: string, path: string): Buffer => {
     const id = `${job}\0${path}`;
     const hit = cache.get(id);
     if (hit) return hit;
-    const row = contentStmt.get(job, path);
-    if (!row) throw new Error(`job file ${job}/${path} vanished from the catalog during the run`);
-    if (cached + row.content.length <= CONTENT_CACHE_BYTES) {
-      cache.set(id, row.content);
-      cached += row.content.length;
+    const content = contentOf(job, path);
+    if (!content) throw new Error(`job file ${job}/${path} vanished from the catalog during the run`);
+    if (cached + content.length <= CONTENT_CACHE_BYTES) {
+      cache.set(id, content);
+      cached += content.length;
     }
-    return row.content;
+    return content;
   };
 
   const snapshot = (job: string): StageEntry[] => {
@@ -84,7 +83,7 @@ function certEntries(kv: KvReader, job: string, workerIp: string): StageEntry[] 
   const ns = NS.allocation(job, workerIp);
   return kv
     .keys(ns)
-    .filter((k) => k.startsWith(CERT_PREFIX) && (k.endsWith(".crt") || k.endsWith(".key")))
+    .filter(isCertFile)
     .flatMap((k) => {
       const value = kv.get(ns, k);
       return value === undefined ? [] : [bufferEntry(k, isCertPrivateKey(ns, k) ? 0o600 : 0o644, Buffer.from(value))];

@@ -1,3 +1,4 @@
+import { namespaceOwner } from "../kv/namespaces.js";
 import { escapeText } from "../text/escape.js";
 import { MIN_SECRET_LENGTH, type UnmaskableSecret } from "./redaction.js";
 import type { HookReporter } from "./reporter.js";
@@ -12,7 +13,7 @@ export type RunningInvocations = Map<string, { job: string; log: InvocationLog }
  * with one running, that is the one) and on the console.
  */
 export function warnUnmaskable(s: UnmaskableSecret, running: RunningInvocations, reporter: HookReporter | undefined): void {
-  const job = s.namespace.split("/")[2] ?? "";
+  const job = namespaceOwner(s.namespace).job ?? "";
   const text =
     `job ${escapeText(job)}: a hook stored secret ${escapeText(JSON.stringify(s.key))} in ${escapeText(s.namespace)}, ${s.length} characters long; ` +
     `secrets shorter than ${MIN_SECRET_LENGTH} characters cannot be masked in hook output and logs: use a longer value`;

@@ -1,6 +1,6 @@
-import { NS } from "../store/namespaces.js";
 import type { Db } from "../store/db.js";
 import { UsageError } from "../errors.js";
+import { NS } from "../kv/namespaces.js";
 
 export const DEFAULT_RETAIN_DAYS = 7;
 const DAY_MS = 86400_000;

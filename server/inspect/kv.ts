@@ -1,8 +1,9 @@
 import { escapeText } from "../text/escape.js";
 import { MaandError } from "../errors.js";
-import { isEncryptedAtRest, isExpired, isSecretNamespace, type KvRow, type KvStore } from "../store/kv.js";
+import { isExpired, type KvRow, type KvStore } from "../store/kv.js";
 import { latestKvRows, listJobs, listWorkers } from "../store/catalog.js";
 import { assertKnownNames } from "./filters.js";
+import { isEncryptedAtRest, isSecretNamespace, namespaceOwner } from "../kv/namespaces.js";
 
 /** Shown instead of a secret's value: `maand cat` never prints one. */
 export const SECRET_PLACEHOLDER = "<encrypted>";
@@ -33,16 +34,6 @@ export interface KvViewRow {
 export function placeholderFor(namespace: string, key: string): string | undefined {
   if (!isEncryptedAtRest(namespace, key)) return undefined;
   return isSecretNamespace(namespace) ? SECRET_PLACEHOLDER : PRIVATE_KEY_PLACEHOLDER;
-}
-
-/** The job and worker a namespace belongs to, for --jobs / --workers. */
-export function namespaceOwner(namespace: string): { job?: string; worker?: string } {
-  const p = namespace.split("/");
-  if (p[0] === "maand" && p[1] === "job" && p.length >= 3) return { job: p[2], ...(p[3] === "worker" && p[4] ? { worker: p[4] } : {}) };
-  if (p[0] === "maand" && p[1] === "worker" && p.length >= 3) return { worker: p[2] };
-  if ((p[0] === "vars" || p[0] === "secrets") && p[1] === "job" && p[2]) return { job: p[2] };
-  if (p[0] === "vars" && p[1] === "bucket" && p[2] === "job" && p[3]) return { job: p[3] };
-  return {};
 }
 
 export function catKv(kv: KvStore, filter: KvFilter = {}): KvViewRow[] {

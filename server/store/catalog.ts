@@ -1,3 +1,4 @@
+import type { HealthCheckSpec } from "../workspace/model.js";
 import type { Db } from "./db.js";
 import type { KvRow } from "./kv.js";
 
@@ -28,6 +29,8 @@ export interface JobRow {
   restart_policy: string;
   deployment_seq: number;
   manifest: string;
+  /** JSON of the normalised HealthCheckSpec; "" when the manifest has none. Read it with jobHealthCheck. */
+  health_check: string;
 }
 
 export interface AllocationRow {
@@ -80,6 +83,12 @@ export function listWorkers(db: Db): WorkerRow[] {
 
 export function listJobs(db: Db): JobRow[] {
   return db.prepare("SELECT * FROM jobs ORDER BY deployment_seq, name").all() as JobRow[];
+}
+
+/** The job's health checks (SPEC §11) as build normalised them, or undefined when it has none. */
+export function jobHealthCheck(db: Db, job: string): HealthCheckSpec | undefined {
+  const row = db.prepare("SELECT health_check FROM jobs WHERE name = ?").get(job) as { health_check: string } | undefined;
+  return row?.health_check ? (JSON.parse(row.health_check) as HealthCheckSpec) : undefined;
 }
 
 export function getJob(db: Db, name: string): JobRow | undefined {
@@ -168,6 +177,22 @@ export function listJobFileHashes(db: Db, job: string): Omit<JobFileRow, "conten
   return db.prepare("SELECT job, path, mode, hash FROM job_files WHERE job = ? ORDER BY path").all(job) as Omit<JobFileRow, "content">[];
 }
 
+/** Whether a built job holds a file at `path` (a hook's script must be in the snapshot staging copies). */
+export function hasJobFile(db: Db, job: string, path: string): boolean {
+  return db.prepare("SELECT 1 FROM job_files WHERE job = ? AND path = ?").get(job, path) !== undefined;
+}
+
+/** Reads files' contents from the built snapshot (one prepared statement for many reads: staging, deploy). */
+export function jobFileContents(db: Db): (job: string, path: string) => Buffer | undefined {
+  const stmt = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
+  return (job, path) => stmt.get(job, path)?.content;
+}
+
+/** Written once, by init: the bucket row every other table's rows belong to. */
+export function insertBucketRow(db: Db, id: string, createdAt: number): void {
+  db.prepare("INSERT INTO bucket (bucket_id, created_at) VALUES (?, ?)").run(id, createdAt);
+}
+
 export function bucketId(db: Db): string {
   const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
   return row?.bucket_id ?? "";
@@ -186,4 +211,29 @@ export function latestKvRows(db: Db): KvRow[] {
        FROM kv GROUP BY namespace, key ORDER BY namespace, key`,
     )
     .all() as KvRow[];
+}
+
+/** Row counts `maand info` reports. */
+export function catalogCounts(db: Db): {
+  workers: number;
+  jobs: number;
+  allocations: { total: number; active: number; disabled: number; removed: number };
+  kv: { keys: number; rows: number };
+} {
+  const count = (sql: string) => db.prepare(sql).pluck().get() as number;
+  const allocations = db
+    .prepare(
+      `SELECT COUNT(*) AS total,
+              COALESCE(SUM(removed = 0 AND disabled = 0), 0) AS active,
+              COALESCE(SUM(removed = 0 AND disabled = 1), 0) AS disabled,
+              COALESCE(SUM(removed = 1), 0) AS removed
+       FROM allocations`,
+    )
+    .get() as { total: number; active: number; disabled: number; removed: number };
+  return {
+    workers: count("SELECT COUNT(*) FROM workers"),
+    jobs: count("SELECT COUNT(*) FROM jobs"),
+    allocations,
+    kv: { keys: count("SELECT COUNT(*) FROM (SELECT 1 FROM kv GROUP BY namespace, key)"), rows: count("SELECT COUNT(*) FROM kv") },
+  };
 }

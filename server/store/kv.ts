@@ -1,6 +1,7 @@
 import type { Db } from "./db.js";
 import type { Clock } from "./clock.js";
 import type { SecretCipher } from "./secrets-cipher.js";
+import { isEncryptedAtRest } from "../kv/namespaces.js";
 
 /** The latest version of a key as stored (value still encrypted when `encrypted` is 1). */
 export interface KvRow {
@@ -35,22 +36,6 @@ export interface KvWrite {
   ttl: number;
   deleted: boolean;
 }
-
-export const SECRET_NAMESPACE_PREFIX = "secrets/";
-export const isSecretNamespace = (namespace: string): boolean => namespace.startsWith(SECRET_NAMESPACE_PREFIX);
-
-/** A leaf certificate's private key as build stores it: `certs/<name>.key` in `maand/job/<job>/worker/<ip>`. */
-export function isCertPrivateKey(namespace: string, key: string): boolean {
-  const p = namespace.split("/");
-  const name = key.startsWith("certs/") && key.endsWith(".key") ? key.slice("certs/".length, -".key".length) : "";
-  return p.length === 5 && p[0] === "maand" && p[1] === "job" && p[3] === "worker" && name.length > 0 && !name.includes("/");
-}
-
-/**
- * THE rule for values that are encrypted in maand.db and need --reveal to be printed: secrets/*
- * and the certificates' private keys (maand.db may be copied around; kv.key stays in secrets/).
- */
-export const isEncryptedAtRest = (namespace: string, key: string): boolean => isSecretNamespace(namespace) || isCertPrivateKey(namespace, key);
 
 export function isExpired(row: Pick<KvRow, "ttl" | "created_at">, now: number): boolean {
   return row.ttl > 0 && row.created_at + row.ttl * 1000 <= now;

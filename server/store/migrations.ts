@@ -84,4 +84,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (namespace, key, version)
   ) WITHOUT ROWID;
   `,
+  // 2: the job's health checks as build normalised them (the manifest column keeps the raw text)
+  `
+  ALTER TABLE jobs ADD COLUMN health_check TEXT NOT NULL DEFAULT '';
+  `,
 ];

@@ -23,11 +23,11 @@
  * A namespace the caller may not read (TemplateKv throws) fails get, getOptional, getSecret and
  * keys alike, naming the namespace.
  */
-import { isEncryptedAtRest } from "../store/kv.js";
 import { TemplateFuncError } from "./errors.js";
 import type { CallContext, TemplateFunc } from "./funcs.js";
 import { compareGo, split, toLower, toUpper, trimSpace } from "./go-strings.js";
 import { goInt, GoSlice, stringSlice, typeName, type GoValue } from "./values.js";
+import { isEncryptedAtRest } from "../kv/namespaces.js";
 
 const MIN_INT = -(1n << 63n);
 const MAX_INT = (1n << 63n) - 1n;

@@ -3,13 +3,13 @@
  * workspaces were written for the Go implementation), maand's function map, and KV access
  * injected by the caller. Parse a `.tpl` once, execute it per allocation.
  */
-import { NS } from "../store/namespaces.js";
 import { dataValue, type TemplateData } from "./data.js";
 import { TemplateError } from "./errors.js";
 import { execute, hasFunction } from "./exec.js";
 import type { CallContext, TemplateKv } from "./funcs.js";
 import { parse, type TreeSet } from "./parser.js";
 import type { GoValue } from "./values.js";
+import { NS } from "../kv/namespaces.js";
 
 export type { TemplateData } from "./data.js";
 export { TemplateError, type TemplateErrorDetails } from "./errors.js";

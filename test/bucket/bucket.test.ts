@@ -6,7 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { once } from "node:events";
 import { initBucket } from "../../server/bucket/init.js";
-import { acquireBucketLock } from "../../server/bucket/lock.js";
+import { acquireBucketLock } from "../../server/store/lock.js";
 import { openBucket } from "../../server/bucket/context.js";
 import { readConf, DEFAULT_CONF } from "../../server/bucket/conf.js";
 import { BucketError, BucketLockedError } from "../../server/errors.js";
@@ -111,7 +111,7 @@ test("a lock left by a kill -9'd process is taken over", async (t) => {
   t.after(() => rmSync(root, { recursive: true, force: true }));
   await initBucket(root);
   const lockFile = join(root, "data", "maand.lock");
-  const lockModule = resolve("dist/server/bucket/lock.js");
+  const lockModule = resolve("dist/server/store/lock.js");
   const holder = spawn(process.execPath, ["--input-type=module", "-e",
     `import { acquireBucketLock } from ${JSON.stringify(lockModule)}; acquireBucketLock(${JSON.stringify(lockFile)}); console.log("held"); setInterval(() => {}, 1000);`],
     { stdio: ["ignore", "pipe", "inherit"] });

@@ -1,4 +1,5 @@
 import { after, before, describe, it } from "node:test";
+import { SCHEMA_VERSION } from "../../server/store/db.js";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { makeBucket, writeWorkspace } from "../helpers/bucket.js";
@@ -134,7 +135,7 @@ describe("maand cat / info / gc (real processes)", () => {
     const info = JSON.parse(r.stdout) as Record<string, unknown>;
     assert.match(String(info.bucket_id), /^[0-9a-f-]{36}$/);
     assert.equal(info.root, bucket.root);
-    assert.equal(info.schema_version, 1);
+    assert.equal(info.schema_version, SCHEMA_VERSION);
     assert.equal(info.workers, 3);
     assert.equal(info.jobs, 3);
     assert.deepEqual(info.allocations, { total: 5, active: 5, disabled: 0, removed: 0 });

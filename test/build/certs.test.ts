@@ -5,8 +5,9 @@ import { writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { catKv, kvGet, PRIVATE_KEY_PLACEHOLDER } from "../../server/inspect/kv.js";
-import { isEncryptedAtRest, type KvRow } from "../../server/store/kv.js";
+import { type KvRow } from "../../server/store/kv.js";
 import { builtBucket, dumpCatalog, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
+import { isEncryptedAtRest } from "../../server/kv/namespaces.js";
 
 const DAY = 86400_000;
 type Manifest = { certs: Record<string, { subject: Record<string, string>; pkcs8?: boolean }> };

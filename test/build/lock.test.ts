@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { makeBucket, writeWorkspace } from "../helpers/bucket.js";
-import { acquireBucketLock } from "../../server/bucket/lock.js";
+import { acquireBucketLock } from "../../server/store/lock.js";
 import { collect, largeWorkspace, maand, maandAsync, REPO, threeByThree, mustBuild } from "./fixture.js";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -54,7 +54,7 @@ describe("bucket lock: build vs other processes", () => {
   });
 
   it("a lock left by a kill -9'd holder is taken over", async () => {
-    const lockModule = pathToFileURL(join(REPO, "dist", "server", "bucket", "lock.js")).href;
+    const lockModule = pathToFileURL(join(REPO, "dist", "server", "store", "lock.js")).href;
     const holder = spawn(
       process.execPath,
       ["--input-type=module", "-e", `import { acquireBucketLock } from ${JSON.stringify(lockModule)}; acquireBucketLock(${JSON.stringify(lockFile)}); console.log("locked"); setInterval(() => {}, 1000);`],

@@ -21,7 +21,7 @@ test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
   assert.match(r.stdout, /batch width 2 \(max_concurrent_upgrades\), 2 batch\(es\)/);
   // The failing hook's report: the worker, its exit code and last lines; the demo goes on.
   assert.match(r.stdout, /maand: hook run \S+ failed on 1 allocation:\n {2}127\.0\.0\.13 \(job web, hook_check, cli, batch \d\/2\): exit code 3\n(?: {4}\| .*\n)*? {4}\| disk almost full on 127\.0\.0\.13/);
-  assert.match(r.stdout, /\(exit status 1, as intended\)/);
+  assert.match(r.stdout, /\(exit status 3, as intended\)/);
   assert.match(r.stdout, /job=web hook=hook_check event=cli worker=127\.0\.0\.13 stream=maand failed \(exit code 3\)/);
 
   const db = new Database(join(bucket, "data", "maand.db"), { readonly: true });

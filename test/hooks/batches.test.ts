@@ -38,7 +38,7 @@ function workspace(width: number | undefined) {
 
 async function runCli(b: HookBucket): Promise<void> {
   for (const f of readdirSync(b.root)) if (f.startsWith("started-")) rmSync(join(b.root, f));
-  await b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook: "hook_rec", job: "api" })));
+  await b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook: "hook_rec", job: "api" })));
 }
 
 const envRecords = (b: HookBucket) => b.records().filter((r) => r.ALLOCATION_IP !== undefined);

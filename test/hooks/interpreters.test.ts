@@ -9,7 +9,8 @@ import { interpreterResolver } from "../../server/hooks/interpreters.js";
 import { runHooksAllOrNothing } from "../../server/hooks/run.js";
 import type { HookRunResult } from "../../server/hooks/result.js";
 import type { RunOptions } from "../../server/hooks/session.js";
-import { hookBucket, recorderPy, recorderTs, workers, type HookBucket } from "./fixture.js";
+import type { PlanInputOptions } from "../../server/hooks/plan-input.js";
+import { hookBucket, maand, recorderPy, recorderTs, workers, type HookBucket } from "./fixture.js";
 
 const REAL_PYTHON = spawnSync("python3", ["-c", "import sys; sys.stdout.write(sys.executable)"], { encoding: "utf8" }).stdout;
 
@@ -38,8 +39,8 @@ describe("hook interpreters", () => {
   });
   after(() => b.cleanup());
 
-  const run = (hook: string, job?: string, options?: RunOptions): Promise<HookRunResult> =>
-    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, ...(job ? { job } : {}) }), options));
+  const run = (hook: string, job?: string, planOptions: PlanInputOptions = {}, options?: RunOptions): Promise<HookRunResult> =>
+    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook, ...(job ? { job } : {}) }, planOptions), options));
 
   it("python3 from PATH is resolved once to its real executable (no version-manager shim per spawn)", async () => {
     b.clearRecords();
@@ -79,21 +80,28 @@ describe("hook interpreters", () => {
   it("a missing interpreter fails the run before any hook starts, naming every problem", async () => {
     b.clearRecords();
     const resolver = interpreterResolver({ jobsDir: join(b.root, "workspace", "jobs"), path: "/nonexistent", bundledBun: () => undefined });
-    await assert.rejects(run("hook_ts", undefined, { execute: { resolver } }), (e: Error) => {
+    await assert.rejects(run("hook_ts", undefined, { resolver }), (e: Error) => {
       assert.ok(e instanceof HookPreflightError);
       assert.match(e.message, /no hook was started/);
       assert.match(e.message, /job bun, hook_ts: bun not found on PATH/);
       assert.match(e.message, /job js, hook_ts: bun not found on PATH/);
       return true;
     });
-    await assert.rejects(run("hook_py", "py", { execute: { resolver } }), /job py, hook_py: python3 not found on PATH/);
+    await assert.rejects(run("hook_py", "py", { resolver }), /job py, hook_py: python3 not found on PATH/);
     assert.equal(b.records().length, 0);
+    // The check is part of the plan: --dry-run shows the interpreter and fails exactly when a run would.
+    const dry = maand(b.root, "hooks", "hook_ts", "--dry-run", "--json");
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.ok(JSON.parse(dry.stdout).steps.every((s: { interpreter: string }) => basename(s.interpreter).startsWith("bun")), dry.stdout);
   });
 
-  it("a script missing from the built job files fails the run before any hook starts", async () => {
+  it("a script missing from the built job files fails the run (and --dry-run) before any hook starts", async () => {
     b.clearRecords();
     await b.with((ctx) => ctx.db.prepare("DELETE FROM job_files WHERE job = 'js' AND path = '_hooks/hook_ts.js'").run());
     await assert.rejects(run("hook_ts"), (e: Error) => e instanceof HookPreflightError && /job js, hook_ts: script _hooks\/hook_ts\.js is not in the built job files/.test(e.message));
     assert.equal(b.records().length, 0, "not even the healthy bun job ran");
+    const dry = maand(b.root, "hooks", "hook_ts", "--dry-run");
+    assert.equal(dry.status, 1, dry.stdout);
+    assert.match(dry.stderr, /no hook was started[^]*job js, hook_ts: script _hooks\/hook_ts\.js is not in the built job files/);
   });
 });

@@ -51,7 +51,7 @@ describe("an invocation ends when its script ends", () => {
   it("a child still running after the script exited gets 401 and its KV write is not committed", async () => {
     const result = await b.with((ctx) =>
       // A long grace: the child is not killed before it tries; it exits by itself right after.
-      runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook: "hook_fork", job: "fork" }), { execute: { killGraceMs: 60_000 } }),
+      runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook: "hook_fork", job: "fork" }), { execute: { killGraceMs: 60_000 } }),
     );
     assert.equal(result.status, "ok");
     assert.equal(readFileSync(join(b.root, "child-status"), "utf8"), "401", "the token died with the script");

@@ -64,7 +64,7 @@ describe("hook sessions: KV persistence, ordering and failures (real Python hook
   after(() => b.cleanup());
 
   const run = (hook: string): Promise<HookRunResult> =>
-    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job: "api" })));
+    b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook, job: "api" })));
   const stored = (key: string) => b.with((ctx) => ctx.kv.get("vars/job/api", key));
   const kvRows = () => b.with((ctx) => (ctx.db.prepare("SELECT COUNT(*) AS n FROM kv").get() as { n: number }).n);
 
@@ -117,7 +117,7 @@ describe("hook sessions: KV persistence, ordering and failures (real Python hook
       (e: unknown) => e as HookRunFailed,
     );
     assert.ok(err instanceof HookRunFailed);
-    assert.equal(err.exitCode, 1);
+    assert.equal(err.exitCode, 3);
     assert.deepEqual(b.records().map((r) => r.ALLOCATION_IP).sort(), ["10.0.0.1", "10.0.0.2"], "batches 2 and 3 never started");
     assert.match(err.message, /10\.0\.0\.1 \(job api, hook_fail, cli, batch 1\/3\): exit code 4/);
     assert.match(err.message, /10\.0\.0\.2 \(job api, hook_fail, cli, batch 1\/3\): exit code 3/);

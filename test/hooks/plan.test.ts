@@ -34,10 +34,9 @@ function input(request: Partial<HookRunRequest> & { event: HookEvent }, s: Setup
     bucketRoot: "/b",
     jobs: [{ name: "api", version: "1.2.0", maxConcurrentUpgrades: s.upgrades ?? 1, maxConcurrentStarts: s.starts ?? 0, deploymentSeq: 0 }],
     allocations,
-    hooks: [{ job: "api", hook: "hook_x", event: request.event, script: "_hooks/hook_x.py", timeoutSeconds: 60 }],
+    hooks: [{ job: "api", hook: "hook_x", event: request.event, script: "_hooks/hook_x.py", timeoutSeconds: 60, interpreter: { path: "/usr/bin/python3" } }],
     rolloutOrders: { api: s.rollout },
     // what maand build stores as maand/job/api workers: the active workers in catalog order
-    buildRolloutOrders: { api: allocations.filter((a) => !a.disabled && !a.removed).map((a) => a.workerIp).join(",") },
   };
 }
 
@@ -203,10 +202,10 @@ describe("planHookRun: why a stored rollout_order was ignored", () => {
   });
 
   it("names at most five workers per reason", () => {
-    const plan = planHookRun(input({ event: "cli" }, { workers: 12, rollout: "10.0.0.1,10.0.0.99" }));
+    const plan = planHookRun(input({ event: "cli" }, { workers: 12, rollout: "10.0.0.12,10.0.0.1,10.0.0.99" }));
     assert.equal(
       ignored(plan)!.reason,
-      "lists 1 of 12 workers, missing 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6 and 6 more; names workers not in this run's worker set: 10.0.0.99",
+      "lists 2 of 12 workers, missing 10.0.0.2, 10.0.0.3, 10.0.0.4, 10.0.0.5, 10.0.0.6 and 5 more; names workers not in this run's worker set: 10.0.0.99",
     );
   });
 });
@@ -268,6 +267,22 @@ describe("planHookRun: environment", () => {
     assert.ok(!(HOOK_ENV.target in invocations(planHookRun(input({ event: "cli" })))[0]!.env));
   });
 
+  it("carries the interpreter that will run each step, and refuses a plan whose interpreter or script is missing", () => {
+    const plan = planHookRun(input({ event: "cli" }));
+    assert.equal(plan.steps[0]!.interpreter, "/usr/bin/python3");
+    const broken = input({ event: "cli" });
+    broken.hooks[0]!.interpreter = { problems: ["python3 not found on PATH", "script _hooks/hook_x.py is not in the built job files; run 'maand build'"] };
+    assert.throws(
+      () => planHookRun(broken),
+      (e: Error) => /no hook was started/.test(e.message) && /job api, hook_x: python3 not found on PATH/.test(e.message) && /run 'maand build'/.test(e.message),
+    );
+    // A step that runs nowhere (every allocation filtered out) needs no interpreter.
+    const none = input({ event: "cli" }, { workers: 1, disabled: [] });
+    none.hooks[0]!.interpreter = { problems: ["python3 not found on PATH"] };
+    none.allocations.length = 0;
+    assert.equal(planHookRun(none).steps[0]!.batches.length, 0);
+  });
+
   it("is plain data: survives a JSON round trip unchanged", () => {
     const plan = planHookRun(input({ event: "cli" }, { upgrades: 2, disabled: [3] }));
     assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
@@ -277,7 +292,7 @@ describe("planHookRun: environment", () => {
     const base = input({ event: "post_build", targets: [{ job: "db", hook: "hook_a" }, { job: "api", hook: "hook_x" }] }, { workers: 2 });
     base.jobs.push({ name: "db", version: "2.0.0", maxConcurrentUpgrades: 1, maxConcurrentStarts: 0, deploymentSeq: 0 });
     base.allocations.push({ allocId: "db-1", job: "db", workerIp: ip(9), disabled: false, removed: false, position: 8, currentVersion: "0.0.0" });
-    base.hooks.push({ job: "db", hook: "hook_a", event: "post_build", script: "_hooks/hook_a.ts", timeoutSeconds: 5 });
+    base.hooks.push({ job: "db", hook: "hook_a", event: "post_build", script: "_hooks/hook_a.ts", timeoutSeconds: 5, interpreter: { path: "/usr/bin/bun" } });
     const plan = planHookRun(base);
     assert.deepEqual(plan.steps.map((s) => `${s.job}/${s.hook}`), ["db/hook_a", "api/hook_x"]);
     assert.deepEqual(invocations(plan).filter((i) => i.oneShot).map((i) => i.workerIp), [ip(9), ip(1)]);

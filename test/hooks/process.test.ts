@@ -80,7 +80,7 @@ describe("hook processes: timeouts, process groups, hostile output, Ctrl-C", () 
 
   const run = (job: string, hook: string, killGraceMs?: number): Promise<HookRunResult> =>
     b.with((ctx) =>
-      runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook, job, allocations: "10.0.0.1" }), {
+      runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook, job, allocations: "10.0.0.1" }), {
         ...(killGraceMs ? { execute: { killGraceMs } } : {}),
       }),
     );

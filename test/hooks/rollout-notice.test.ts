@@ -3,9 +3,8 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { ROLLOUT_ORDER_KEY } from "../../server/api/routes.js";
-import { NS } from "../../server/store/namespaces.js";
 import { hookBucket, maand, MAAND_BIN, recorderPy, workers, type HookBucket } from "./fixture.js";
+import { NS, ROLLOUT_ORDER_KEY } from "../../server/kv/namespaces.js";
 
 const NOTICE = "api hook_x: rollout_order in KV ignored (lists 2 of 3 workers, missing 10.0.0.3); using catalog order";
 const hasScript = spawnSync("script", ["--version"]).status === 0;

@@ -71,7 +71,7 @@ describe("secrets never reach logs, --verbose or the failure report (real Python
 
   it("masks multi-line, ESC-holding, \\r-ending and split secrets and the staged private key; warns about a short secret without printing it", () => {
     const r = maand(b.root, "hooks", "hook_leak", "api", "--verbose");
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /10\.0\.0\.1 .*exit code 3/, "the failure report");
     assert.match(r.stderr, /\| .*\*\*\*/, "the report's tail shows masked lines");
     assert.match(r.stdout, /\[10\.0\.0\.1 api hook_leak\] multi: \*\*\*/);

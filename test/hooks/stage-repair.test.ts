@@ -47,7 +47,7 @@ describe("staged copies damaged by a hook are repaired before the next run", () 
   const dir = () => stagedJobDir(bucketPaths(b.root), "10.0.0.1", "api");
   const stage = (): Promise<StageResult> => b.with((ctx) => createStager({ paths: ctx.paths, db: ctx.db, kv: ctx.kv }).stage("api", "10.0.0.1").result);
   const seen = () => readFileSync(join(b.root, "seen.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l) as { makefile: string; conf: string | false });
-  const run = () => b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx.db, ctx.kv, ctx.paths.root, { hook: "hook_vandal", job: "api" })));
+  const run = () => b.with((ctx) => runHooksAllOrNothing(ctx, planCliHooks(ctx, { hook: "hook_vandal", job: "api" })));
 
   it("a real hook deletes and edits staged files; the next run, also after a rebuild, sees the snapshot", async () => {
     await run();

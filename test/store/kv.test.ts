@@ -5,9 +5,10 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb } from "../../server/store/db.js";
-import { isEncryptedAtRest, KvStore, type KvRow } from "../../server/store/kv.js";
+import { KvStore, type KvRow } from "../../server/store/kv.js";
 import { KvSession } from "../../server/store/kv-session.js";
 import { SecretCipher, SecretDecryptError } from "../../server/store/secrets-cipher.js";
+import { isEncryptedAtRest } from "../../server/kv/namespaces.js";
 
 function fixture(now = { t: 1_000_000 }) {
   const dir = mkdtempSync(join(tmpdir(), "maand-kv-"));

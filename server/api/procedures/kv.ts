@@ -1,8 +1,8 @@
-import { NS } from "../../store/namespaces.js";
 import type { ApiContext } from "../context.js";
-import { authorizeKv, checkRolloutOrder, KvKeyNotFound, NamespaceDenied, type KvOperation } from "../kv-access.js";
 import { defineOperation } from "../operation.js";
-import { ROLLOUT_ORDER_KEY } from "../routes.js";
+import { authorizeKv, KvKeyNotFound, NamespaceDenied, ownJobNamespaces, type KvOperation } from "../../kv/access.js";
+import { ROLLOUT_ORDER_KEY } from "../../kv/namespaces.js";
+import { acceptRolloutOrder } from "../../kv/rollout-order.js";
 import {
   KvDeleteOutput,
   KvKeyInput,
@@ -41,10 +41,9 @@ export const putKv = defineOperation({
   output: KvPutOutput,
   handler(ctx, { namespace, key, value, ttl }) {
     const ns = authorize(ctx, "put", namespace, key);
-    if (ns.kind === "jobMeta" && key === ROLLOUT_ORDER_KEY) {
-      checkRolloutOrder(ctx.invocation.job, value, ctx.services.jobWorkers(ctx.invocation.job));
-    }
-    ctx.services.kv.put(namespace, key, value, ttl ?? 0);
+    // rollout_order is stored in its canonical form, the one the planner reads (kv/rollout-order.ts).
+    const stored = ns.kind === "jobMeta" && key === ROLLOUT_ORDER_KEY ? acceptRolloutOrder(ctx.invocation.job, value, ctx.services.jobWorkers(ctx.invocation.job)) : value;
+    ctx.services.kv.put(namespace, key, stored, ttl ?? 0);
     return { namespace, key, stored: true as const };
   },
 });
@@ -79,9 +78,6 @@ export const deleteSecret = defineOperation({
     return deleteExisting(ctx, namespace, key);
   },
 });
-
-/** Own-job namespaces listed when no namespace is given (the note's default). */
-export const ownJobNamespaces = (job: string): string[] => [NS.jobVars(job), NS.jobSecrets(job)];
 
 export const listKeys = defineOperation({
   name: "listKeys",

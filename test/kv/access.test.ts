@@ -1,15 +1,8 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import {
-  authorizeKv,
-  checkRolloutOrder,
-  HealthCheckWriteDenied,
-  InvalidRolloutOrder,
-  NamespaceDenied,
-  parseNamespace,
-  type KvOperation,
-  type KvPrincipal,
-} from "../../server/api/kv-access.js";
+import { authorizeKv, HealthCheckWriteDenied, NamespaceDenied, type KvOperation, type KvPrincipal } from "../../server/kv/access.js";
+import { isBuildOwned, isCertPrivateKey, isEncryptedAtRest, namespaceOwner, parseNamespace } from "../../server/kv/namespaces.js";
+import { acceptRolloutOrder, InvalidRolloutOrder, parseRolloutOrder, resolveRolloutOrder } from "../../server/kv/rollout-order.js";
 
 const api = { job: "api", event: "cli", workerIp: "10.0.0.1" };
 const upstream = () => ["database"];
@@ -99,12 +92,47 @@ describe("KV access matrix (pure)", () => {
     assert.equal(asked, 1);
   });
 
-  it("checks rollout_order values", () => {
-    const workers = ["10.0.0.1", "10.0.0.2"];
-    assert.doesNotThrow(() => checkRolloutOrder("api", "10.0.0.2,10.0.0.1", workers));
-    assert.doesNotThrow(() => checkRolloutOrder("api", "10.0.0.2", workers));
-    for (const bad of ["", ",", "10.0.0.1,,10.0.0.2", "10.0.0.1,10.0.0.1", "10.0.0.3", " 10.0.0.1"]) {
-      assert.throws(() => checkRolloutOrder("api", bad, workers), InvalidRolloutOrder, JSON.stringify(bad));
+  it("classifies namespaces in one place: owner, secret, certificate key, build-owned", () => {
+    assert.deepEqual(namespaceOwner("maand/job/api/worker/10.0.0.1"), { job: "api", worker: "10.0.0.1" });
+    assert.deepEqual(namespaceOwner("maand/worker/10.0.0.1/tags"), { worker: "10.0.0.1" });
+    assert.deepEqual(namespaceOwner("vars/bucket/job/web"), { job: "web" });
+    assert.deepEqual(namespaceOwner("vars/bucket"), {});
+    assert.deepEqual(namespaceOwner("nonsense/x"), {});
+    assert.ok(isCertPrivateKey("maand/job/api/worker/10.0.0.1", "certs/server.key"));
+    for (const [ns, key] of [["maand/job/api/worker/10.0.0.1", "certs/server.crt"], ["maand/job/api", "certs/server.key"], ["maand/job/api/worker/10.0.0.1", "certs/a/b.key"], ["maand/job/api/worker/10.0.0.1", "certs/.key"]]) {
+      assert.ok(!isCertPrivateKey(ns!, key!), `${ns} ${key}`);
     }
+    assert.ok(isEncryptedAtRest("secrets/job/api", "x") && isEncryptedAtRest("maand/job/api/worker/10.0.0.1", "certs/s.key"));
+    assert.ok(!isEncryptedAtRest("vars/job/api", "certs/s.key"));
+    const jobs = new Set(["api"]);
+    for (const ns of ["maand/bucket", "maand/job/api", "vars/bucket", "vars/bucket/job/api", "vars/job/gone"]) assert.ok(isBuildOwned(ns, jobs), ns);
+    for (const ns of ["vars/job/api", "secrets/job/api", "secrets/job/gone"]) assert.ok(!isBuildOwned(ns, jobs), ns);
+  });
+
+  it("one rollout_order rule: what a PUT accepts (trimmed, stored canonical) and when a stored list applies", () => {
+    const workers = ["10.0.0.1", "10.0.0.2"];
+    assert.equal(acceptRolloutOrder("api", "10.0.0.2,10.0.0.1", workers), "10.0.0.2,10.0.0.1");
+    assert.equal(acceptRolloutOrder("api", "10.0.0.2", workers), "10.0.0.2", "a subset: the job's worker sets differ per event");
+    assert.equal(acceptRolloutOrder("api", " 10.0.0.2 , 10.0.0.1", workers), "10.0.0.2,10.0.0.1", "trimmed the same way the planner reads it");
+    for (const [bad, why] of [["", /is empty/], [",", /empty entry/], ["10.0.0.1,,10.0.0.2", /empty entry/], ["10.0.0.1,10.0.0.1", /repeats 10\.0\.0\.1/], ["10.0.0.3", /not a worker of job api/]] as const) {
+      assert.throws(() => acceptRolloutOrder("api", bad, workers), (e: unknown) => e instanceof InvalidRolloutOrder && why.test(e.message), JSON.stringify(bad));
+    }
+    // Whatever a PUT stored, the planner reads the same list from it.
+    for (const value of ["10.0.0.2,10.0.0.1", " 10.0.0.2 , 10.0.0.1"]) {
+      const stored = acceptRolloutOrder("api", value, workers);
+      assert.deepEqual(resolveRolloutOrder(workers, stored), { order: ["10.0.0.2", "10.0.0.1"], source: "kv" });
+      assert.deepEqual(parseRolloutOrder(value).workers, parseRolloutOrder(stored).workers);
+    }
+  });
+
+  it("a stored list that does not name exactly the worker set is ignored, and reported only when that changes the order", () => {
+    const set = ["10.0.0.1", "10.0.0.2", "10.0.0.3"];
+    // build's reset value (active workers, catalog order) with .2 disabled: ignoring it changes nothing
+    assert.deepEqual(resolveRolloutOrder(set, "10.0.0.1,10.0.0.3"), { order: set, source: "default" });
+    // an operator's own partial order is reported
+    assert.deepEqual(resolveRolloutOrder(set, "10.0.0.3,10.0.0.1").ignored, { stored: ["10.0.0.3", "10.0.0.1"], reason: "lists 2 of 3 workers, missing 10.0.0.2" });
+    assert.equal(resolveRolloutOrder(set, "10.0.0.1,10.0.0.1,10.0.0.2,10.0.0.3").ignored?.reason, "repeats 10.0.0.1");
+    assert.equal(resolveRolloutOrder(set, "").ignored?.reason, "is empty");
+    assert.deepEqual(resolveRolloutOrder([], ""), { order: [], source: "kv" });
   });
 });

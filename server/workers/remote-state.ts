@@ -1,0 +1,125 @@
+import { JOBS_DIR, MANIFESTS_DIR, PROTECTED_JOB_DIRS } from "./layout.js";
+import { shellQuote } from "./shell.js";
+import type { RemoteJobState } from "./sync-plan.js";
+
+/**
+ * Sync round-trip 1 without an interpreter: a POSIX sh script prints, NUL-separated, each job's
+ * manifest (as the last sync wrote it) and a `find -printf` stat listing of the job directory
+ * (data/ logs/ bin/ pruned, never entered), plus the current layout files. The comparison is
+ * done here. No python3 start-up on the worker keeps a no-change deploy close to one SSH
+ * handshake per worker.
+ *
+ * Output: "maand-state-v1" NUL, then per job: "J" NUL job NUL manifest-json NUL (path NUL
+ * "ino size mtime ctime mode" NUL)* NUL; per present layout file: "L" NUL name NUL content NUL;
+ * finally "end" NUL.
+ */
+const MAGIC = "maand-state-v1";
+/** Written by apply.py (which gets it in the control line) into every manifest. */
+export const MANIFEST_VERSION = 2;
+
+export function stateScript(root: string, jobs: readonly string[], layoutNames: readonly string[]): string {
+  const r = shellQuote(root);
+  const lines = [`r=${r}`, `printf '${MAGIC}\\0'`];
+  for (const job of jobs) {
+    const d = `"$r/${JOBS_DIR}/"${shellQuote(job)}`;
+    const prune = PROTECTED_JOB_DIRS.map((p) => `-path "$d/${p}"`).join(" -o ");
+    lines.push(
+      `d=${d}`,
+      `printf 'J\\0%s\\0' ${shellQuote(job)}`,
+      `cat "$r/${MANIFESTS_DIR}/"${shellQuote(`${job}.json`)} 2>/dev/null`,
+      `printf '\\0'`,
+      `if [ -d "$d" ]; then find "$d" -mindepth 1 \\( ${prune} \\) -prune -o -type f -printf '%P\\0%i %s %T@ %C@ %m\\0'; fi`,
+      `printf '\\0'`,
+    );
+  }
+  for (const name of layoutNames) lines.push(`if [ -f "$r/"${shellQuote(name)} ]; then printf 'L\\0%s\\0' ${shellQuote(name)}; cat "$r/"${shellQuote(name)}; printf '\\0'; fi`);
+  lines.push(`printf 'end\\0'`);
+  return lines.join("\n");
+}
+
+export interface WorkerState {
+  jobs: Record<string, RemoteJobState>;
+  /** Current content of each layout file present on the worker. */
+  layout: Record<string, Buffer>;
+  /** update_seq in the worker's worker.json, if any. */
+  updateSeq: number | null;
+}
+
+/** A manifest entry as apply.py records it: [sha256, mode, size, ino, mtime_ns, ctime_ns] (big numbers as strings). */
+type ManifestEntry = [string, number, number, string, string, string];
+
+export function parseState(out: Buffer, jobs: readonly string[]): WorkerState {
+  let at = 0;
+  const field = (): Buffer => {
+    const end = out.indexOf(0, at);
+    if (end < 0) throw new Error("the worker's state listing ended early");
+    const f = out.subarray(at, end);
+    at = end + 1;
+    return f;
+  };
+  if (field().toString() !== MAGIC) throw new Error("the worker's state listing does not start as expected");
+  const state: WorkerState = { jobs: {}, layout: {}, updateSeq: null };
+  for (;;) {
+    const tag = field().toString();
+    if (tag === "end") break;
+    if (tag === "J") {
+      const job = field().toString();
+      const manifest = field();
+      const listing = new Map<string, string>();
+      for (let path = field(); path.length > 0; path = field()) listing.set(path.toString("utf8"), field().toString());
+      state.jobs[job] = compare(manifest, listing);
+    } else if (tag === "L") {
+      const name = field().toString();
+      state.layout[name] = Buffer.from(field());
+    } else throw new Error(`unexpected section ${JSON.stringify(tag)} in the worker's state listing`);
+  }
+  for (const job of jobs) state.jobs[job] ??= { manifest: false, dir: false, intact: {}, stale: [] };
+  const workerJson = state.layout["worker.json"];
+  if (workerJson) {
+    try {
+      const seq = (JSON.parse(workerJson.toString("utf8")) as { update_seq?: unknown }).update_seq;
+      state.updateSeq = typeof seq === "number" ? seq : null;
+    } catch {
+      state.updateSeq = null;
+    }
+  }
+  return state;
+}
+
+/** Intact: the file is where the manifest says, with the inode, size, times and mode it recorded. */
+function compare(manifestText: Buffer, listing: Map<string, string>): RemoteJobState {
+  let files: Record<string, ManifestEntry> = {};
+  let manifest = false;
+  if (manifestText.length) {
+    try {
+      const parsed = JSON.parse(manifestText.toString("utf8")) as { version?: number; files?: Record<string, ManifestEntry> };
+      files = parsed.files ?? {};
+      manifest = true;
+      // Another format's entries cannot be compared: all stale (resent when wanted, else deleted).
+      if (parsed.version !== MANIFEST_VERSION) return { manifest, dir: true, intact: {}, stale: Object.keys(files).sort() };
+    } catch {
+      // A damaged manifest means nothing on the worker can be trusted: every file is resent.
+    }
+  }
+  const result: RemoteJobState = { manifest, dir: listing.size > 0 || manifest, intact: {}, stale: [] };
+  for (const path of Object.keys(files).sort()) {
+    const [sha256, mode, size, ino, mtime, ctime] = files[path];
+    const seen = parseStat(listing.get(path));
+    if (seen && seen.ino === ino && seen.size === size && seen.mtime === mtime && seen.ctime === ctime && seen.mode === mode) result.intact[path] = [sha256, mode];
+    else result.stale.push(path);
+  }
+  return result;
+}
+
+/** `find -printf '%i %s %T@ %C@ %m'`: inode, size, seconds with a fraction, octal permission bits. */
+function parseStat(line: string | undefined): { ino: string; size: number; mtime: string; ctime: string; mode: number } | undefined {
+  const f = line?.split(" ");
+  if (!f || f.length !== 5) return undefined;
+  return { ino: f[0], size: Number(f[1]), mtime: nanoseconds(f[2]), ctime: nanoseconds(f[3]), mode: parseInt(f[4], 8) };
+}
+
+/** "1700000000.1234567890" -> "1700000000123456789" (exact: the value exceeds 2^53, so no floats). */
+function nanoseconds(t: string): string {
+  const [sec, frac = ""] = t.split(".");
+  return (BigInt(sec) * 1_000_000_000n + BigInt((frac + "000000000").slice(0, 9))).toString();
+}

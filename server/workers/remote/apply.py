@@ -1,0 +1,341 @@
+# maand worker-side helper, sync round-trip 2: apply one worker's changes. Run by maand over SSH:
+#   python3 -c "<this file>"  < control-line + tar stream
+# stdin is one line of JSON (the control: what to write, chmod, delete per job, jobs to remove,
+# layout files) followed by a tar of exactly the files to write. Every file is received into a
+# staging directory and its sha256 checked before anything in a job directory changes; each is
+# then put in place with a rename (never a partially written file at a job path). A job's
+# protected directories (data/ logs/ bin/) are never written, deleted or listed. Prints one
+# JSON object: {"ok": true, ...} or {"ok": false, "error": "..."} (exit 1).
+import errno
+import hashlib
+import json
+import os
+import shutil
+import signal
+import stat
+import sys
+
+COPY_CHUNK = 1 << 20
+BLOCK = 512
+ZERO_BLOCK = bytes(BLOCK)
+STAGING_PREFIX = ".maand-staging-"
+
+
+class Refused(Exception):
+    pass
+
+
+def check_rel(rel, protected=()):
+    parts = rel.split("/")
+    if not rel or rel.startswith("/") or "\0" in rel or any(p in ("", ".", "..") for p in parts):
+        raise Refused("bad path %r" % rel)
+    if parts[0] in protected:
+        raise Refused("%r is inside the protected directory %s/" % (rel, parts[0]))
+    return parts
+
+
+def ensure_dir(base, parts):
+    """base/parts[0]/.../parts[-1] as real directories (created 0755), refusing symlinks."""
+    path = base
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            st = os.lstat(path)
+        except FileNotFoundError:
+            os.mkdir(path)
+            os.chmod(path, 0o755)
+            continue
+        if stat.S_ISLNK(st.st_mode):
+            raise Refused("%s is a symlink; refusing to write through it" % path)
+        if not stat.S_ISDIR(st.st_mode):
+            raise Refused("%s is a file where a directory is needed" % path)
+    return path
+
+
+def write_atomic(path, data, mode):
+    tmp = "%s.maand-tmp-%d" % (path, os.getpid())
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, mode)
+    os.rename(tmp, path)
+
+
+def place(staged, target, mode):
+    """Renames the staged file onto target; the mode is set first, so it is never visible wrong."""
+    os.chmod(staged, mode)
+    try:
+        st = os.lstat(target)
+        if stat.S_ISDIR(st.st_mode) and not stat.S_ISLNK(st.st_mode):
+            os.rmdir(target)  # an emptied directory where a file now goes; a non-empty one raises
+    except FileNotFoundError:
+        pass
+    try:
+        os.rename(staged, target)
+    except OSError as e:
+        if e.errno != errno.EXDEV:
+            raise
+        # The job directory is on another filesystem than the staging area: copy beside, rename.
+        tmp = "%s.maand-tmp-%d" % (target, os.getpid())
+        shutil.copyfile(staged, tmp)
+        os.chmod(tmp, mode)
+        os.rename(tmp, target)
+        os.unlink(staged)
+
+
+def record(path, sha256):
+    """A manifest entry: [sha256, mode, size, inode, mtime_ns, ctime_ns]. maand compares the last
+    four with a `find -printf` listing to tell an intact file from one changed behind its back
+    (ctime cannot be set back by a user). Big numbers are strings: JSON readers lose precision."""
+    st = os.lstat(path)
+    return [sha256, stat.S_IMODE(st.st_mode), st.st_size, str(st.st_ino), str(st.st_mtime_ns), str(st.st_ctime_ns)]
+
+
+def read_json(path):
+    try:
+        with open(path, "rb") as f:
+            return json.loads(f.read().decode("utf-8"))
+    except (OSError, ValueError):
+        return None
+
+
+def read_exact(stream, n):
+    data = stream.read(n)
+    if len(data) != n:
+        raise Refused("the archive was cut short (connection lost?)")
+    return data
+
+
+def tar_members(stream):
+    """(name, size) of each member of the ustar/pax stream maand writes (see tar.ts); the caller
+    reads exactly `size` bytes of content before asking for the next member."""
+    pax = {}
+    while True:
+        header = read_exact(stream, BLOCK)
+        if header == ZERO_BLOCK:
+            return
+        stored = int(header[148:156].split(b"\0", 1)[0].strip() or b"0", 8)
+        if stored != sum(header[:148]) + 8 * 32 + sum(header[156:]):
+            raise Refused("corrupt archive header")
+        size = int(header[124:136].split(b"\0", 1)[0].strip() or b"0", 8)
+        kind = header[156:157]
+        if kind == b"x":
+            for rec in read_exact(stream, size).decode("utf-8").split("\n"):
+                if "=" in rec:
+                    key, _, value = rec.partition(" ")[2].partition("=")
+                    pax[key] = value
+            skip_padding(stream, size)
+            continue
+        if kind not in (b"0", b"\0"):
+            raise Refused("unexpected archive member type %r" % kind)
+        name = header[0:100].split(b"\0", 1)[0].decode("utf-8")
+        prefix = header[345:500].split(b"\0", 1)[0].decode("utf-8")
+        name = pax.get("path", prefix + "/" + name if prefix else name)
+        size = int(pax.get("size", size))
+        pax = {}
+        yield name, size
+        skip_padding(stream, size)
+
+
+def skip_padding(stream, size):
+    if size % BLOCK:
+        read_exact(stream, BLOCK - size % BLOCK)
+
+
+def receive(stream, expected, staging):
+    """Unpacks the tar into staging; returns {member name: staged path}, each hash verified."""
+    staged = {}
+    for n, (name, size) in enumerate(tar_members(stream)):
+        if name not in expected or name in staged:
+            raise Refused("unexpected archive member %r" % name)
+        digest = hashlib.sha256()
+        path = os.path.join(staging, str(n))
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            left = size
+            while left:
+                chunk = read_exact(stream, min(left, COPY_CHUNK))
+                digest.update(chunk)
+                os.write(fd, chunk)
+                left -= len(chunk)
+        finally:
+            os.close(fd)
+        if digest.hexdigest() != expected[name]:
+            raise Refused("%s arrived with sha256 %s, expected %s" % (name, digest.hexdigest(), expected[name]))
+        staged[name] = path
+    missing = sorted(set(expected) - set(staged))
+    if missing:
+        raise Refused("the archive ended without %s" % ", ".join(missing[:5]))
+    return staged
+
+
+def prune(job_dir, rel):
+    parts = rel.split("/")[:-1]
+    while parts:
+        try:
+            os.rmdir(os.path.join(job_dir, *parts))
+        except OSError:
+            return
+        parts.pop()
+
+
+def apply_job(ctl, job, change, staged):
+    protected = ctl["protected"]
+    jobs_dir = ensure_dir(ctl["root"], [ctl["jobs_dir"]])
+    check_rel(job)
+    job_dir = ensure_dir(jobs_dir, [job])
+    manifest_path = os.path.join(ensure_dir(ctl["root"], [ctl["manifests_dir"]]), job + ".json")
+    old = read_json(manifest_path) or {}
+    # Entries of another manifest version are dropped: their files count as unknown and are resent.
+    files = (old.get("files") or {}) if old.get("version") == ctl["manifest_version"] else {}
+    counts = {"written": 0, "deleted": 0, "chmod": 0}
+    try:
+        for rel in change["delete"]:
+            parts = check_rel(rel, protected)
+            ensure_parent_is_safe(job_dir, parts)
+            target = os.path.join(job_dir, rel)
+            try:
+                if not stat.S_ISDIR(os.lstat(target).st_mode):
+                    os.unlink(target)
+                    counts["deleted"] += 1
+            except FileNotFoundError:
+                pass
+            files.pop(rel, None)
+            prune(job_dir, rel)
+        for rel in sorted(change["write"]):
+            sha256, mode = change["write"][rel]
+            parts = check_rel(rel, protected)
+            ensure_dir(job_dir, parts[:-1])
+            target = os.path.join(job_dir, rel)
+            place(staged["%s/%s/%s" % (ctl["jobs_dir"], job, rel)], target, mode)
+            files[rel] = record(target, sha256)
+            counts["written"] += 1
+        for rel, mode in sorted(change["chmod"].items()):
+            parts = check_rel(rel, protected)
+            ensure_parent_is_safe(job_dir, parts)
+            target = os.path.join(job_dir, rel)
+            os.chmod(target, mode)
+            files[rel] = record(target, files[rel][0] if rel in files else None)
+            counts["chmod"] += 1
+    finally:
+        # What was done is recorded even when a later step failed: the next sync compares
+        # against the truth instead of against the previous manifest.
+        data = json.dumps({"version": ctl["manifest_version"], "job": job, "files": files}, sort_keys=True, separators=(",", ":"))
+        write_atomic(manifest_path, data.encode("utf-8"), 0o644)
+    return counts
+
+
+def ensure_parent_is_safe(job_dir, parts):
+    path = job_dir
+    for part in parts[:-1]:
+        path = os.path.join(path, part)
+        try:
+            if stat.S_ISLNK(os.lstat(path).st_mode):
+                raise Refused("%s is a symlink; refusing to change files through it" % path)
+        except FileNotFoundError:
+            return
+
+
+def remove_job(ctl, job):
+    check_rel(job)
+    job_dir = os.path.join(ctl["root"], ctl["jobs_dir"], job)
+    removed = 0
+    try:
+        st = os.lstat(job_dir)
+    except FileNotFoundError:
+        st = None
+    if st is not None and stat.S_ISLNK(st.st_mode):
+        os.unlink(job_dir)
+    elif st is not None:
+        for name in os.listdir(job_dir):
+            if name in ctl["kept_on_remove"]:
+                continue
+            path = os.path.join(job_dir, name)
+            if stat.S_ISDIR(os.lstat(path).st_mode):
+                shutil.rmtree(path)
+            else:
+                os.unlink(path)
+            removed += 1
+        if not os.listdir(job_dir):
+            os.rmdir(job_dir)
+    try:
+        os.unlink(os.path.join(ctl["root"], ctl["manifests_dir"], job + ".json"))
+    except FileNotFoundError:
+        pass
+    return removed
+
+
+def remove_abandoned_staging(root):
+    """Staging directories of earlier runs that died (connection lost, worker rebooted)."""
+    for name in os.listdir(root):
+        if not name.startswith(STAGING_PREFIX):
+            continue
+        pid = name[len(STAGING_PREFIX):]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(os.path.join(root, name), ignore_errors=True)
+
+
+def process_alive(pid):
+    """A zombie is dead: where nothing reaps orphans, a killed sync stays one indefinitely."""
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            stat_line = f.read()
+        return stat_line[stat_line.rfind(b")") + 2:][:1] not in (b"Z", b"X")
+    except OSError:
+        try:
+            os.kill(pid, 0)
+            return True
+        except ProcessLookupError:
+            return False
+        except (OverflowError, PermissionError):
+            return True
+
+
+def main():
+    stream = sys.stdin.buffer
+    ctl = json.loads(stream.readline().decode("utf-8"))
+    root = ctl["root"]
+    if not os.path.isdir(root):
+        os.makedirs(root, 0o755)
+    expected = {}
+    for job, change in ctl["jobs"].items():
+        for rel, (sha256, _mode) in change["write"].items():
+            expected["%s/%s/%s" % (ctl["jobs_dir"], job, rel)] = sha256
+    for name, (sha256, _mode) in ctl["layout"].items():
+        check_rel(name)
+        expected[name] = sha256
+    remove_abandoned_staging(root)
+    staging = os.path.join(root, STAGING_PREFIX + str(os.getpid()))
+    os.mkdir(staging, 0o700)
+    out = {"ok": True, "jobs": {}, "removed": {}, "layout": []}
+    try:
+        staged = receive(stream, expected, staging)
+        for job in sorted(ctl["jobs"]):
+            out["jobs"][job] = apply_job(ctl, job, ctl["jobs"][job], staged)
+        for job in ctl["remove"]:
+            out["removed"][job] = remove_job(ctl, job)
+        for name in sorted(ctl["layout"]):
+            parts = check_rel(name)
+            ensure_dir(root, parts[:-1])
+            place(staged[name], os.path.join(root, name), ctl["layout"][name][1])
+            out["layout"].append(name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    sys.stdout.write(json.dumps(out, separators=(",", ":")))
+
+
+def on_term(signum, _frame):
+    # Ctrl-C in maand signals this process group: unwind through the finally blocks, so the
+    # manifest records what was already renamed into place and the staging area is removed.
+    raise Refused("interrupted by signal %d" % signum)
+
+
+signal.signal(signal.SIGTERM, on_term)
+signal.signal(signal.SIGHUP, on_term)
+try:
+    main()
+except (Refused, OSError, ValueError, KeyError, UnicodeError) as e:
+    sys.stdout.write(json.dumps({"ok": False, "error": "%s: %s" % (type(e).__name__, e) if not isinstance(e, Refused) else str(e)}))
+    sys.exit(1)

@@ -1,0 +1,251 @@
+import { createHash } from "node:crypto";
+import { MaandError } from "../errors.js";
+import type { ExecResult } from "./channel.js";
+import type { WorkerConnection } from "./connection.js";
+import { SyncInputError, WorkerStepFailed } from "./errors.js";
+import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
+import { mapLimited } from "./limiter.js";
+import type { WorkerPool } from "./pool.js";
+import { helperArgv } from "./scripts.js";
+import { shellJoin } from "./shell.js";
+import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
+import { isSafeName, planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
+import { tarChunks, tarSize, type TarEntry } from "./tar.js";
+
+/** worker.json and jobs.json, written (with bin/runner.py) in the same round-trip as the files. */
+export interface WorkerLayout {
+  /** Facts about the worker (worker_id, worker_ip, labels, ...); update_seq is added. */
+  worker: Record<string, unknown>;
+  /** Deploy increments it in the catalog on every deploy; the worker keeps the last one it got. */
+  updateSeq: number;
+  /** jobs.json: per job current_version / new_version (read by runner.py) and anything else deploy records. */
+  jobs: Record<string, JobsJsonEntry>;
+}
+
+export interface JobsJsonEntry {
+  current_version: string | null;
+  new_version: string | null;
+  [key: string]: unknown;
+}
+
+export interface SyncRequest {
+  host: string;
+  bucketId: string;
+  /** Jobs whose directories should equal these files (data/ logs/ bin/ aside). */
+  jobs?: readonly JobSync[];
+  /** Jobs to take off this worker: everything but data/ and logs/ is removed. */
+  removeJobs?: readonly string[];
+  layout?: WorkerLayout;
+  signal?: AbortSignal;
+  /** Per round-trip; default 2 minutes plus a second per MB sent. */
+  timeoutMs?: number;
+}
+
+export interface JobSyncResult {
+  job: string;
+  sent: string[];
+  deleted: string[];
+  chmod: string[];
+  /** Files changed or deleted on the worker since the last sync, sent again. */
+  repaired: string[];
+  unchanged: number;
+  /** Content bytes of the sent files. */
+  bytes: number;
+}
+
+export interface SyncResult {
+  host: string;
+  jobs: JobSyncResult[];
+  removed: string[];
+  /** Layout files actually rewritten (unchanged ones are not sent). */
+  layout: string[];
+  /** update_seq the worker had before this sync (null on a fresh worker). */
+  previousUpdateSeq: number | null;
+  /** Bytes written to the worker's stdin in round-trip 2 (control line + tar), 0 when it was skipped. */
+  wireBytes: number;
+  roundTrips: number;
+  durationMs: number;
+}
+
+const LAYOUT_NAMES = [WORKER_JSON, JOBS_JSON, RUNNER_PATH] as const;
+
+interface ApplyReply {
+  ok: boolean;
+  error?: string;
+  jobs: Record<string, { written: number; deleted: number; chmod: number }>;
+  removed: Record<string, number>;
+  layout: string[];
+}
+
+/**
+ * Brings one worker's job directories to the given files, in at most two round-trips on one
+ * connection: (1) a shell script lists each job's manifest and the stat of its files, compared
+ * here (remote-state.ts); (2) only when something differs, one stream carries the control line and a tar of
+ * the changed files to a script that stages, verifies, renames into place and deletes. A job
+ * removal and the layout files ride along in round-trip 2.
+ */
+export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<SyncResult> {
+  const started = performance.now();
+  const jobs = req.jobs ?? [];
+  const badNames = [req.bucketId, ...(req.removeJobs ?? [])].filter((n) => !isSafeName(n));
+  if (badNames.length) throw new SyncInputError(badNames.join(", "), [`${badNames.map((n) => JSON.stringify(n)).join(", ")}: expected bucket ids and job names of letters, digits, _ . - (not starting with . or -)`]);
+  for (const j of jobs) validateJobSync(j);
+  const root = bucketDir(req.bucketId);
+  return pool.session(
+    req.host,
+    async (conn) => {
+      let roundTrips = 0;
+      let state: WorkerState | undefined;
+      if (jobs.length || req.layout) {
+        state = await readState(conn, req, root);
+        roundTrips++;
+      }
+      const plans = jobs.map((j) => planJobSync(j, state?.jobs[j.job]));
+      const layout = req.layout ? layoutFiles(pool, req.layout, state) : [];
+      const removeJobs = req.removeJobs ?? [];
+      if (plans.every(planIsNoOp) && layout.length === 0 && removeJobs.length === 0)
+        return finish(req, plans, { ok: true, jobs: {}, removed: {}, layout: [] }, state, 0, roundTrips, started);
+      const { reply, wireBytes } = await apply(conn, pool, req, root, plans, layout, removeJobs);
+      return finish(req, plans, reply, state, wireBytes, roundTrips + 1, started);
+    },
+    req.signal,
+    "sync",
+  );
+}
+
+export interface WorkerOutcome<T> {
+  host: string;
+  result?: T;
+  /** WorkerUnreachable, WorkerStepFailed, SyncInputError, CommandInterrupted... */
+  error?: MaandError | Error;
+}
+
+/** syncWorker on every request in parallel (within the pool's worker bound); one outcome per request, in order. */
+export function syncWorkers(pool: WorkerPool, reqs: readonly SyncRequest[]): Promise<Array<WorkerOutcome<SyncResult>>> {
+  return mapLimited(reqs, pool.options.maxWorkers, async (req) => {
+    try {
+      return { host: req.host, result: await syncWorker(pool, req) };
+    } catch (error) {
+      return { host: req.host, error: error as Error };
+    }
+  });
+}
+
+/** Takes a job off a worker (a removed allocation): everything in its directory but data/ and logs/. */
+export async function removeJob(pool: WorkerPool, host: string, bucketId: string, job: string, signal?: AbortSignal): Promise<void> {
+  await syncWorker(pool, { host, bucketId, removeJobs: [job], signal });
+}
+
+/** worker.json, jobs.json and bin/runner.py alone (when no job files change). */
+export function writeLayout(pool: WorkerPool, host: string, bucketId: string, layout: WorkerLayout, signal?: AbortSignal): Promise<SyncResult> {
+  return syncWorker(pool, { host, bucketId, layout, signal });
+}
+
+async function readState(conn: WorkerConnection, req: SyncRequest, root: string): Promise<WorkerState> {
+  const jobs = (req.jobs ?? []).map((j) => j.job);
+  const r = await conn.exec(stateScript(root, jobs, req.layout ? LAYOUT_NAMES : []), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
+  const step = "reading the worker's sync state";
+  if (r.timedOut) throw new WorkerStepFailed(req.host, step, `timed out after ${Math.round(r.durationMs)} ms`);
+  try {
+    return parseState(r.stdout, jobs);
+  } catch (err) {
+    throw new WorkerStepFailed(req.host, step, `${(err as Error).message}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
+  }
+}
+
+interface LayoutFile {
+  name: string;
+  content: Buffer;
+  mode: number;
+  hash: string;
+}
+
+function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState | undefined): LayoutFile[] {
+  const files: Array<Omit<LayoutFile, "hash">> = [
+    { name: WORKER_JSON, content: json({ ...layout.worker, update_seq: layout.updateSeq }), mode: 0o644 },
+    { name: JOBS_JSON, content: json(layout.jobs), mode: 0o644 },
+    { name: RUNNER_PATH, content: Buffer.from(pool.scripts.runner), mode: 0o755 },
+  ];
+  return files.filter((f) => !state?.layout[f.name]?.equals(f.content)).map((f) => ({ ...f, hash: sha256(f.content) }));
+}
+
+async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[]): Promise<{ reply: ApplyReply; wireBytes: number }> {
+  const control = {
+    root,
+    jobs_dir: JOBS_DIR,
+    manifests_dir: MANIFESTS_DIR,
+    protected: PROTECTED_JOB_DIRS,
+    kept_on_remove: KEPT_ON_REMOVE,
+    manifest_version: MANIFEST_VERSION,
+    jobs: Object.fromEntries(
+      plans.filter((p) => !planIsNoOp(p)).map((p) => [
+        p.job,
+        {
+          write: Object.fromEntries(p.write.map((f) => [f.path, [f.hash, f.mode]])),
+          chmod: Object.fromEntries(p.chmod.map((c) => [c.path, c.mode])),
+          delete: p.delete,
+        },
+      ]),
+    ),
+    remove: removeJobs,
+    layout: Object.fromEntries(layout.map((f) => [f.name, [f.hash, f.mode]])),
+  };
+  const entries: TarEntry[] = [
+    ...plans.flatMap((p) => p.write.map((f) => ({ name: `${JOBS_DIR}/${p.job}/${f.path}`, mode: f.mode, content: f.content }))),
+    ...layout.map((f) => ({ name: f.name, mode: f.mode, content: f.content })),
+  ];
+  const head = Buffer.from(`${JSON.stringify(control)}\n`);
+  const size = tarSize(entries);
+  function* stream(): Generator<Buffer> {
+    yield head;
+    yield* tarChunks(entries);
+  }
+  const r = await conn.exec(shellJoin(helperArgv(pool.scripts.apply)), {
+    stdin: toAsync(stream()),
+    signal: req.signal,
+    timeoutMs: req.timeoutMs ?? 120_000 + Math.ceil(size / 1_000_000) * 1000,
+  });
+  return { reply: parseReply<ApplyReply>(req.host, "applying the sync", r), wireBytes: head.length + size };
+}
+
+function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: WorkerState | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {
+  return {
+    host: req.host,
+    jobs: plans.map((p) => ({
+      job: p.job,
+      sent: p.write.map((f) => f.path),
+      deleted: p.delete,
+      chmod: p.chmod.map((c) => c.path),
+      repaired: p.repaired,
+      unchanged: p.unchanged,
+      bytes: p.bytes,
+    })),
+    removed: Object.keys(reply.removed),
+    layout: reply.layout,
+    previousUpdateSeq: state?.updateSeq ?? null,
+    wireBytes,
+    roundTrips,
+    durationMs: performance.now() - started,
+  };
+}
+
+function parseReply<T extends { ok: boolean }>(host: string, step: string, r: ExecResult): T {
+  const text = r.stdout.toString("utf8");
+  if (r.timedOut) throw new WorkerStepFailed(host, step, `timed out after ${Math.round(r.durationMs)} ms`);
+  let reply: (T & { error?: string }) | undefined;
+  try {
+    reply = JSON.parse(text) as T & { error?: string };
+  } catch {
+    reply = undefined;
+  }
+  if (reply && reply.ok && r.exitCode === 0) return reply;
+  const detail = reply?.error ?? (r.stderr.toString("utf8").trim().split("\n").slice(-5).join(" | ") || `exit code ${r.exitCode}`);
+  throw new WorkerStepFailed(host, step, r.exitCode === 127 ? `${detail} (is python3 installed on the worker?)` : detail);
+}
+
+const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`);
+const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
+
+async function* toAsync(it: Iterable<Buffer>): AsyncGenerator<Buffer> {
+  yield* it;
+}

@@ -1,0 +1,61 @@
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { MANIFEST_VERSION, parseState, stateScript } from "../../server/workers/remote-state.js";
+
+/** The state script run locally against a directory laid out like a worker's bucket dir. */
+function listing(root: string, jobs: string[], layout: string[] = []): Buffer {
+  return execFileSync("sh", ["-c", stateScript(root, jobs, layout)]);
+}
+
+function entry(file: string, sha: string): [string, number, number, string, string, string] {
+  const st = statSync(file, { bigint: true });
+  return [sha, Number(st.mode & 0o7777n), Number(st.size), st.ino.toString(), st.mtimeNs.toString(), st.ctimeNs.toString()];
+}
+
+describe("sync state listing (sh + find, compared in TS)", () => {
+  const root = mkdtempSync(join(tmpdir(), "maand-state-"));
+  const job = join(root, "jobs", "web");
+  mkdirSync(join(job, "conf"), { recursive: true });
+  mkdirSync(join(root, "manifests"));
+  for (const d of ["data", "logs", "bin"]) {
+    mkdirSync(join(job, d));
+    writeFileSync(join(job, d, "big-state"), "x");
+  }
+  writeFileSync(join(job, "Makefile"), "start:\n");
+  writeFileSync(join(job, "conf", "a b\nc.conf"), "odd name\n");
+  writeFileSync(join(job, "untracked"), "?");
+  const manifest = (files: Record<string, unknown>, version = MANIFEST_VERSION) => writeFileSync(join(root, "manifests", "web.json"), JSON.stringify({ version, job: "web", files }));
+
+  it("files as the manifest recorded them are intact; changed, missing and mode-changed ones are stale; protected dirs are not listed", () => {
+    manifest({ Makefile: entry(join(job, "Makefile"), "h1"), "conf/a b\nc.conf": entry(join(job, "conf", "a b\nc.conf"), "h2"), gone: ["h3", 420, 1, "1", "1", "1"] });
+    const out = listing(root, ["web", "new-job"]);
+    assert.ok(!out.includes("big-state"), "data/ logs/ bin/ pruned");
+    const s = parseState(out, ["web", "new-job"]);
+    assert.deepEqual(s.jobs.web.intact, { Makefile: ["h1", statSync(join(job, "Makefile")).mode & 0o7777], "conf/a b\nc.conf": ["h2", statSync(join(job, "conf", "a b\nc.conf")).mode & 0o7777] });
+    assert.deepEqual(s.jobs.web.stale, ["gone"]);
+    assert.deepEqual(s.jobs["new-job"], { manifest: false, dir: false, intact: {}, stale: [] });
+
+    execFileSync("chmod", ["600", join(job, "Makefile")]);
+    assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web.stale, ["Makefile", "gone"]);
+  });
+
+  it("a damaged manifest trusts nothing; another version's entries are all stale", () => {
+    writeFileSync(join(root, "manifests", "web.json"), "{not json");
+    assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web, { manifest: false, dir: true, intact: {}, stale: [] });
+    manifest({ Makefile: entry(join(job, "Makefile"), "h1") }, 1);
+    assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web.stale, ["Makefile"]);
+  });
+
+  it("returns the layout files present and the worker's update_seq", () => {
+    writeFileSync(join(root, "worker.json"), JSON.stringify({ update_seq: 41 }));
+    const s = parseState(listing(root, [], ["worker.json", "jobs.json"]), []);
+    assert.equal(s.updateSeq, 41);
+    assert.deepEqual(Object.keys(s.layout), ["worker.json"]);
+    assert.throws(() => parseState(Buffer.from("garbage\0"), []), /does not start as expected/);
+    assert.throws(() => parseState(Buffer.from("maand-state-v1\0J\0web\0"), ["web"]), /ended early/);
+  });
+});

@@ -101,7 +101,10 @@ export async function main(argv: string[]): Promise<void> {
   program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")
     .argument("<hook>").argument("[job]")
     .option("--allocations <ip,ip>", "only these allocations").option("--verbose", "stream hook output, prefixed with [ip job hook]")
-    .option("--dry-run", "print the plan (order, batches, environment) and run nothing").option("--json", "print the plan or the run summary as JSON")
+    .option("--concurrency <n>", "batch width for this run instead of the manifest's max_concurrent_upgrades")
+    .option("--dry-run", "print the plan (order, batches, interpreter, one-shot, timeout) and run nothing")
+    .option("--env", "with --dry-run: also every invocation's environment")
+    .option("--json", "print the plan or the run summary as JSON")
     .action(run(() => import("./commands/hooks.js")));
 
   program.command("info").description("bucket id, paths, counts and schema version").option("--json", "print JSON")

@@ -52,7 +52,7 @@ step(["cat", "jobs"], "jobs in deployment_seq order (api demands database)");
 step(["cat", "allocations"], "one allocation per job x matching worker");
 step(["cat", "hooks"], "hooks per event");
 step(["hooks", "hook_schema", "database", "--verbose"], "Python hook: schema version + admin secret (encrypted), lists its downstream demands");
-step(["hooks", "hook_migrate", "api", "--dry-run"], "the plan of the next run: rollout order, batches of 2, every invocation's environment; nothing runs");
+step(["hooks", "hook_migrate", "api", "--dry-run"], "the plan of the next run: rollout order, batches of 2, interpreter and one-shot per allocation; nothing runs");
 step(["hooks", "hook_migrate", "api", "--verbose"], "Python hook on 3 allocations in batches of 2, serialised by a semaphore, reading upstream KV");
 step(["hooks", "hook_warm", "web", "--verbose"], "Bun hook: sets a reversed rollout order for the next run");
 step(["hooks", "hook_warm", "web", "--verbose"], "...which the next run uses (ROLLOUT_ORDER_SOURCE=kv)");

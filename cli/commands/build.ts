@@ -1,6 +1,9 @@
 import { openBucket } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { renderBuildSummary } from "../render/build-summary.js";
+import { kvFateText } from "../render/hook-summary.js";
+import { HookRunFailed, HookRunInterrupted } from "../../server/hooks/errors.js";
+import { MaandError } from "../../server/errors.js";
 
 /** `maand build`. The hook engine plugs post_build hooks in through runBuild's afterCommit. */
 export default async function build(bucket: string): Promise<number> {
@@ -14,7 +17,14 @@ export default async function build(bucket: string): Promise<number> {
         console.log(renderBuildSummary(result));
         // post_build hooks (SPEC §5); a failure fails the command, the committed build stays.
         const { postBuildHooks } = await import("./hooks.js");
-        await postBuildHooks(committed);
+        try {
+          await postBuildHooks(committed);
+        } catch (err) {
+          if (!(err instanceof HookRunFailed || err instanceof HookRunInterrupted)) throw err;
+          // Say plainly which half stuck: the catalog is the new one, the hooks' writes are gone.
+          const fate = kvFateText(err.result.kv);
+          throw new MaandError(`the build is committed; its post_build hooks did not finish and their KV writes were not (${fate}):\n${err.message}`, err.exitCode);
+        }
       },
     });
     return 0;

@@ -51,6 +51,9 @@ export async function main(argv: string[]): Promise<void> {
     .action(run(() => import("./commands/init.js")));
 
   program.command("build").description("validate the workspace and write catalog + KV in one transaction")
+    .option("--dry-run", "print what the build would change (allocations added/removed/disabled/re-enabled, KV rows) and write nothing")
+    .option("--yes", "go ahead with a build that removes more than half of the allocations or every worker")
+    .option("--json", "print the result (or plan) as JSON")
     .action(run(() => import("./commands/build.js")));
 
   {

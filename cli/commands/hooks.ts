@@ -59,27 +59,30 @@ function concurrency(raw: string): number {
 }
 
 /** `maand build`'s post_build pass, with the same progress display and summary as `maand hooks`. */
-export async function postBuildHooks(ctx: BucketContext): Promise<void> {
+export async function postBuildHooks(ctx: BucketContext, opts: Pick<HooksOptions, "json"> = {}): Promise<void> {
   const plan = planPostBuildHooks(ctx);
   if (!plan || invocationCount(plan) === 0) return;
-  await runWithProgress(plan, {}, (reporter) => runPostBuildHooks(ctx, { plan, reporter }));
+  // With build --json, stdout holds the build's JSON alone: the hooks' progress and summary go to stderr.
+  await runWithProgress(plan, { json: false, toStderr: opts.json }, (reporter) => runPostBuildHooks(ctx, { plan, reporter }));
 }
 
 /** Progress while `run` runs, then the summary, also for a failed or interrupted run. */
 async function runWithProgress(
   plan: HookRunPlan,
-  opts: Pick<HooksOptions, "json" | "verbose">,
+  opts: Pick<HooksOptions, "json" | "verbose"> & { toStderr?: boolean },
   run: (reporter: HookReporter) => Promise<HookRunResult | undefined>,
 ): Promise<void> {
   // With --json, stdout carries only the JSON summary.
-  const out = opts.json ? process.stderr : process.stdout;
+  const out = opts.json || opts.toStderr ? process.stderr : process.stdout;
   // Before the progress starts, so a live listr2 view cannot overwrite it.
   for (const step of plan.steps) {
     if (step.rolloutOrderIgnored) out.write(`${escapeText(`${step.job} ${step.hook}: ${ignoredOrderText(step.rolloutOrderIgnored)}`)}\n`);
   }
   const progress = await hookProgress(plan, { out, verbose: opts.verbose ?? false });
   const print = (result: HookRunResult) =>
-    console.log(opts.json ? renderJson(summaryJson(result)) : renderSummary(result, { perAllocation: progress.perAllocationSummary }));
+    out === process.stdout || opts.json
+      ? console.log(opts.json ? renderJson(summaryJson(result)) : renderSummary(result, { perAllocation: progress.perAllocationSummary }))
+      : out.write(`${renderSummary(result, { perAllocation: progress.perAllocationSummary })}\n`);
   try {
     const result = await run(progress.reporter);
     await progress.done();

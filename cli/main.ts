@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { MaandError } from "../server/errors.js";
 import { escapeLines } from "../server/text/escape.js";
@@ -7,6 +8,13 @@ import { escapeLines } from "../server/text/escape.js";
  * file imports only commander: every action loads its command module (and through it SQLite,
  * tRPC, zod, ...) when it runs.
  */
+
+/** package.json's version: this file runs from dist/cli/, the package root is two levels up. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
 export async function main(argv: string[]): Promise<void> {
   // `maand hooks ... | head`: a reader that goes away must not kill maand mid-run, which would
   // orphan running hooks and skip the commit or rollback; the rest of the output is dropped.
@@ -17,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const program = new Command("maand")
     .description("Agentless workload orchestrator: catalog, KV, hooks and SSH deploys from one CLI host")
+    .version(packageVersion(), "-V, --version", "print maand's version")
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
     .addHelpText(
       "after",
@@ -69,8 +78,27 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
   }
 
-  program.command("gc").description("purge removed allocations and old KV history")
-    .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
+  {
+    // A command group: job control verbs (start, stop, restart, reload, run, status) join create here.
+    const jobCmd = () => import("./commands/job.js");
+    const job = program.command("job").description("create and control jobs");
+    job.command("create").description("scaffold workspace/jobs/<job>: manifest.json, Makefile, vars.toml and an example cli hook")
+      .argument("<job>").option("--selectors <a,b>", "worker labels that place the job (default: the job name)")
+      .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
+  }
+
+  {
+    const logs = program.command("logs").description("read the hook run logs in logs/ (read-only, never waits for the lock)");
+    logs.command("show").description("print the lines of one run (default: the latest run with a matching line), oldest first")
+      .option("--run <run_id>", "this run (a directory name in logs/runs/)").option("--worker <ip>", "only this worker's lines")
+      .option("--job <job>", "only this job's lines").option("--hook <hook>", "only this hook's lines")
+      .option("--event <event>", "only lines of runs for this event (cli, post_build, ...)").option("--tail <n>", "only the last N lines")
+      .option("--json", "one JSON object per line: ts, run_id, job, hook, event, worker, stream, line")
+      .action(run(() => import("./commands/logs.js").then((m) => ({ default: m.show }))));
+  }
+
+  program.command("gc").description("purge removed allocations, old KV history and old run logs; rotate large worker logs")
+    .option("--retain-days <n>", "keep tombstoned/superseded KV history and run logs this many days", "7")
     .action(run(() => import("./commands/gc.js")));
 
   program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")

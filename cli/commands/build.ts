@@ -21,6 +21,8 @@ export default async function build(bucket: string, opts: BuildOptions = {}): Pr
   const print = (r: Parameters<typeof renderBuildSummary>[0]) =>
     opts.quiet ? process.stderr.write(`${renderBuildSummary(r)}\n`) : console.log(opts.json ? renderJson(buildJson(r)) : renderBuildSummary(r));
   try {
+    // Before validation: shown also when the workspace is refused.
+    for (const w of ctx.confWarnings) ctx.log.warn(w);
     const result = await runBuild(ctx, {
       dryRun: opts.dryRun,
       yes: opts.yes,

@@ -4,7 +4,7 @@ import { openDb, type Db } from "../store/db.js";
 import { KvStore } from "../store/kv.js";
 import { SecretCipher } from "../store/secrets-cipher.js";
 import { systemClock, type Clock } from "../store/clock.js";
-import { readConf, type MaandConf } from "./conf.js";
+import { readConfFile, type MaandConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
 import { acquireBucketLock, type BucketLock } from "../store/lock.js";
 import { consoleLogger, type Logger } from "../log/logger.js";
@@ -18,6 +18,8 @@ import type { TransportOptions } from "../workers/options.js";
 export interface BucketContext {
   paths: BucketPaths;
   conf: MaandConf;
+  /** maand.conf settings read but worth a warning (original maand spellings); build prints them. */
+  confWarnings: readonly string[];
   db: Db;
   kv: KvStore;
   clock: Clock;
@@ -51,7 +53,7 @@ export function assertBucket(root: string): BucketPaths {
 export function openBucket(root: string, options: OpenOptions = {}): BucketContext {
   const paths = assertBucket(root);
   const readonly = options.readonly ?? false;
-  const conf = readConf(paths.conf);
+  const { conf, warnings: confWarnings } = readConfFile(paths.conf);
   const lock: BucketLock | undefined = readonly ? undefined : acquireBucketLock(paths.lock);
   let db: Db;
   try {
@@ -67,6 +69,7 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
   return {
     paths,
     conf,
+    confWarnings,
     db,
     kv,
     clock,

@@ -48,6 +48,7 @@ export async function main(argv: string[]): Promise<void> {
     };
 
   program.command("init").description("create a bucket in --bucket (default: the current directory)")
+    .option("--json", 'print {"created", "bucket_id", "root"}')
     .action(run(() => import("./commands/init.js")));
 
   program.command("build").description("validate the workspace and write catalog + KV in one transaction")
@@ -74,8 +75,9 @@ export async function main(argv: string[]): Promise<void> {
       .option("--active", "only live keys (no tombstones, no expired keys)")
       .action(run(() => cat().then((m) => ({ default: m.kv }))));
     kv.command("get").description("print one value; secrets need --reveal").argument("<namespace>").argument("<key>")
-      .option("--reveal", "print a secret value")
-      .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
+      .option("--reveal", "print a secret value").option("--json", 'print {"namespace", "key", "value"}')
+      // `cat kv` has --json too: commander gives it to the parent, so read it from there as well.
+      .action(run(() => cat().then((m) => ({ default: (b: string, ns: string, key: string, o: { reveal?: boolean; json?: boolean }, cmd: Command) => m.kvGetValue(b, ns, key, { ...o, json: o.json || cmd.parent?.opts().json }) }))));
   }
 
   {
@@ -99,6 +101,8 @@ export async function main(argv: string[]): Promise<void> {
 
   program.command("gc").description("purge removed allocations, old KV history and old run logs; rotate large worker logs")
     .option("--retain-days <n>", "keep tombstoned/superseded KV history and run logs this many days", "7")
+    .option("--dry-run", "print what gc would purge, rotate and remove, and touch nothing")
+    .option("--json", "print the plan or the result as JSON")
     .action(run(() => import("./commands/gc.js")));
 
   program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")
@@ -122,9 +126,11 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof MaandError) {
+      // With --json, a script reads the error too: one JSON object on stderr (stdout stays JSON-only).
+      if (argv.includes("--json")) console.error(JSON.stringify({ error: err.toJson() }));
       // Messages quote user input (names, paths, values from files): printed escaped, whatever
       // the raising module did, so no message can drive the terminal.
-      console.error(`maand: ${escapeLines(err.message)}`);
+      else console.error(`maand: ${escapeLines(err.message)}`);
       process.exit(err.exitCode);
     }
     throw err;

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { InvocationRegistry } from "../api/registry.js";
 import type { BucketPaths } from "../bucket/paths.js";
 import type { Db } from "../store/db.js";
@@ -7,7 +7,7 @@ import type { KvReader } from "../store/kv.js";
 import { HOOK_ENV } from "./env-names.js";
 import { runBatches } from "../rollout/run-batches.js";
 import { runHookProcess, type HookProcessResult, type HookProcessSpec } from "./hook-process.js";
-import { TailBuffer } from "./output.js";
+import { stagedPathMapper, TailBuffer } from "./output.js";
 import { watchProcessEnd, type ProcessEndWatch } from "./process-end.js";
 import type { HookInvocationPlan, HookRunPlan, HookStepPlan } from "./plan-types.js";
 import type { Redactor } from "./redaction.js";
@@ -133,7 +133,8 @@ async function runOne(
   deps.redactor.add(registered.token);
   const log = deps.logs.open({ job: step.job, hook: step.hook, event: step.event, workerIp: inv.workerIp });
   running.set(inv.allocId, { job: step.job, log });
-  const tail = new TailBuffer();
+  // The report names the file the operator edits, not maand's staged copy of it.
+  const tail = new TailBuffer(undefined, stagedPathMapper(dir, relative(deps.paths.root, join(deps.paths.jobs, step.job)) || join(deps.paths.jobs, step.job)));
   const started = clock.now();
   try {
     deps.reporter?.invocationStart?.(step, inv);

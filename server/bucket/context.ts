@@ -8,6 +8,7 @@ import { readConfFile, type MaandConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
 import { acquireBucketLock, type BucketLock } from "../store/lock.js";
 import { consoleLogger, type Logger } from "../log/logger.js";
+import { reapOrphanedHooks } from "../hooks/orphans.js";
 import type { WorkerPool } from "../workers/pool.js";
 import type { TransportOptions } from "../workers/options.js";
 
@@ -63,6 +64,18 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
     throw err;
   }
   const clock = options.clock ?? systemClock;
+  const log = options.log ?? consoleLogger();
+  // A maand killed mid-run (SIGKILL, a crash) leaves its hooks' process groups running: the next
+  // command holding the lock stops them before it does anything else.
+  if (lock) {
+    const reaped = reapOrphanedHooks(paths);
+    if (reaped.length) {
+      log.warn(
+        `stopped ${reaped.length} hook process group${reaped.length === 1 ? "" : "s"} left running by a maand that was killed ` +
+          `(pid ${[...new Set(reaped.map((r) => r.owner))].join(", ")}): ${reaped.map((r) => r.pid).join(", ")}`,
+      );
+    }
+  }
   let cipher: SecretCipher | undefined;
   const kv = new KvStore(db, () => (cipher ??= SecretCipher.fromFile(paths.kvKey)), clock);
   let pool: WorkerPool | undefined;
@@ -73,7 +86,7 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
     db,
     kv,
     clock,
-    log: options.log ?? consoleLogger(),
+    log,
     readonly,
     async workers() {
       // ssh2 is loaded only by commands that reach workers.

@@ -8,6 +8,7 @@ import { RedactingKvSession, Redactor } from "./redaction.js";
 import type { HookReporter } from "./reporter.js";
 import type { HookRunResult } from "./result.js";
 import { logCapNotice, newRunId, openRunLogs } from "./run-logs.js";
+import { hookProcessRecord } from "./orphans.js";
 
 /**
  * One maand command's hook session (the note's "Execution model"): a KV session layer shared by
@@ -59,6 +60,7 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
           reporter: runOptions.reporter,
           signal: runOptions.signal,
           clock: ctx.clock,
+          processes: hookProcessRecord(ctx.paths),
           ...runOptions.execute,
         });
       } finally {

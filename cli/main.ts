@@ -115,6 +115,13 @@ export async function main(argv: string[]): Promise<void> {
     .option("--json", "print the plan or the run summary as JSON")
     .action(run(() => import("./commands/hooks.js")));
 
+  program.command("health_check").description("probe active allocations (tcp/http/ssh checks of each manifest), then run health_check hooks")
+    .option("--jobs <a,b>", "only these jobs").option("--allocations <ip,ip>", "only these workers")
+    .option("--wait", "retry each failing check per the manifest's wait (attempts, interval_seconds)")
+    .option("--timeout <s>", "give up after this many seconds (checks and hooks)")
+    .option("--verbose", "stream health_check hooks' output").option("--json", "print the report as JSON")
+    .action(run(() => import("./commands/health-check.js")));
+
   program.command("info").description("bucket id, paths, counts and schema version").option("--json", "print JSON")
     .action(run(() => import("./commands/info.js")));
 

@@ -8,11 +8,17 @@ export const WAIT_FIELDS = ["attempts", "interval_seconds"] as const;
 export const PROBE_TYPES = ["tcp", "http", "ssh"] as const;
 const PROBE_FIELDS: Record<(typeof PROBE_TYPES)[number], readonly string[]> = {
   tcp: ["type", "port"],
-  http: ["type", "port", "path", "expect_status"],
+  http: ["type", "port", "path", "expect_status", "scheme", "expect_body"],
   ssh: ["type", "command"],
 };
 
-const port = integer(1, 65535);
+const portNumber = integer(1, 65535);
+/** A port number, or the name of a KV key that holds one (resolved per allocation when checks run). */
+const port: Check<number | string> = (v) => {
+  if (typeof v === "string") return /^[A-Za-z0-9_.\-]{1,128}$/.test(v) ? v : new Invalid("expected a port from 1 to 65535 or the name of a KV key holding it (letters, digits, _ . -)");
+  const n = portNumber(v);
+  return n instanceof Invalid ? new Invalid("expected a port from 1 to 65535 or the name of a KV key holding it") : n;
+};
 const httpPath: Check<string> = (v) => (typeof v === "string" && v.startsWith("/") ? v : new Invalid('expected a URL path starting with "/"'));
 
 export function parseHealthCheck(p: FileProblems, value: unknown): HealthCheckSpec | undefined {
@@ -61,7 +67,15 @@ function parseProbe(p: FileProblems, value: unknown, at: string): HealthCheckPro
   // Every field is checked even after one fails; a failed field's placeholder never escapes
   // because any problem stops the read.
   if (type === "ssh") return { type, command: required(p, obj, "command", at, text("a non-empty shell command"), "a shell command") ?? "" };
-  const n = required(p, obj, "port", at, port, "a port from 1 to 65535") ?? 0;
+  const n = required(p, obj, "port", at, port, "a port from 1 to 65535 or the name of a KV key holding it") ?? 0;
   if (type === "tcp") return { type, port: n };
-  return { type, port: n, path: optional(p, obj, "path", at, httpPath, "/"), expect_status: optional(p, obj, "expect_status", at, integer(100, 599), 200) };
+  const body = optional<string | undefined>(p, obj, "expect_body", at, text("a non-empty string the response body must contain"), undefined);
+  return {
+    type,
+    port: n,
+    path: optional(p, obj, "path", at, httpPath, "/"),
+    expect_status: optional(p, obj, "expect_status", at, integer(100, 599), 200),
+    scheme: optional(p, obj, "scheme", at, oneOf(["http", "https"] as const), "http"),
+    ...(body !== undefined ? { expect_body: body } : {}),
+  };
 }

@@ -48,9 +48,12 @@ export interface HookSpec {
   timeoutSeconds: number;
 }
 
+/** A port: a number, or the name of a KV key holding it (looked up in the job's namespaces, see server/health/input.ts). */
+export type ProbePort = number | string;
+
 export type HealthCheckProbe =
-  | { type: "tcp"; port: number }
-  | { type: "http"; port: number; path: string; expect_status: number }
+  | { type: "tcp"; port: ProbePort }
+  | { type: "http"; port: ProbePort; path: string; expect_status: number; scheme: "http" | "https"; expect_body?: string }
   | { type: "ssh"; command: string };
 
 export interface HealthCheckSpec {

@@ -28,7 +28,7 @@ describe("catalog: a job's health checks, typed", () => {
       assert.deepEqual(jobHealthCheck(ctx.db, "api"), {
         checks: [
           { type: "tcp", port: 5432 },
-          { type: "http", port: 8080, path: "/healthz", expect_status: 200 },
+          { type: "http", port: 8080, path: "/healthz", expect_status: 200, scheme: "http" },
           { type: "ssh", command: "true" },
         ],
         timeoutSeconds: 5,

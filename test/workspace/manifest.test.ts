@@ -110,7 +110,8 @@ describe("readWorkspace: manifest.json", () => {
       health_check: {
         checks: [
           { type: "tcp", port: 0 },
-          { type: "http", port: 70000, path: "healthz", expect_status: 99 },
+          { type: "http", port: 70000, path: "healthz", expect_status: 99, scheme: "ftp", expect_body: "" },
+          { type: "tcp", port: "not a key!" },
           { type: "ssh" },
           { type: "icmp" },
           { port: 80 },
@@ -119,17 +120,20 @@ describe("readWorkspace: manifest.json", () => {
         wait: { attempts: 0, interval_seconds: -2 },
       },
     });
-    assertProblem(err, FILE, "$.health_check.checks[0].port", ["integer from 1 to 65535"], 0);
-    assertProblem(err, FILE, "$.health_check.checks[1].port", ["integer from 1 to 65535"], 70000);
+    assertProblem(err, FILE, "$.health_check.checks[0].port", ["a port from 1 to 65535 or the name of a KV key"], 0);
+    assertProblem(err, FILE, "$.health_check.checks[1].port", ["a port from 1 to 65535 or the name of a KV key"], 70000);
     assertProblem(err, FILE, "$.health_check.checks[1].path", ['starting with "/"'], "healthz");
     assertProblem(err, FILE, "$.health_check.checks[1].expect_status", ["integer from 100 to 599"], 99);
-    assertProblem(err, FILE, "$.health_check.checks[2].command", ["is missing", "shell command"]);
-    assertProblem(err, FILE, "$.health_check.checks[3].type", ['one of "tcp", "http", "ssh"'], "icmp");
-    assertProblem(err, FILE, "$.health_check.checks[4].type", ["is missing", "a check type: tcp, http or ssh"]);
+    assertProblem(err, FILE, "$.health_check.checks[1].scheme", ['one of "http", "https"'], "ftp");
+    assertProblem(err, FILE, "$.health_check.checks[1].expect_body", ["non-empty string"], "");
+    assertProblem(err, FILE, "$.health_check.checks[2].port", ["the name of a KV key holding it (letters, digits, _ . -)"], "not a key!");
+    assertProblem(err, FILE, "$.health_check.checks[3].command", ["is missing", "shell command"]);
+    assertProblem(err, FILE, "$.health_check.checks[4].type", ['one of "tcp", "http", "ssh"'], "icmp");
+    assertProblem(err, FILE, "$.health_check.checks[5].type", ["is missing", "a check type: tcp, http or ssh"]);
     assertProblem(err, FILE, "$.health_check.timeout_seconds", ["integer from 1 to 2147483"], -1);
     assertProblem(err, FILE, "$.health_check.wait.attempts", ["integer >= 1"], 0);
     assertProblem(err, FILE, "$.health_check.wait.interval_seconds", ["number >= 0"], -2);
-    assert.equal(err.problems.length, 10, err.message);
+    assert.equal(err.problems.length, 13, err.message);
   });
 
   it("validates certs", () => {

@@ -91,7 +91,7 @@ describe("readWorkspace: a good workspace", () => {
     assert.deepEqual(api.healthCheck, {
       checks: [
         { type: "tcp", port: 5432 },
-        { type: "http", port: 8080, path: "/", expect_status: 200 },
+        { type: "http", port: 8080, path: "/", expect_status: 200, scheme: "http" },
         { type: "ssh", command: "test -f /tmp/ready" },
       ],
       timeoutSeconds: 5,

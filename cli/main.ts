@@ -70,6 +70,9 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => cat().then((m) => ({ default: m.allocations }))));
     c.command("hooks").description("hooks per job and event").addOption(json())
       .action(run(() => cat().then((m) => ({ default: m.hooks }))));
+    c.command("certs").description("the bucket CA and every leaf in KV: subject, SANs, not-after, days left").addOption(json())
+      .option("--jobs <a,b>", "only leaves of these jobs").option("--workers <ip,ip>", "only leaves of these workers")
+      .action(run(() => cat().then((m) => ({ default: m.certs }))));
     const kv = c.command("kv").description("latest version of every KV key (secrets shown as <encrypted>)").addOption(json())
       .option("--jobs <a,b>", "only namespaces of these jobs").option("--workers <ip,ip>", "only namespaces of these workers")
       .option("--active", "only live keys (no tombstones, no expired keys)")

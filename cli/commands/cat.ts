@@ -1,6 +1,7 @@
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
+import { catCerts } from "../../server/inspect/certs.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
 import { renderJson, tableLines, type Column } from "../render/table.js";
 
@@ -121,6 +122,21 @@ export async function kv(bucket: string, opts: ListOptions): Promise<number> {
     { field: "created_at", format: (v) => new Date(Number(v)).toISOString() },
     { field: "deleted" },
     { field: "expired" },
+  ]);
+}
+
+export async function certs(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catCerts(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
+  return print(rows, opts, [
+    { field: "job" },
+    { field: "worker_ip" },
+    { field: "name" },
+    { field: "subject", maxWidth: 64 },
+    { field: "sans", format: list },
+    { field: "not_after" },
+    { field: "days_left" },
+    { field: "signed_by_ca", format: (v) => (v ? "yes" : "NO") },
+    { field: "error", format: (v) => String(v ?? "") },
   ]);
 }
 

@@ -8,6 +8,8 @@ import { catKv, kvGet, PRIVATE_KEY_PLACEHOLDER } from "../../server/inspect/kv.j
 import { type KvRow } from "../../server/store/kv.js";
 import { builtBucket, dumpCatalog, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 import { isEncryptedAtRest } from "../../server/kv/namespaces.js";
+import { catCerts } from "../../server/inspect/certs.js";
+import { createCa } from "../../server/certs/ca.js";
 
 const DAY = 86400_000;
 type Manifest = { certs: Record<string, { subject: Record<string, string>; pkcs8?: boolean }> };
@@ -160,5 +162,58 @@ describe("build: certificates' private keys are encrypted at rest (SPEC §6, §1
     for (const r of keys) assert.deepEqual([r.value, r.encrypted], [PRIVATE_KEY_PLACEHOLDER, 1]);
     assert.throws(() => kvGet(ctx.kv, NS1, "certs/server.key", false), /is secret and is not printed; add --reveal/);
     assert.match(kvGet(ctx.kv, NS1, "certs/server.key", true), /^-----BEGIN EC PRIVATE KEY-----/);
+  });
+});
+
+describe("maand cat certs (SPEC §12)", () => {
+  let bucket: OpenTestBucket;
+  let ctx: BucketContext;
+  const clock = manualClock();
+
+  beforeEach(async () => {
+    bucket = await builtBucket(clock);
+    ctx = bucket.ctx;
+  });
+  afterEach(() => bucket.cleanup());
+
+  it("lists the CA and every leaf, read from the certificates: subject, SANs, not-after, days left", () => {
+    clock.advance(10 * DAY);
+    const rows = catCerts(ctx.kv);
+    // The CA comes from init (wall clock), the leaves from builds (this test's clock).
+    const caDays = Math.floor((new Date(new X509Certificate(ctx.kv.get("maand/worker", "certs/ca.crt")!).validTo).getTime() - clock.now()) / DAY);
+    assert.deepEqual(
+      rows.map((r) => [r.job, r.worker_ip, r.name, r.sans.join(","), r.days_left, r.signed_by_ca]),
+      [
+        ["", "", "ca", "", caDays, true],
+        ["api", "10.0.0.1", "server", "IP:10.0.0.1", 50, true],
+        ["api", "10.0.0.2", "server", "IP:10.0.0.2", 50, true],
+        ["cache", "10.0.0.3", "tls", "IP:10.0.0.3", 50, true],
+      ],
+    );
+    assert.equal(rows[1]!.subject, "CN=api, O=maand");
+    assert.match(rows[0]!.subject, /^CN=maand bucket /);
+    assert.equal(rows[1]!.not_after, new Date(new X509Certificate(ctx.kv.get("maand/job/api/worker/10.0.0.1", "certs/server.crt")!).validTo).toISOString());
+  });
+
+  it("--jobs and --workers narrow to leaves; an unknown name is an error listing the known ones", () => {
+    assert.deepEqual(catCerts(ctx.kv, { jobs: ["cache"] }).map((r) => `${r.job}@${r.worker_ip}`), ["cache@10.0.0.3"]);
+    assert.deepEqual(catCerts(ctx.kv, { workers: ["10.0.0.2"] }).map((r) => `${r.job}@${r.worker_ip}`), ["api@10.0.0.2"]);
+    assert.throws(() => catCerts(ctx.kv, { jobs: ["nope"] }), /--jobs nope: unknown job \(known: api, cache, db\)/);
+    assert.throws(() => catCerts(ctx.kv, { workers: ["10.9.9.9"] }), /--workers 10\.9\.9\.9: unknown worker/);
+  });
+
+  it("a leaf not signed by the bucket CA, and a PEM that does not parse, are flagged, not hidden", async () => {
+    const foreign = await createCa("someone-else");
+    ctx.kv.put("maand/job/api/worker/10.0.0.1", "certs/server.crt", foreign.certPem);
+    ctx.kv.put("maand/job/api/worker/10.0.0.2", "certs/server.crt", "not a certificate");
+    const rows = catCerts(ctx.kv, { jobs: ["api"] });
+    assert.equal(rows[0]!.signed_by_ca, false);
+    assert.equal(rows[1]!.signed_by_ca, false);
+    assert.match(rows[1]!.error!, /does not parse/);
+  });
+
+  it("never shows a private key", () => {
+    const text = JSON.stringify(catCerts(ctx.kv));
+    assert.ok(!text.includes("PRIVATE KEY"));
   });
 });

@@ -82,6 +82,7 @@ describe("--json on every command: one shape, pinned", () => {
     ["cat allocations", ["cat", "allocations", "--json"]],
     ["cat hooks", ["cat", "hooks", "--json"]],
     ["cat kv", ["cat", "kv", "--json"]],
+    ["cat certs", ["cat", "certs", "--json"]],
     ["cat kv get", ["cat", "kv", "get", "maand/bucket", "jobs", "--json"]],
     ["hooks --dry-run", ["hooks", "hook_x", "api", "--dry-run", "--json"]],
     ["hooks", ["hooks", "hook_x", "api", "--json"]],

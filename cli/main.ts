@@ -66,6 +66,13 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
   }
 
+  program.command("deploy").description("deploy the built jobs to their workers over SSH, wave by wave (plan with --dry-run)")
+    .option("--jobs <a,b>", "only these jobs").option("--dry-run", "print the plan (per allocation: action and reason) and contact no worker")
+    .option("--force", "restart every active allocation").option("--build", "run maand build first")
+    .option("--sync-only", "sync files and promote, run no lifecycle target (fails when an allocation needs a start)")
+    .option("--json", "print the plan and the result as JSON (progress on stderr)").option("--verbose", "stream hook and make output")
+    .action(run(() => import("./commands/deploy.js")));
+
   program.command("gc").description("purge removed allocations and old KV history")
     .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
     .action(run(() => import("./commands/gc.js")));

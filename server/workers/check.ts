@@ -1,4 +1,4 @@
-import { WorkerCheckFailed, WorkerUnreachable } from "./errors.js";
+import { WorkerCheckFailed, WorkerUnreachable, type UnreachableKind } from "./errors.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { shellQuote } from "./shell.js";
@@ -24,6 +24,8 @@ export interface WorkerCheck {
   ok: boolean;
   /** One entry per missing piece: "make not found on PATH", "sudo -n true failed: ...". */
   problems: string[];
+  /** Set when the worker could not be reached at all (down, refused the key, changed host key). */
+  unreachable?: UnreachableKind;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function checkWorkers(pool: WorkerPool, hosts: readonly string[], o
       if (r.exitCode !== 0 && problems.length === 0) problems.push(`the check exited with ${r.exitCode}: ${r.stderr.toString("utf8").trim().slice(-300)}`);
       return { host, ok: problems.length === 0, problems };
     } catch (err) {
-      if (err instanceof WorkerUnreachable) return { host, ok: false, problems: [`unreachable: ${err.reason}`] };
+      if (err instanceof WorkerUnreachable) return { host, ok: false, problems: [`unreachable: ${err.reason}`], unreachable: err.kind };
       throw err;
     }
   });

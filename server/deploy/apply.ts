@@ -1,0 +1,163 @@
+import type { BucketContext } from "../bucket/context.js";
+import { interpreterResolver, type InterpreterResolver } from "../hooks/interpreters.js";
+import { newRunId } from "../hooks/run-logs.js";
+import type { RunOptions } from "../hooks/session.js";
+import { openEventLog, type StepRecord } from "../rollout/events.js";
+import { listWorkers } from "../store/catalog.js";
+import { nextUpdateSeq } from "../store/deploy-state.js";
+import { checkWorkers } from "../workers/check.js";
+import { syncWorkers } from "../workers/sync.js";
+import type { WorkerPool } from "../workers/pool.js";
+import { DeployCheckFailed } from "./errors.js";
+import { deployJob } from "./job-pipeline.js";
+import { openGate, type DeployGate, type JobRun } from "./job-run.js";
+import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
+import type { DeployReporter } from "./reporter.js";
+import type { DeployResult, JobResult } from "./result.js";
+import { identityRender, type RenderStep } from "./stage.js";
+import { workerLayout } from "./worker-layout.js";
+
+/** A Makefile target that has not finished after this long is killed (its process group) and fails. */
+export const DEFAULT_TARGET_TIMEOUT_SEC = 600;
+
+export interface ApplyOptions {
+  reporter?: DeployReporter;
+  /** Aborting stops running hooks and remote commands (Ctrl-C is trapped as well). */
+  signal?: AbortSignal;
+  /** The templates seam (stage.ts); identity by default. */
+  render?: RenderStep;
+  /** The health-gate seam (job-run.ts); passes by default. */
+  gate?: DeployGate;
+  resolver?: InterpreterResolver;
+  verbose?: boolean;
+  targetTimeoutSec?: number;
+  hookExecute?: RunOptions["execute"];
+}
+
+/**
+ * Applies a deploy plan: checks every worker it will contact (one round-trip each, nothing
+ * changes when one fails), then waves in order and the jobs of a wave one after another (each
+ * job's KV checkpoints must hold only that job's writes). A failed job does not stop the other
+ * jobs of its wave; a wave with a failed job stops the later waves. The result says per job
+ * what was promoted and committed; every step is also a line of events.jsonl.
+ */
+export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: DeployPlanInput, o: ApplyOptions = {}): Promise<DeployResult> {
+  const t0 = ctx.clock.now();
+  const runId = newRunId(t0);
+  const events = openEventLog(ctx.paths.logs, runId);
+  const steps: StepRecord[] = [];
+  const record = (r: StepRecord) => {
+    steps.push(r);
+    events.write(r);
+    o.reporter?.stepEnd?.(r);
+  };
+  const jobs: JobResult[] = [];
+  const warnings: string[] = [];
+  let interrupted = false;
+  const updateSeq = nextUpdateSeq(ctx.db);
+  const resolver = o.resolver ?? interpreterResolver({ jobsDir: ctx.paths.jobs });
+  o.reporter?.runStart?.(plan, runId);
+  try {
+    if (!isNoOp(plan)) {
+      // The hook session (runtime API, tRPC, zod) loads only when there is work: a no-change
+      // deploy is a catalog read.
+      const { withHookSession } = await import("../hooks/run.js");
+      await withHookSession(
+        ctx,
+        async (session, signal) => {
+          const pool = await ctx.workers();
+          await checkPlanWorkers(ctx, pool, plan.workers, signal);
+          o.reporter?.checked?.(plan.workers);
+          const inputs = new Map(input.jobs.map((j) => [j.job, j]));
+          const touched = new Set<string>();
+          let stopped = false;
+          for (const wave of plan.waves) {
+            if (!stopped) o.reporter?.waveStart?.(wave);
+            for (const job of wave.jobs) {
+              if (stopped || signal.aborted) {
+                jobs.push({ job: job.job, wave_index: wave.wave_index, status: job.needs_work ? "not_run" : "skipped", error: null, promoted: [], kv_checkpoints: 0, replanned: false });
+                continue;
+              }
+              const run: JobRun = {
+                ctx,
+                session,
+                pool,
+                signal,
+                runId,
+                waveIndex: wave.wave_index,
+                updateSeq,
+                bucketId: plan.bucket_id,
+                force: plan.request.force,
+                syncOnly: plan.request.sync_only,
+                verbose: o.verbose ?? false,
+                reporter: o.reporter,
+                record,
+                render: o.render ?? identityRender,
+                gate: o.gate ?? openGate,
+                resolver,
+                targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
+                ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),
+                touched,
+              };
+              const jr = await deployJob(run, job, inputs.get(job.job)!);
+              jobs.push(jr);
+              o.reporter?.jobEnd?.(jr);
+              if (jr.status === "interrupted") interrupted = true;
+            }
+            // Later waves depend on this one (hook demands): they start only after it succeeded.
+            if (jobs.some((j) => j.wave_index === wave.wave_index && (j.status === "failed" || j.status === "interrupted"))) stopped = true;
+          }
+          if (signal.aborted) interrupted = true;
+          else warnings.push(...(await refreshLayouts(ctx, pool, plan.bucket_id, touched, updateSeq)));
+        },
+        { signal: o.signal },
+      );
+    } else {
+      for (const wave of plan.waves) for (const job of wave.jobs) jobs.push({ job: job.job, wave_index: wave.wave_index, status: "skipped", error: null, promoted: [], kv_checkpoints: 0, replanned: false });
+    }
+  } finally {
+    events.close();
+  }
+  const t1 = ctx.clock.now();
+  const result: DeployResult = {
+    run_id: runId,
+    status: interrupted ? "interrupted" : jobs.some((j) => j.status === "failed") ? "failed" : "ok",
+    update_seq: updateSeq,
+    started_at: new Date(t0).toISOString(),
+    ended_at: new Date(t1).toISOString(),
+    duration_ms: t1 - t0,
+    jobs,
+    steps,
+    events_file: events.file,
+    warnings,
+  };
+  for (const w of warnings) o.reporter?.warning?.(w);
+  o.reporter?.runEnd?.(result);
+  return result;
+}
+
+async function checkPlanWorkers(ctx: BucketContext, pool: WorkerPool, hosts: readonly string[], signal: AbortSignal): Promise<void> {
+  if (!hosts.length) return;
+  const checks = await checkWorkers(pool, hosts, { signal });
+  const failed = checks.filter((c) => !c.ok);
+  if (!failed.length) return;
+  const inCatalog = new Set(listWorkers(ctx.db).map((w) => w.worker_ip));
+  throw new DeployCheckFailed(
+    failed.map((c) => ({ host: c.host, problems: c.problems, unreachable: c.unreachable !== undefined })),
+    new Set(failed.map((c) => c.host).filter((h) => !inCatalog.has(h))),
+  );
+}
+
+/**
+ * jobs.json on the workers this deploy synced, with the versions as promoted now (it was
+ * written with the sync, before the promote). Best effort: the deploy already succeeded or
+ * failed on its own terms; a worker that cannot be reached here is a warning.
+ */
+async function refreshLayouts(ctx: BucketContext, pool: WorkerPool, bucketId: string, hosts: ReadonlySet<string>, updateSeq: number): Promise<string[]> {
+  const reqs = [...hosts].flatMap((host) => {
+    const layout = workerLayout(ctx.db, bucketId, host, updateSeq);
+    return layout ? [{ host, bucketId, layout }] : [];
+  });
+  const out = await syncWorkers(pool, reqs);
+  return out.filter((r) => r.error).map((r) => `${r.host}: jobs.json not refreshed after the promote (${r.error!.message}); the next deploy to it rewrites it`);
+}

@@ -1,0 +1,44 @@
+import type { BucketContext } from "../bucket/context.js";
+import type { InterpreterResolver } from "../hooks/interpreters.js";
+import type { HookSession, RunOptions } from "../hooks/session.js";
+import type { StepRecord } from "../rollout/events.js";
+import type { WorkerPool } from "../workers/pool.js";
+import type { DeployReporter } from "./reporter.js";
+import type { RenderStep } from "./stage.js";
+import type { LifecyclePhase } from "./plan-types.js";
+
+/**
+ * THE SEAM for the health gate (next issue): called after every lifecycle batch succeeded and
+ * its after_allocation_* hooks ran, before the next batch starts. A non-empty string stops the
+ * job's rollout with that reason (the job fails, later batches do not run). The default passes.
+ */
+export type DeployGate = (batch: { job: string; phase: LifecyclePhase; batch_index: number; batch_count: number; workers: string[]; signal: AbortSignal }) => Promise<string | undefined>;
+
+export const openGate: DeployGate = async () => undefined;
+
+/** Everything one job's deploy needs, passed explicitly (no module state). */
+export interface JobRun {
+  ctx: BucketContext;
+  session: HookSession;
+  pool: WorkerPool;
+  signal: AbortSignal;
+  runId: string;
+  waveIndex: number;
+  updateSeq: number;
+  bucketId: string;
+  force: boolean;
+  syncOnly: boolean;
+  verbose: boolean;
+  reporter?: DeployReporter;
+  /** Adds a step record to the result and events.jsonl (and tells the reporter). */
+  record(r: StepRecord): void;
+  render: RenderStep;
+  gate: DeployGate;
+  resolver: InterpreterResolver;
+  /** Make targets get this long (runner.py kills the target's group after it). */
+  targetTimeoutSec: number;
+  /** Test and benchmark overrides of the hook executor. */
+  hookExecute?: RunOptions["execute"];
+  /** Workers whose layout (jobs.json) should be refreshed when the deploy ends. */
+  touched: Set<string>;
+}

@@ -55,6 +55,9 @@ export async function main(argv: string[]): Promise<void> {
     c.command("allocations").description("allocations, removed ones included").addOption(json())
       .option("--jobs <a,b>", "only these jobs").option("--workers <ip,ip>", "only these workers")
       .action(run(() => cat().then((m) => ({ default: m.allocations }))));
+    c.command("deployments").description("per allocation: promoted and wanted version and content hash, state, last deploy").addOption(json())
+      .option("--jobs <a,b>", "only these jobs").option("--workers <ip,ip>", "only these workers")
+      .action(run(() => cat().then((m) => ({ default: m.deployments }))));
     c.command("hooks").description("hooks per job and event").addOption(json())
       .action(run(() => cat().then((m) => ({ default: m.hooks }))));
     const kv = c.command("kv").description("latest version of every KV key (secrets shown as <encrypted>)").addOption(json())
@@ -72,6 +75,22 @@ export async function main(argv: string[]): Promise<void> {
     .option("--sync-only", "sync files and promote, run no lifecycle target (fails when an allocation needs a start)")
     .option("--json", "print the plan and the result as JSON (progress on stderr)").option("--verbose", "stream hook and make output")
     .action(run(() => import("./commands/deploy.js")));
+
+  {
+    // A command group: the control verbs here, `job create` joins them (another branch).
+    const control = () => import("./commands/job-control.js");
+    const job = program.command("job").description("create and control jobs");
+    const allocations = () => new Option("--allocations <ip,ip>", "only these active allocations");
+    const common = (c: Command) => c.addOption(allocations()).option("--dry-run", "print the batches and run nothing").option("--json", "print the plan and the result as JSON").option("--verbose", "stream make and hook output");
+    for (const verb of ["start", "stop", "restart", "reload"] as const) {
+      common(job.command(verb).description(`make ${verb} on the job's active allocations in rollout batches (or its job_control hooks with TARGET=${verb})`).argument("<job>"))
+        .action(run(() => control().then((m) => ({ default: m[verb] }))));
+    }
+    common(job.command("run").description("run any Makefile target of the job on its active allocations in rollout batches").argument("<job>").requiredOption("--target <target>", "the Makefile target"))
+      .action(run(() => control().then((m) => ({ default: m.run }))));
+    common(job.command("status").description("the job's status target on every active allocation, beside deployed version and state (changes nothing)").argument("<job>"))
+      .action(run(() => control().then((m) => ({ default: m.status }))));
+  }
 
   program.command("gc").description("purge removed allocations and old KV history")
     .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")

@@ -23,7 +23,7 @@ export function plainDeployProgress(out: Writable, verbose: boolean): DeployRepo
     checked: (hosts) => hosts.length && say(`checked ${hosts.length} worker(s): bash, make, python3, timeout`),
     waveStart: (wave) => say(`wave ${wave.wave_index} (deployment_seq ${wave.deployment_seq}): ${wave.jobs.filter((j) => j.needs_work).map((j) => j.job).join(", ") || "nothing to do"}`),
     jobStart: (job) => say(`job ${job.job}:`),
-    batchStart: (job, b) => say(`  ${job}: ${b.phase} batch ${b.batch_index + 1}/${b.batch_count} (${b.items.map((i) => `${i.worker_ip} ${i.target}`).join(", ")})`),
+    batchStart: (job, b) => say(`  ${job}: ${b.phase ? `${b.phase} ` : ""}batch ${b.batch_index + 1}/${b.batch_count} (${b.items.map((i) => `${i.worker_ip} ${i.target}`).join(", ")})`),
     stepEnd: (r) => say(stepLine(r)),
     output: verbose
       ? (r, lines) => {
@@ -91,7 +91,7 @@ export function liveDeployProgress(out: Writable & { isTTY?: boolean }): DeployR
       draw();
     },
     batchStart: (j, b) => {
-      header = `${wave}  job ${j}  ${b.phase} batch ${b.batch_index + 1}/${b.batch_count}`;
+      header = `${wave}  job ${j}  ${b.phase ? `${b.phase} ` : ""}batch ${b.batch_index + 1}/${b.batch_count}`;
       draw();
     },
     stepStart: (r) => {

@@ -84,6 +84,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
                 pool,
                 signal,
                 runId,
+                command: "deploy",
                 waveIndex: wave.wave_index,
                 updateSeq,
                 bucketId: plan.bucket_id,
@@ -136,7 +137,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
   return result;
 }
 
-async function checkPlanWorkers(ctx: BucketContext, pool: WorkerPool, hosts: readonly string[], signal: AbortSignal): Promise<void> {
+export async function checkPlanWorkers(ctx: BucketContext, pool: WorkerPool, hosts: readonly string[], signal: AbortSignal): Promise<void> {
   if (!hosts.length) return;
   const checks = await checkWorkers(pool, hosts, { signal });
   const failed = checks.filter((c) => !c.ok);

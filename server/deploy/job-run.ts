@@ -16,29 +16,38 @@ export type DeployGate = (batch: { job: string; phase: LifecyclePhase; batch_ind
 
 export const openGate: DeployGate = async () => undefined;
 
-/** Everything one job's deploy needs, passed explicitly (no module state). */
-export interface JobRun {
+/** What running remote steps (sync, targets, removals) needs: deploy's and `maand job`'s. */
+export interface StepRun {
   ctx: BucketContext;
-  session: HookSession;
   pool: WorkerPool;
   signal: AbortSignal;
   runId: string;
-  waveIndex: number;
+  /** "deploy" or "job_control": the command field of the step records. */
+  command: string;
+  waveIndex: number | null;
   updateSeq: number;
   bucketId: string;
-  force: boolean;
-  syncOnly: boolean;
   verbose: boolean;
   reporter?: DeployReporter;
   /** Adds a step record to the result and events.jsonl (and tells the reporter). */
   record(r: StepRecord): void;
+  /** Make targets get this long (runner.py kills the target's group after it). */
+  targetTimeoutSec: number;
+  /** Workers whose layout (jobs.json) should be refreshed when the deploy ends. */
+  touched: Set<string>;
+  /** Keep the output tail of successful targets too (`maand job status` shows it). */
+  keepTail?: boolean;
+}
+
+/** Everything one job's deploy needs, passed explicitly (no module state). */
+export interface JobRun extends StepRun {
+  session: HookSession;
+  waveIndex: number;
+  force: boolean;
+  syncOnly: boolean;
   render: RenderStep;
   gate: DeployGate;
   resolver: InterpreterResolver;
-  /** Make targets get this long (runner.py kills the target's group after it). */
-  targetTimeoutSec: number;
   /** Test and benchmark overrides of the hook executor. */
   hookExecute?: RunOptions["execute"];
-  /** Workers whose layout (jobs.json) should be refreshed when the deploy ends. */
-  touched: Set<string>;
 }

@@ -4,7 +4,7 @@ import { syncWorker } from "../workers/sync.js";
 import type { SyncFile } from "../workers/sync-plan.js";
 import type { StepKind, StepRecord, StepStatus } from "../rollout/events.js";
 import { recordStep } from "../store/deploy-state.js";
-import type { JobRun } from "./job-run.js";
+import type { StepRun } from "./job-run.js";
 import { workerLayout } from "./worker-layout.js";
 
 /** Which step this is, for its record. */
@@ -30,7 +30,7 @@ interface Outcome {
 }
 
 /** Times `fn`, turns what it returns or throws into a StepRecord, and records it. */
-async function timed(run: JobRun, base: StepBase, fn: () => Promise<Outcome>): Promise<StepRecord> {
+async function timed(run: StepRun, base: StepBase, fn: () => Promise<Outcome>): Promise<StepRecord> {
   run.reporter?.stepStart?.(base);
   const t0 = run.ctx.clock.now();
   let o: Outcome;
@@ -44,7 +44,7 @@ async function timed(run: JobRun, base: StepBase, fn: () => Promise<Outcome>): P
   const { output: _output, ...outcome } = o;
   const record: StepRecord = {
     run_id: run.runId,
-    command: "deploy",
+    command: run.command,
     wave_index: run.waveIndex,
     ...base,
     event: null,
@@ -65,10 +65,11 @@ function failure(err: unknown): Outcome {
 
 const ok = (): Outcome => ({ status: "ok", exit_code: 0, timed_out: false, unreachable: false, error: null, tail: [] });
 
-const outcomeOf = (run: JobRun, r: StepRecord) => ({ run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" });
+/** The last-deploy columns; only deploy writes them (see recordStep). */
+const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "deploy" ? { run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" } : null);
 
 /** Syncs one allocation's staged files (and the worker's layout files) and records synced_hash. */
-export async function syncStep(run: JobRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {
+export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {
   const r = await timed(run, base, async () => {
     const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
     await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, jobs: [{ job: base.job, files }], ...(layout ? { layout } : {}), signal: run.signal });
@@ -81,10 +82,11 @@ export async function syncStep(run: JobRun, base: StepBase, files: SyncFile[], h
 
 /** One Makefile target through runner.py, with CURRENT_VERSION / NEW_VERSION; records what it changed. */
 export async function targetStep(
-  run: JobRun,
+  run: StepRun,
   base: StepBase,
   versions: { current: string; next: string },
-  onOk: Parameters<typeof recordStep>[2],
+  /** What the target leaves true on the worker; null records nothing (`maand job status`). */
+  onOk: Parameters<typeof recordStep>[2] | null,
 ): Promise<StepRecord> {
   const r = await timed(run, base, async () => {
     const res = await runTarget(run.pool, {
@@ -98,7 +100,7 @@ export async function targetStep(
     });
     const j = res.jobs[0];
     if (run.signal.aborted) return { status: "interrupted", exit_code: j?.exit_code ?? null, timed_out: false, unreachable: false, error: "stopped by Ctrl-C", tail: j?.tail ?? [], output: res.output };
-    if (res.ok && j && j.error === null) return { ...ok(), tail: [], output: res.output };
+    if (res.ok && j && j.error === null) return { ...ok(), tail: run.keepTail ? j.tail : [], output: res.output };
     return {
       status: j?.timed_out ? "timeout" : "failed",
       exit_code: j?.exit_code ?? null,
@@ -109,12 +111,12 @@ export async function targetStep(
       output: res.output,
     };
   });
-  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? onOk : {}, outcomeOf(run, r));
+  if (onOk) recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? onOk : {}, outcomeOf(run, r));
   return r;
 }
 
 /** Takes a removed allocation's job off its worker (data/ and logs/ stay) and marks it cleaned. */
-export async function removeStep(run: JobRun, base: StepBase): Promise<StepRecord> {
+export async function removeStep(run: StepRun, base: StepBase): Promise<StepRecord> {
   const r = await timed(run, base, async () => {
     const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
     await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), signal: run.signal });
@@ -125,10 +127,10 @@ export async function removeStep(run: JobRun, base: StepBase): Promise<StepRecor
 }
 
 /** A step of a batch that did not start, for the result and events.jsonl. */
-export function skippedStep(run: JobRun, base: StepBase): StepRecord {
+export function skippedStep(run: StepRun, base: StepBase): StepRecord {
   const r: StepRecord = {
     run_id: run.runId,
-    command: "deploy",
+    command: run.command,
     wave_index: run.waveIndex,
     ...base,
     event: null,

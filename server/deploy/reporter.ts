@@ -14,7 +14,8 @@ export interface DeployReporter {
   jobStart?(job: JobPlan): void;
   /** A step of the job: pre_deploy, stage, sync, lifecycle, post_deploy, promote. */
   jobStage?(job: string, stage: string): void;
-  batchStart?(job: string, batch: LifecycleBatch): void;
+  /** A lifecycle batch (phase new/update/stop) or a `maand job` batch (phase null). */
+  batchStart?(job: string, batch: Pick<LifecycleBatch, "batch_index" | "batch_count"> & { phase: string | null; items: Array<{ worker_ip: string; target: string }> }): void;
   stepStart?(record: Pick<StepRecord, "job" | "worker" | "step" | "name" | "phase">): void;
   stepEnd?(record: StepRecord): void;
   /** --verbose: output lines of a step (hook lines as they come, make output when it ends). */

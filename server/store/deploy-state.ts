@@ -65,15 +65,16 @@ export function readDeployStates(db: Db, jobs?: readonly string[]): Map<string, 
  * Records what one step did to one allocation, in its own transaction: `fields` are facts about
  * the worker (set only when the step succeeded), `outcome` is the last-deploy columns.
  */
-export function recordStep(db: Db, alloc: { alloc_id: string; job: string; worker_ip: string }, fields: Partial<StateFields>, outcome: StepOutcome): void {
-  const sets = Object.keys(fields) as Array<keyof StateFields>;
+export function recordStep(db: Db, alloc: { alloc_id: string; job: string; worker_ip: string }, fields: Partial<StateFields>, outcome: StepOutcome | null): void {
+  const sets = [
+    ...(Object.keys(fields) as Array<keyof StateFields>).map((k) => `${k} = @${k}`),
+    // `maand job` changes what runs, not what was deployed: it leaves the last-deploy columns alone.
+    ...(outcome ? ["last_run_id = @run_id", "last_deploy_at = @at", "last_result = @result", "last_step = @step", "last_error = @error"] : []),
+  ];
+  if (!sets.length) return;
   db.transaction(() => {
     db.prepare("INSERT OR IGNORE INTO deployments (alloc_id, job, worker_ip) VALUES (?, ?, ?)").run(alloc.alloc_id, alloc.job, alloc.worker_ip);
-    db.prepare(
-      `UPDATE deployments SET ${sets.map((k) => `${k} = @${k}, `).join("")}
-         last_run_id = @run_id, last_deploy_at = @at, last_result = @result, last_step = @step, last_error = @error
-       WHERE alloc_id = @alloc_id`,
-    ).run({ ...fields, ...outcome, alloc_id: alloc.alloc_id });
+    db.prepare(`UPDATE deployments SET ${sets.join(", ")} WHERE alloc_id = @alloc_id`).run({ ...fields, ...(outcome ?? {}), alloc_id: alloc.alloc_id });
   })();
 }
 

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import { EXIT, MaandError } from "../errors.js";
-import type { StepRecord } from "../rollout/events.js";
+import { inPlanOrder, type StepRecord } from "../rollout/events.js";
 import type { DeployResult } from "./result.js";
 
 /** --sync-only cannot start anything: every allocation that still needs a first start is named. */
@@ -42,7 +42,7 @@ export class DeployInterrupted extends MaandError {
   }
 }
 
-export const failedSteps = (r: DeployResult): StepRecord[] => r.steps.filter((s) => s.status === "failed" || s.status === "timeout");
+export const failedSteps = (r: DeployResult): StepRecord[] => inPlanOrder(r.steps.filter((s) => s.status === "failed" || s.status === "timeout"));
 
 function describe(result: DeployResult, failed: StepRecord[], bucketRoot: string): string {
   const jobs = result.jobs.filter((j) => j.status === "failed");

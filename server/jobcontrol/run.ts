@@ -5,7 +5,7 @@ import { loadHookPlanInput, type PlanSource } from "../hooks/plan-input.js";
 import { trapInterrupt } from "../hooks/interrupt.js";
 import { newRunId } from "../hooks/run-logs.js";
 import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
-import { openEventLog, type StepRecord } from "../rollout/events.js";
+import { inPlanOrder, openEventLog, type StepRecord } from "../rollout/events.js";
 import { runBatches } from "../rollout/run-batches.js";
 import { bucketId, getJob, listAllocations, listHooks } from "../store/catalog.js";
 import { readDeployStates, recordStep } from "../store/deploy-state.js";
@@ -193,7 +193,7 @@ async function viaHooks(
 /** A job control run in which a step failed: every failed allocation with its step, exit code and last lines. */
 export class JobControlFailed extends MaandError {
   constructor(readonly result: JobControlResult) {
-    const failed = result.steps.filter((s) => s.status === "failed" || s.status === "timeout");
+    const failed = inPlanOrder(result.steps.filter((s) => s.status === "failed" || s.status === "timeout"));
     super(
       [
         `${commandLine(result)} failed on ${failed.length} allocation${failed.length === 1 ? "" : "s"} (run ${result.run_id}):`,

@@ -43,6 +43,15 @@ export interface StepRecord {
 
 export const EVENTS_FILE = "events.jsonl";
 
+/** Records in plan order (wave, batch, worker) rather than completion order: for reports. */
+export function inPlanOrder(records: readonly StepRecord[]): StepRecord[] {
+  const key = (r: StepRecord) => [r.wave_index ?? -1, r.batch_index] as const;
+  return [...records].sort((a, b) => {
+    const [ka, kb] = [key(a), key(b)];
+    return ka[0] - kb[0] || ka[1] - kb[1] || a.worker.localeCompare(b.worker, "en", { numeric: true });
+  });
+}
+
 export interface EventLog {
   readonly file: string;
   write(record: StepRecord): void;

@@ -1,0 +1,99 @@
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { testWorkersUnavailable } from "../workers/workers.js";
+import { recorderPy } from "../hooks/fixture.js";
+import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
+import type { StepRecord } from "../../server/rollout/events.js";
+
+const skip = testWorkersUnavailable();
+
+/** A cli hook using the generated SDK's SSH helpers against its own allocation's worker. */
+const SSH_HOOK = recorderPy(`
+from maand import allocation_ip, run_make_target, run_runner_target, run_ssh
+def note(**kv):
+    with open(os.path.join(os.environ["BUCKET_ROOT"], "record.jsonl"), "a") as f:
+        f.write(json.dumps(dict(kind="sdk", ip=allocation_ip(), **kv)) + "\\n")
+note(ssh=run_ssh(allocation_ip(), "echo $SSH_CONNECTION | cut -d' ' -f3; cat /opt/worker/*/jobs/api/app.conf").stdout)
+note(runner=run_runner_target("status").stdout)
+note(make=run_make_target("status").stdout)
+`);
+
+const events = (b: DeployBucket, runId: string): StepRecord[] =>
+  readFileSync(join(b.root, "logs", "runs", runId, "events.jsonl"), "utf8")
+    .split("\n")
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as StepRecord);
+
+describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook", { skip }, () => {
+  let b: DeployBucket;
+  before(async () => {
+    b = await deployBucket(2);
+    b.build({
+      workers: b.ips.map((host) => ({ host, labels: ["worker"] })),
+      jobs: {
+        api: recordingJob(b.recordFile, {
+          py: ["pre_deploy", "after_allocation_started"],
+          manifest: { hooks: { hook_ssh: { executed_on: ["cli"] } } },
+          files: { "_hooks/hook_ssh.py": SSH_HOOK },
+          makeExtra: { status: "\t@echo api up\n" },
+        }),
+      },
+    });
+  });
+  after(async () => {
+    await b?.cleanup();
+  });
+
+  it("maand deploy --json prints the plan and a result whose steps are exactly the lines of events.jsonl: one per allocation x step", () => {
+    const r = b.deploy();
+    assert.equal(r.status, 0, r.stderr);
+    const lines = events(b, r.result!.run_id);
+    assert.deepEqual(lines, r.result!.steps, "the file and --json are the same data");
+    const kinds = lines.map((l) => `${l.step} ${l.name}${l.event ? ` ${l.event}` : ""}`).sort();
+    assert.deepEqual(kinds, [
+      "hook hook_py after_allocation_started",
+      "hook hook_py after_allocation_started",
+      "hook hook_py pre_deploy",
+      "hook hook_py pre_deploy",
+      "sync sync",
+      "sync sync",
+      "target start",
+      "target start",
+    ]);
+    for (const l of lines) {
+      assert.equal(l.command, "deploy");
+      assert.equal(l.job, "api");
+      assert.ok(b.ips.includes(l.worker));
+      assert.equal(l.status, "ok");
+      assert.equal(l.exit_code, 0);
+      assert.equal(l.timed_out, false);
+      assert.ok(Date.parse(l.ended_at!) >= Date.parse(l.started_at!), "start and end");
+      assert.ok(l.duration_ms >= 0);
+      assert.equal(l.wave_index, 0);
+    }
+    const start = lines.filter((l) => l.step === "target");
+    assert.deepEqual(start.map((l) => [l.phase, l.batch_index, l.batch_count]), [["new", 0, 1], ["new", 0, 1]]);
+  });
+
+  it("maand hooks writes the same events.jsonl for its run", () => {
+    const before = new Set(readdirSync(join(b.root, "logs", "runs")));
+    const r = b.maand("hooks", "hook_ssh", "api");
+    assert.equal(r.status, 0, r.stderr);
+    const runId = readdirSync(join(b.root, "logs", "runs")).find((d) => !before.has(d))!;
+    const lines = events(b, runId);
+    assert.deepEqual(lines.map((l) => [l.command, l.step, l.name, l.event, l.status, l.worker]).sort(), b.ips.map((ip) => ["hooks", "hook", "hook_ssh", "cli", "ok", ip]).sort());
+    assert.deepEqual(lines.map((l) => [l.batch_index, l.batch_count]).sort(), [[0, 2], [1, 2]]);
+  });
+
+  it("run_ssh, run_runner_target and run_make_target reach the hook's worker with the bucket's key and known_hosts", () => {
+    const sdk = b.records().filter((r) => r.kind === "sdk");
+    for (const ip of b.ips) {
+      const mine = sdk.filter((r) => r.ip === ip);
+      assert.equal(mine.find((r) => r.ssh)?.ssh, `${ip}\nport = 1\n`, "run_ssh ran on this allocation's worker");
+      assert.match(mine.find((r) => r.runner)!.runner!, /api up\n[\s\S]*api status: ok/, "runner.py status --jobs api");
+      assert.match(mine.find((r) => r.make)!.make!, new RegExp(`^make: Entering directory '/opt/worker/${b.bucketId}/jobs/api'\napi up\n`), "make -C <job dir> status");
+    }
+  });
+});

@@ -21,7 +21,7 @@ test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
   else {
     // As root with sshd, the demo deploys to its three workers, then redeploys with nothing to do.
     assert.match(r.stdout, /deploy \S+: ok in .*\n[\s\S]*deploy \S+: ok in/);
-    assert.match(r.stdout, /job database: ok, promoted 1\n[\s\S]*job api: ok, promoted 3\n[\s\S]*job web: ok, promoted 2/);
+    assert.match(r.stdout, /job database: ok, promoted 1\n[\s\S]*job web: ok, promoted 2\n[\s\S]*job api: ok, promoted 3/);
     assert.match(r.stdout, /maand job restart web \(run \S+\): ok/);
   }
 

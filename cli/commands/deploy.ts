@@ -1,12 +1,9 @@
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
-import { runBuild } from "../../server/build/run.js";
 import { DeployCheckFailed, DeployFailed, DeployInterrupted, failedSteps, SyncOnlyRefused } from "../../server/deploy/errors.js";
 import type { DeployRequest } from "../../server/deploy/plan-types.js";
 import { planDeployment, runDeploy } from "../../server/deploy/run.js";
 import { assertCatalogFresh } from "../../server/deploy/stale-catalog.js";
 import { MaandError, UsageError } from "../../server/errors.js";
-import { runPostBuildHooks } from "../../server/hooks/post-build.js";
-import { renderBuildSummary } from "../render/build-summary.js";
 import { renderDeployPlan } from "../render/deploy-plan.js";
 import { liveDeployProgress, plainDeployProgress } from "../render/deploy-progress.js";
 import { renderDeploySummary } from "../render/deploy-summary.js";
@@ -83,6 +80,12 @@ async function deployCommand(bucket: string, opts: DeployOptions): Promise<numbe
 
 /** --build: the catalog first (its post_build hooks included), so the deploy ships the workspace as it is. */
 async function buildFirst(ctx: BucketContext, json: boolean): Promise<void> {
+  // Loaded only with --build: workspace reading and the hook engine are not a deploy's cost.
+  const [{ runBuild }, { runPostBuildHooks }, { renderBuildSummary }] = await Promise.all([
+    import("../../server/build/run.js"),
+    import("../../server/hooks/post-build.js"),
+    import("../render/build-summary.js"),
+  ]);
   await runBuild(ctx, {
     afterCommit: async (committed, result) => {
       for (const w of result.warnings) committed.log.warn(w);

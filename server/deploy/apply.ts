@@ -1,7 +1,8 @@
 import type { BucketContext } from "../bucket/context.js";
 import { interpreterResolver, type InterpreterResolver } from "../hooks/interpreters.js";
 import { newRunId } from "../hooks/run-logs.js";
-import type { RunOptions } from "../hooks/session.js";
+import type { HookSession, RunOptions } from "../hooks/session.js";
+import { trapInterrupt } from "../hooks/interrupt.js";
 import { openEventLog, type StepRecord } from "../rollout/events.js";
 import { listWorkers } from "../store/catalog.js";
 import { nextUpdateSeq } from "../store/deploy-state.js";
@@ -10,7 +11,7 @@ import { syncWorkers } from "../workers/sync.js";
 import type { WorkerPool } from "../workers/pool.js";
 import { DeployCheckFailed } from "./errors.js";
 import { deployJob } from "./job-pipeline.js";
-import { openGate, type DeployGate, type JobRun } from "./job-run.js";
+import { openGate, type DeployGate, type JobRun, type LazySession } from "./job-run.js";
 import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
 import type { DeployReporter } from "./reporter.js";
 import type { DeployResult, JobResult } from "./result.js";
@@ -54,65 +55,79 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
   const jobs: JobResult[] = [];
   const warnings: string[] = [];
   let interrupted = false;
+  let transport = { connections_opened: 0, peak_connections: 0 };
   const updateSeq = nextUpdateSeq(ctx.db);
   const resolver = o.resolver ?? interpreterResolver({ jobsDir: ctx.paths.jobs });
   o.reporter?.runStart?.(plan, runId);
   try {
     if (!isNoOp(plan)) {
-      // The hook session (runtime API, tRPC, zod) loads only when there is work: a no-change
-      // deploy is a catalog read.
-      const { withHookSession } = await import("../hooks/run.js");
-      await withHookSession(
-        ctx,
-        async (session, signal) => {
-          const pool = await ctx.workers();
-          await checkPlanWorkers(ctx, pool, plan.workers, signal);
-          o.reporter?.checked?.(plan.workers);
-          const inputs = new Map(input.jobs.map((j) => [j.job, j]));
-          const touched = new Set<string>();
-          let stopped = false;
-          for (const wave of plan.waves) {
-            if (!stopped) o.reporter?.waveStart?.(wave);
-            for (const job of wave.jobs) {
-              if (stopped || signal.aborted) {
-                jobs.push({ job: job.job, wave_index: wave.wave_index, status: job.needs_work ? "not_run" : "skipped", error: null, promoted: [], kv_checkpoints: 0, replanned: false });
-                continue;
-              }
-              const run: JobRun = {
-                ctx,
-                session,
-                pool,
-                signal,
-                runId,
-                command: "deploy",
-                waveIndex: wave.wave_index,
-                updateSeq,
-                bucketId: plan.bucket_id,
-                force: plan.request.force,
-                syncOnly: plan.request.sync_only,
-                verbose: o.verbose ?? false,
-                reporter: o.reporter,
-                record,
-                render: o.render ?? identityRender,
-                gate: o.gate ?? openGate,
-                resolver,
-                targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
-                ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),
-                touched,
-              };
-              const jr = await deployJob(run, job, inputs.get(job.job)!);
-              jobs.push(jr);
-              o.reporter?.jobEnd?.(jr);
-              if (jr.status === "interrupted") interrupted = true;
+      // Ctrl-C, SIGTERM, a closed terminal: running hooks and remote commands are stopped.
+      const trap = trapInterrupt(o.signal);
+      const signal = trap.signal;
+      let session: HookSession | undefined;
+      let opening: Promise<HookSession> | undefined;
+      const hooks: LazySession = {
+        get: () =>
+          (opening ??= import("../hooks/session.js").then(async ({ openHookSession }) => (session = await openHookSession(ctx)))),
+        current: () => session,
+      };
+      try {
+        const pool = await ctx.workers();
+        await checkPlanWorkers(ctx, pool, plan.workers, signal);
+        o.reporter?.checked?.(plan.workers);
+        const inputs = new Map(input.jobs.map((j) => [j.job, j]));
+        const touched = new Map<string, string>();
+        let stopped = false;
+        for (const wave of plan.waves) {
+          if (!stopped) o.reporter?.waveStart?.(wave);
+          for (const job of wave.jobs) {
+            if (stopped || signal.aborted) {
+              jobs.push({ job: job.job, wave_index: wave.wave_index, status: job.needs_work ? "not_run" : "skipped", error: null, promoted: [], kv_checkpoints: 0, replanned: false });
+              continue;
             }
-            // Later waves depend on this one (hook demands): they start only after it succeeded.
-            if (jobs.some((j) => j.wave_index === wave.wave_index && (j.status === "failed" || j.status === "interrupted"))) stopped = true;
+            const run: JobRun = {
+              ctx,
+              hooks,
+              pool,
+              signal,
+              runId,
+              command: "deploy",
+              waveIndex: wave.wave_index,
+              updateSeq,
+              bucketId: plan.bucket_id,
+              force: plan.request.force,
+              syncOnly: plan.request.sync_only,
+              verbose: o.verbose ?? false,
+              reporter: o.reporter,
+              record,
+              render: o.render ?? identityRender,
+              gate: o.gate ?? openGate,
+              resolver,
+              targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
+              ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),
+              touched,
+            };
+            const jr = await deployJob(run, job, inputs.get(job.job)!);
+            jobs.push(jr);
+            o.reporter?.jobEnd?.(jr);
+            if (jr.status === "interrupted") interrupted = true;
           }
-          if (signal.aborted) interrupted = true;
-          else warnings.push(...(await refreshLayouts(ctx, pool, plan.bucket_id, touched, updateSeq)));
-        },
-        { signal: o.signal },
-      );
+          // Later waves depend on this one (hook demands): they start only after it succeeded.
+          if (jobs.some((j) => j.wave_index === wave.wave_index && (j.status === "failed" || j.status === "interrupted"))) stopped = true;
+        }
+        if (signal.aborted) interrupted = true;
+        else warnings.push(...(await refreshLayouts(ctx, pool, plan.bucket_id, touched, updateSeq)));
+        const stats = pool.stats();
+        transport = { connections_opened: stats.connectionsOpened, peak_connections: stats.peakConnections };
+      } finally {
+        // Whatever no checkpoint committed is dropped; the API stops after the last hook process.
+        if (opening) {
+          const s = await opening.catch(() => undefined);
+          s?.kv.rollback();
+          await s?.close();
+        }
+        trap.dispose();
+      }
     } else {
       for (const wave of plan.waves) for (const job of wave.jobs) jobs.push({ job: job.job, wave_index: wave.wave_index, status: "skipped", error: null, promoted: [], kv_checkpoints: 0, replanned: false });
     }
@@ -131,6 +146,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
     steps,
     events_file: events.file,
     warnings,
+    transport,
   };
   for (const w of warnings) o.reporter?.warning?.(w);
   o.reporter?.runEnd?.(result);
@@ -151,13 +167,14 @@ export async function checkPlanWorkers(ctx: BucketContext, pool: WorkerPool, hos
 
 /**
  * jobs.json on the workers this deploy synced, with the versions as promoted now (it was
- * written with the sync, before the promote). Best effort: the deploy already succeeded or
- * failed on its own terms; a worker that cannot be reached here is a warning.
+ * written with the sync, before the promote): only where it now differs from what the sync
+ * wrote, so a deploy that changed no version costs no extra round-trip. Best effort: the deploy
+ * already succeeded or failed on its own terms; a worker that cannot be reached here is a warning.
  */
-async function refreshLayouts(ctx: BucketContext, pool: WorkerPool, bucketId: string, hosts: ReadonlySet<string>, updateSeq: number): Promise<string[]> {
-  const reqs = [...hosts].flatMap((host) => {
+async function refreshLayouts(ctx: BucketContext, pool: WorkerPool, bucketId: string, written: ReadonlyMap<string, string>, updateSeq: number): Promise<string[]> {
+  const reqs = [...written].flatMap(([host, before]) => {
     const layout = workerLayout(ctx.db, bucketId, host, updateSeq);
-    return layout ? [{ host, bucketId, layout }] : [];
+    return layout && JSON.stringify(layout) !== before ? [{ host, bucketId, layout }] : [];
   });
   const out = await syncWorkers(pool, reqs);
   return out.filter((r) => r.error).map((r) => `${r.host}: jobs.json not refreshed after the promote (${r.error!.message}); the next deploy to it rewrites it`);

@@ -31,7 +31,8 @@ export async function runEventHooks(run: JobRun, plan: JobPlan, input: JobInput,
     ...(batch ? { workers: { [plan.job]: batch.items.map((i) => i.worker_ip) }, phase: batch.phase, widthSource: batch.width_source } : {}),
     ...(event === "job_control" ? { newAllocations: { [plan.job]: plan.new_allocations }, updatedAllocations: { [plan.job]: plan.updated_allocations } } : {}),
   };
-  const { ctx, session } = run;
+  const { ctx } = run;
+  const session = await run.hooks.get();
   const source = { db: ctx.db, kv: session.kv, paths: ctx.paths };
   let hookPlan = planHookRun(plan.removed_job ? snapshotHookInput(ctx.db, ctx.paths, request, input) : loadHookPlanInput(source, request, { resolver: run.resolver }));
   if (batch) hookPlan = asLifecycleBatch(hookPlan, batch, o.phaseOrder ?? [], plan.rollout_order_source);

@@ -2,11 +2,11 @@ import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
 import { runBatches } from "../rollout/run-batches.js";
 import type { StepRecord } from "../rollout/events.js";
 import { promote, recordStep, saveDeployedSnapshot } from "../store/deploy-state.js";
-import { runEventHooks } from "./hook-steps.js";
 import type { JobRun } from "./job-run.js";
 import { runLifecycle } from "./lifecycle.js";
 import { planJob, withApplyFacts } from "./plan.js";
 import type { JobInput, JobPlan } from "./plan-types.js";
+import { eventHooks } from "./event-hooks.js";
 import { skippedStep, syncStep, type StepBase } from "./remote-steps.js";
 import type { JobResult } from "./result.js";
 import { jobSyncFiles, stageAllocation, type StagedAllocation } from "./stage.js";
@@ -24,25 +24,27 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
   run.reporter?.jobStart?.(planned);
   const stage = (s: string) => run.reporter?.jobStage?.(planned.job, s);
   const fail = (status: "failed" | "interrupted", error: string | null): JobResult => {
-    run.session.kv.rollback();
+    run.hooks.current()?.kv.rollback();
     return { ...result, status, error };
   };
   const interrupted = () => run.signal.aborted;
 
   stage("pre_deploy");
-  const pre = await runEventHooks(run, planned, input, "pre_deploy");
+  const pre = await eventHooks(run, planned, input, "pre_deploy");
   if (pre !== "ok" || interrupted()) return fail(pre === "failed" ? "failed" : "interrupted", pre === "failed" ? "pre_deploy hooks failed" : null);
-  run.session.kv.commit();
+  run.hooks.current()?.kv.commit();
   result.kv_checkpoints++;
 
   stage("stage");
+  // What templates and the rollout order read: the session's KV (pre_deploy's writes) once hooks ran.
+  const kv = run.hooks.current()?.kv ?? run.ctx.kv;
   const staged = new Map<string, StagedAllocation>();
   if (!planned.removed_job) {
     try {
       const files = jobSyncFiles(run.ctx.db, planned.job);
       for (const a of planned.allocations) {
         if (a.removed || (!a.sync && !a.promote)) continue;
-        staged.set(a.alloc_id, await stageAllocation({ kv: run.session.kv, render: run.render }, planned.job, a, files));
+        staged.set(a.alloc_id, await stageAllocation({ kv, render: run.render }, planned.job, a, files));
       }
     } catch (err) {
       return fail("failed", `staging failed: ${(err as Error).message}`);
@@ -50,7 +52,7 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
   }
   // pre_deploy may have reordered the rollout, and rendering decides the real content hash:
   // the job is planned again from those facts, by the same planner.
-  const rolloutOrder = run.session.kv.get(NS.job(planned.job), ROLLOUT_ORDER_KEY);
+  const rolloutOrder = kv.get(NS.job(planned.job), ROLLOUT_ORDER_KEY);
   const plan = planJob(withApplyFacts(input, { rolloutOrder, hashes: new Map([...staged].map(([id, s]) => [id, s.hash])) }), { force: run.force, sync_only: run.syncOnly });
   result.replanned = JSON.stringify(plan) !== JSON.stringify(planned);
   if (run.syncOnly) {
@@ -77,7 +79,7 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
   }
 
   stage("post_deploy");
-  const post = await runEventHooks(run, plan, input, "post_deploy");
+  const post = await eventHooks(run, plan, input, "post_deploy");
   if (post !== "ok" || interrupted()) return fail(post === "failed" ? "failed" : "interrupted", post === "failed" ? "post_deploy hooks failed" : null);
 
   stage("promote");
@@ -91,7 +93,7 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
     promote(run.ctx.db, rows, now);
     for (const r of rows) recordStep(run.ctx.db, { alloc_id: r.alloc_id, job: plan.job, worker_ip: r.worker_ip }, {}, { run_id: run.runId, at: now, result: "ok", step: "promote", error: "" });
     if (!plan.removed_job) saveDeployedSnapshot(run.ctx.db, plan.job, now);
-    run.session.kv.commit();
+    run.hooks.current()?.kv.commit();
   })();
   result.kv_checkpoints++;
   return { ...result, status: "ok", promoted: rows.map((r) => r.worker_ip) };

@@ -33,15 +33,25 @@ export interface StepRun {
   record(r: StepRecord): void;
   /** Make targets get this long (runner.py kills the target's group after it). */
   targetTimeoutSec: number;
-  /** Workers whose layout (jobs.json) should be refreshed when the deploy ends. */
-  touched: Set<string>;
+  /** Workers synced by this run, with the layout (JSON) last written to each: refreshed at the end where it changed. */
+  touched: Map<string, string>;
   /** Keep the output tail of successful targets too (`maand job status` shows it). */
   keepTail?: boolean;
 }
 
+/**
+ * The deploy's hook session (KV layer, runtime API), opened when the first hook runs: a deploy
+ * of jobs without hooks never starts the API nor loads its modules.
+ */
+export interface LazySession {
+  get(): Promise<HookSession>;
+  /** The session if one was opened (its KV holds the writes to checkpoint or roll back). */
+  current(): HookSession | undefined;
+}
+
 /** Everything one job's deploy needs, passed explicitly (no module state). */
 export interface JobRun extends StepRun {
-  session: HookSession;
+  hooks: LazySession;
   waveIndex: number;
   force: boolean;
   syncOnly: boolean;

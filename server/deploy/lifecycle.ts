@@ -1,7 +1,7 @@
 import { runBatches } from "../rollout/run-batches.js";
 import type { StepRecord } from "../rollout/events.js";
 import type { JobInput, JobPlan, LifecycleBatch, BatchItem } from "./plan-types.js";
-import { runEventHooks } from "./hook-steps.js";
+import { eventHooks } from "./event-hooks.js";
 import type { JobRun } from "./job-run.js";
 import { removeStep, skippedStep, targetStep, type StepBase } from "./remote-steps.js";
 import type { StagedAllocation } from "./stage.js";
@@ -19,7 +19,7 @@ export type LifecycleOutcome = { status: "ok" } | { status: "failed" | "interrup
  */
 export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, staged: ReadonlyMap<string, StagedAllocation>): Promise<LifecycleOutcome> {
   if (plan.lifecycle === "job_control" && (plan.new_allocations.length || plan.updated_allocations.length)) {
-    const status = await runEventHooks(run, plan, input, "job_control");
+    const status = await eventHooks(run, plan, input, "job_control");
     if (status !== "ok") return { status, error: status === "failed" ? "the job_control hook failed" : null };
     for (const a of plan.allocations) {
       if (a.action !== "start" && a.action !== "restart" && a.action !== "reload") continue;
@@ -67,7 +67,7 @@ export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, 
         const b = plan.batches[index]!;
         const event = b.phase === "stop" ? "after_allocation_stopped" : "after_allocation_started";
         // after_allocation_started follows Makefile batches only (the note: "workers in the current Makefile rollout batch").
-        const status = await runEventHooks(run, plan, input, event, { batch: b, phaseOrder: phaseOrder(b) });
+        const status = await eventHooks(run, plan, input, event, { batch: b, phaseOrder: phaseOrder(b) });
         if (status !== "ok") {
           afterFailure = status === "failed" ? `${event} hooks failed after ${b.phase} batch ${b.batch_index + 1}/${b.batch_count}` : null;
           return afterFailure ?? "interrupted";

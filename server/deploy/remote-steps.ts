@@ -73,9 +73,9 @@ export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], 
   const r = await timed(run, base, async () => {
     const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
     await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, jobs: [{ job: base.job, files }], ...(layout ? { layout } : {}), signal: run.signal });
+    if (layout) run.touched.set(base.worker, JSON.stringify(layout));
     return ok();
   });
-  run.touched.add(base.worker);
   recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { synced_hash: hash } : {}, outcomeOf(run, r));
   return r;
 }

@@ -37,4 +37,6 @@ export interface DeployResult {
   events_file: string;
   /** Worker layout files (jobs.json) that could not be refreshed at the end; the deploy itself succeeded. */
   warnings: string[];
+  /** SSH connections this deploy opened, and the most open at once (bounded by ssh_max_workers); zeros when no worker was contacted. */
+  transport: { connections_opened: number; peak_connections: number };
 }

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { listJobFiles } from "../store/catalog.js";
+import { listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import type { SyncFile } from "../workers/sync-plan.js";
@@ -42,11 +42,28 @@ export interface StagedAllocation {
   hash: string;
 }
 
-/** The job's synced files from the catalog, read once per job. */
+/**
+ * The job's synced files from the catalog. Contents are read on first access (and then kept):
+ * sync touches only the content of files it sends, so a one-file change of a 20 MB job reads
+ * one file, not twenty megabytes, and every allocation shares the same objects.
+ */
 export function jobSyncFiles(db: Db, job: string): SyncFile[] {
-  return listJobFiles(db, job)
+  const content = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
+  return listJobFileHashes(db, job)
     .filter((f) => isSyncedPath(f.path))
-    .map((f) => ({ path: f.path, mode: f.mode & 0o7777, hash: f.hash, content: f.content }));
+    .map((f) => {
+      let loaded: Buffer | undefined;
+      return {
+        path: f.path,
+        mode: f.mode & 0o7777,
+        hash: f.hash,
+        get content(): Buffer {
+          loaded ??= content.get(job, f.path)?.content;
+          if (!loaded) throw new Error(`job file ${job}/${f.path} vanished from the catalog during the deploy`);
+          return loaded;
+        },
+      };
+    });
 }
 
 /** `maand/job/<job>/worker/<ip>` certs/<name>.crt|.key as files of the job (keys 0600). */

@@ -109,7 +109,7 @@ export async function runJobControl(ctx: BucketContext, plan: JobControlPlan, o:
         reporter: o.reporter,
         record,
         targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
-        touched: new Set(),
+        touched: new Map(),
         keepTail: o.readOnly ?? false,
       };
       const base = (b: JobControlPlan["batches"][number], i: { alloc_id: string; worker_ip: string }): StepBase => ({

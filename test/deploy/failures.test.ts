@@ -57,8 +57,11 @@ describe("deploy failures: a worker dying mid-deploy, a failed wave", { skip }, 
       workers: b.ips.map((host) => ({ host, labels: ["worker"] })),
       jobs: {
         db: recordingJob(b.recordFile, {
-          manifest: { hooks: { hook_schema: { executed_on: ["cli"] } } },
-          files: { "_hooks/hook_schema.py": "print('schema')\n" },
+          manifest: { hooks: { hook_schema: { executed_on: ["cli"] }, hook_kv: { executed_on: ["pre_deploy", "post_deploy"] } } },
+          files: {
+            "_hooks/hook_schema.py": "print('schema')\n",
+            "_hooks/hook_kv.py": "import os\nfrom maand import put_job_variable\nput_job_variable(os.environ['EVENT'], '1').raise_for_status()\n",
+          },
           makeExtra: { start: `\t@if [ "$$(echo $$SSH_CONNECTION | cut -d' ' -f3)" = "${b.ips[2]}" ]; then echo about to fail; echo disk full >&2; exit 3; fi\n` },
         }),
         api: recordingJob(b.recordFile, {
@@ -78,6 +81,10 @@ describe("deploy failures: a worker dying mid-deploy, a failed wave", { skip }, 
     assert.match(message, /not started \(a wave before them failed\): api/);
     assert.deepEqual(b.records().filter((x) => x.job === "api"), [], "no target of wave 1 ran");
     for (let i = 0; i < 3; i++) assert.ok(!existsSync(b.onWorker(i, "jobs/api")), "wave 1 sent nothing");
+    // db's pre_deploy checkpoint was committed before its lifecycle failed; post_deploy never ran.
+    const kv = (key: string) => b.db((db) => db.prepare("SELECT value FROM kv WHERE namespace = 'vars/job/db' AND key = ?").get(key) as { value: string } | undefined);
+    assert.equal(kv("pre_deploy")?.value, "1");
+    assert.equal(kv("post_deploy"), undefined);
   });
 });
 

@@ -1,5 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
 import type { DeployPlan } from "../../server/deploy/plan-types.js";
@@ -37,8 +39,17 @@ describe("maand job start|stop|restart|reload|run|status on real workers", { ski
 
   it("stop, start --allocations, restart, reload: active allocations in rollout batches of max_concurrent_upgrades; running recorded", () => {
     b.clearRecords();
-    ok(b.maand("job", "stop", "api"));
+    const stop = b.maand("job", "stop", "api");
+    ok(stop);
     const stops = targets();
+    // The run's events.jsonl: one line per allocation, batches of max_concurrent_upgrades.
+    const runId = /\(run (\S+)\): ok/.exec(stop.stdout)![1]!;
+    const events = readFileSync(join(b.root, "logs", "runs", runId, "events.jsonl"), "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(events.map((e) => [e.command, e.step, e.name, e.status, e.batch_index, e.batch_count]).sort(), [
+      ["job_control", "target", "stop", "ok", 0, 2],
+      ["job_control", "target", "stop", "ok", 0, 2],
+      ["job_control", "target", "stop", "ok", 1, 2],
+    ]);
     assert.deepEqual([...stops.slice(0, 2)].sort().concat(stops.slice(2)), ["stop 1", "stop 2", "stop 3"]);
     assert.deepEqual(running(), [0, 0, 0]);
     // A deploy now starts them again: they are active but not running.

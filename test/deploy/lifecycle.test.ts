@@ -67,7 +67,11 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
     await b?.cleanup();
   });
 
+  const states = () => (JSON.parse(b.maand("cat", "deployments", "--jobs", "api", "--json").stdout) as Array<{ state: string }>).map((x) => x.state);
+
   it("first deploy: starts in batches of max_concurrent_starts, each followed by after_allocation_started (Python and Bun, DEPLOY_PHASE=new); hooks record the order", () => {
+    b.build(workspace());
+    assert.deepEqual(states(), ["new", "new", "new"], "cat deployments before any deploy");
     const r = redeploy();
     assert.deepEqual(r.plan!.waves[0]!.jobs[0]!.allocations.map((a) => [a.action, a.reason]), [["start", "new"], ["start", "new"], ["start", "new"]]);
     const lines = summary(b, b.records());
@@ -132,6 +136,8 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
   it("a version-only bump is version_changed: reload under restart_policy reload, with CURRENT_VERSION and NEW_VERSION", () => {
     state.policy = "reload";
     state.version = "1.1.0";
+    b.build(workspace());
+    assert.deepEqual(states(), ["changed", "changed", "changed"], "built, not deployed yet");
     const r = redeploy();
     assert.deepEqual(r.plan!.waves[0]!.jobs[0]!.allocations.map((a) => [a.action, a.reason]), Array(3).fill(["reload", "version_changed"]));
     const targets = b.records().filter((x) => x.kind === "target");
@@ -179,6 +185,7 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
     assert.ok(stopped.includes("api target stop 3") && stopped.includes("api after_allocation_stopped hook_py 3 stop 0/1 [3]"), stopped.join("\n"));
     assert.deepEqual(readdirSync(b.onWorker(2, "jobs/api")), ["data"], "only data/ is left");
     assert.ok(existsSync(b.onWorker(2, "jobs/api/data/start.count")));
+    assert.equal(states().at(-1), "removed");
     // Done once: the next deploy has nothing to stop.
     assert.equal(redeploy().plan!.counts.stop, 0);
   });

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { recorderPy } from "../hooks/fixture.js";
@@ -36,8 +36,8 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
         api: recordingJob(b.recordFile, {
           py: ["pre_deploy", "after_allocation_started"],
           manifest: { hooks: { hook_ssh: { executed_on: ["cli"] } } },
-          files: { "_hooks/hook_ssh.py": SSH_HOOK },
-          makeExtra: { status: "\t@echo api up\n" },
+          files: { "_hooks/hook_ssh.py": SSH_HOOK, "_hooks/hook_py.py": recorderPy("print('hook says hi')") },
+          makeExtra: { status: "\t@echo api up\n", restart: "\t@echo restarting now\n" },
         }),
       },
     });
@@ -77,6 +77,23 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
     assert.deepEqual(start.map((l) => [l.phase, l.batch_index, l.batch_count]), [["new", 0, 1], ["new", 0, 1]]);
   });
 
+  it("--build builds first; --verbose streams hook and make output; with --json an error is {error: {message, code, detail}} on stderr and stdout stays empty", () => {
+    writeFileSync(join(b.root, "workspace", "jobs", "api", "app.conf"), "port = 2\n");
+    const r = b.maand("deploy", "--build", "--verbose");
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^build committed/m);
+    const ip = b.ips[0]!.replace(/\./g, "\\.");
+    assert.match(r.stdout, new RegExp(`^\\[${ip} api hook_py\\] hook says hi$`, "m"), "hook output, prefixed");
+    assert.match(r.stdout, new RegExp(`^\\[${ip} api restart\\] restarting now$`, "m"), "make output, prefixed");
+    assert.match(r.stdout, /restart +ok, promoted/);
+    const bad = b.maand("deploy", "--json", "--jobs", "nope");
+    assert.equal(bad.status, 1);
+    assert.equal(bad.stdout, "");
+    const e = JSON.parse(bad.stderr) as { error: { message: string; code: number; detail: unknown } };
+    assert.equal(e.error.code, 1);
+    assert.match(e.error.message, /--jobs nope: unknown job \(known: api\)/);
+  });
+
   it("maand hooks writes the same events.jsonl for its run", () => {
     const before = new Set(readdirSync(join(b.root, "logs", "runs")));
     const r = b.maand("hooks", "hook_ssh", "api");
@@ -91,7 +108,7 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
     const sdk = b.records().filter((r) => r.kind === "sdk");
     for (const ip of b.ips) {
       const mine = sdk.filter((r) => r.ip === ip);
-      assert.equal(mine.find((r) => r.ssh)?.ssh, `${ip}\nport = 1\n`, "run_ssh ran on this allocation's worker");
+      assert.equal(mine.find((r) => r.ssh)?.ssh, `${ip}\nport = 2\n`, "run_ssh ran on this allocation's worker");
       assert.match(mine.find((r) => r.runner)!.runner!, /api up\n[\s\S]*api status: ok/, "runner.py status --jobs api");
       assert.match(mine.find((r) => r.make)!.make!, new RegExp(`^make: Entering directory '/opt/worker/${b.bucketId}/jobs/api'\napi up\n`), "make -C <job dir> status");
     }

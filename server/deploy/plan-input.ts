@@ -42,6 +42,12 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
   for (const j of catalogJobs) {
     if (!selected(j.name)) continue;
     const files = listJobFileHashes(db, j.name).filter((f) => isSyncedPath(f.path));
+    // Most allocations carry no certs: their hash is the job's, computed once.
+    const jobHash = contentHash(files);
+    const hashOf = (ip: string) => {
+      const certs = certHashes(kv, j.name, ip);
+      return certs.length ? contentHash(withCerts(files, certs)) : jobHash;
+    };
     const hooks = listHooks(db, { job: j.name }).filter((h) => DEPLOY_EVENT_SET.has(h.event));
     jobs.push({
       job: j.name,
@@ -55,7 +61,7 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
       rollout_order: kv.get(NS.job(j.name), ROLLOUT_ORDER_KEY),
       allocations: allocations
         .filter((a) => a.job === j.name)
-        .map((a) => allocationInput(a, states.get(a.alloc_id), a.removed ? "" : contentHash(withCerts(files, certHashes(kv, j.name, a.worker_ip))))),
+        .map((a) => allocationInput(a, states.get(a.alloc_id), a.removed ? "" : hashOf(a.worker_ip))),
     });
   }
   // Jobs that left the workspace: build deleted their rows; the snapshot stops them.

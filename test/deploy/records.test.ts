@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { recorderPy } from "../hooks/fixture.js";
@@ -112,5 +112,23 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
       assert.match(mine.find((r) => r.runner)!.runner!, /api up\n[\s\S]*api status: ok/, "runner.py status --jobs api");
       assert.match(mine.find((r) => r.make)!.make!, new RegExp(`^make: Entering directory '/opt/worker/${b.bucketId}/jobs/api'\napi up\n`), "make -C <job dir> status");
     }
+  });
+  it("an allocation's certs from KV are staged into certs/ (key 0600) and hashed the same way when planning, so a redeploy skips", () => {
+    const ws = {
+      workers: b.ips.map((host) => ({ host, labels: ["worker"] })),
+      jobs: {
+        api: recordingJob(b.recordFile, { files: { "app.conf": "port = 2\n" } }),
+        tls: recordingJob(b.recordFile, { manifest: { certs: { server: { subject: { common_name: "tls" } } } } }),
+      },
+    };
+    b.build(ws);
+    const r = b.deploy("--jobs", "tls");
+    assert.equal(r.status, 0, r.stderr);
+    for (let i = 0; i < 2; i++) {
+      assert.match(readFileSync(b.onWorker(i, "jobs/tls/certs/server.crt"), "utf8"), /^-----BEGIN CERTIFICATE-----/);
+      assert.equal(statSync(b.onWorker(i, "jobs/tls/certs/server.key")).mode & 0o777, 0o600);
+    }
+    const again = b.deploy("--jobs", "tls");
+    assert.deepEqual(again.plan!.waves[0]!.jobs[0]!.allocations.map((a) => [a.action, a.reason]), [["skip", "promoted"], ["skip", "promoted"]]);
   });
 });

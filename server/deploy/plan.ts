@@ -34,7 +34,7 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
   const refused = jobs.flatMap((j) => j.allocations.filter((a) => request.sync_only && a.action === "start").map((a) => ({ job: j.job, worker: a.worker_ip, reason: a.reason })));
   if (refused.length) throw new SyncOnlyRefused(refused);
   const problems = input.jobs
-    .filter((j, i) => jobs[i]!.needs_work)
+    .filter((_j, i) => jobs[i]!.needs_work)
     .flatMap((j) => j.hooks.flatMap((h) => ("problems" in h.interpreter ? h.interpreter.problems.map((p) => `job ${j.job}, ${h.hook} (${h.event}): ${p}`) : [])));
   if (problems.length) throw new HookPreflightError([...new Set(problems)]);
 

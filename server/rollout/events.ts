@@ -80,8 +80,3 @@ export function openEventLog(logsDir: string, runId: string): EventLog {
     },
   };
 }
-
-/** A record of a step that did not start (a later batch after a failure, or after Ctrl-C). */
-export function notRun(base: Omit<StepRecord, "status" | "started_at" | "ended_at" | "duration_ms" | "exit_code" | "timed_out" | "unreachable" | "error" | "tail">): StepRecord {
-  return { ...base, status: "skipped", started_at: null, ended_at: null, duration_ms: 0, exit_code: null, timed_out: false, unreachable: false, error: null, tail: [] };
-}

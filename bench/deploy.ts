@@ -1,28 +1,27 @@
 /**
- * Deploy transfer benchmark: maand's sync against rsync over OpenSSH, side by side in one run,
- * on real sshd test workers (loopback, root, private /opt/worker each).
+ * Deploy benchmark: a real `maand deploy` (the CLI as a process, as an operator runs it) against
+ * `rsync -a` over OpenSSH, side by side in one run, on real sshd test workers (loopback, root,
+ * private /opt/worker each).
  *
  *   node dist/bench/deploy.js [--rounds 3] [--files 2000] [--mb 20] [--fleet 32]
  *
- * 1. 4 workers x 1 job of 2,000 files (20 MB): first sync, a one-file change, no change. maand
- *    uses a fresh connection pool per step (as a new `maand deploy` process would) and syncs the
- *    4 workers in parallel; the floor is 4 parallel `rsync -a -e "ssh ..."` processes into a
- *    separate directory of the same workers (connection set-up included on both sides).
- *    Targets: first <= 1.5x rsync, one-file <= 1.0x, no change <= 0.5x rsync's no-change run.
- *    Steps alternate maand and rsync; best of the rounds is reported.
- * 2. 32 workers x 1 small job: first sync and no change, with the peak number of concurrent
- *    SSH connections (bounded by maxWorkers, default 32).
+ * 1. 4 workers x 1 job of 2,000 files (20 MB): first deploy, a one-file change, no change.
+ *    maand: `maand deploy` of a built bucket (process start, plan, worker check, sync, make start
+ *    or restart on every worker, promote, jobs.json refresh; `maand build` before it is not
+ *    timed); the floor: 4 parallel `rsync -a -e "ssh ..."` processes into another directory of
+ *    the same workers. Targets: first <= 1.5x rsync, one-file <= 1.0x, no change <= 0.5x
+ *    rsync's no-change run. Steps alternate which side goes first; best of the rounds counts.
+ * 2. 32 workers x 1 small job: a full first deploy and a no-change redeploy, with the peak
+ *    number of concurrent SSH connections (maand.conf ssh_max_workers, default 32).
  */
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
-import { withDefaults } from "../server/workers/options.js";
-import { WorkerPool } from "../server/workers/pool.js";
-import { syncWorkers, type SyncRequest } from "../server/workers/sync.js";
-import type { SyncFile } from "../server/workers/sync-plan.js";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
+import type { DeployResult } from "../server/deploy/result.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -34,55 +33,79 @@ const FILES = arg("files", 2000);
 const MB = arg("mb", 20);
 const FLEET = arg("fleet", 32);
 const BIG_WORKERS = 4;
-const BUCKET = "bench-0000-4000-8000-000000000001";
 const RSYNC_DIR = "/opt/worker/rsync-floor/jobs/big/";
+const MAAND = join(resolve(dirname(fileURLToPath(import.meta.url)), "..", ".."), "bin", "maand.js");
+const MAKEFILE = "start:\n\t@true\nstop:\n\t@true\nrestart:\n\t@true\nreload:\n\t@true\n";
+
+interface File {
+  path: string;
+  mode: number;
+  content: Buffer;
+}
 
 /** Deterministic incompressible content, spread over 40 directories. */
-function bigJob(): SyncFile[] {
+function bigJob(): File[] {
   const size = Math.floor((MB * 1024 * 1024) / FILES);
   return Array.from({ length: FILES }, (_, i) => {
     const content = Buffer.alloc(size);
     for (let o = 0; o < size; o += 32) createHash("sha256").update(`${i}:${o}`).digest().copy(content, o);
-    return sync(`d${String(i % 40).padStart(2, "0")}/f${i}.dat`, content, i % 10 === 0 ? 0o755 : 0o644);
+    return { path: `d${String(i % 40).padStart(2, "0")}/f${i}.dat`, mode: i % 10 === 0 ? 0o755 : 0o644, content };
   });
 }
 
-function sync(path: string, content: Buffer, mode = 0o644): SyncFile {
-  return { path, mode, hash: createHash("sha256").update(content).digest("hex"), content };
-}
-
-function writeTree(dir: string, files: SyncFile[]): void {
+function writeTree(dir: string, files: File[]): void {
   for (const f of files) {
     mkdirSync(dirname(join(dir, f.path)), { recursive: true });
     writeFileSync(join(dir, f.path), f.content, { mode: f.mode });
   }
 }
 
-function pool(set: WorkerSet, maxWorkers = 32): WorkerPool {
-  return new WorkerPool(withDefaults({ user: set.user, port: set.port, keyPath: set.keyPath, useSudo: false, knownHostsFile: set.knownHostsFile, maxWorkers }));
+function cli(bucket: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAAND, "--bucket", bucket, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+function must(bucket: string, ...args: string[]): string {
+  const r = cli(bucket, ...args);
+  if (r.status !== 0) throw new Error(`maand ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-2000)}`);
+  return r.stdout;
+}
+
+/** A bucket reaching `hosts` of the set as root, with one job of `files` (built, not deployed). */
+function makeBucket(dir: string, set: WorkerSet, hosts: string[], files: File[]): string {
+  const bucket = mkdtempSync(join(dir, "bucket-"));
+  must(bucket, "init");
+  const conf = join(bucket, "maand.conf");
+  writeFileSync(
+    conf,
+    readFileSync(conf, "utf8")
+      .replace(/^ssh_user = .*$/m, 'ssh_user = "root"')
+      .replace(/^ssh_port = .*$/m, `ssh_port = ${set.port}`)
+      .replace(/^use_sudo = .*$/m, "use_sudo = false")
+      .replace(/^hook_api_port = .*$/m, "hook_api_port = 0"),
+  );
+  copyFileSync(set.keyPath, join(bucket, "secrets", "worker.key"));
+  // The same host keys the rsync side trusts: neither side pays for first contact.
+  copyFileSync(set.knownHostsFile, join(bucket, "secrets", "known_hosts"));
+  writeFileSync(join(bucket, "workspace", "workers.json"), JSON.stringify(hosts.map((host) => ({ host, labels: ["worker"] }))));
+  const job = join(bucket, "workspace", "jobs", "big");
+  writeTree(job, files);
+  writeFileSync(join(job, "Makefile"), MAKEFILE);
+  writeFileSync(join(job, "manifest.json"), JSON.stringify({ version: "1.0.0", selectors: ["worker"], max_concurrent_upgrades: hosts.length }));
+  must(bucket, "build");
+  return bucket;
 }
 
 interface MaandRun {
   ms: number;
-  sent: number;
-  bytes: number;
-  peak: number;
+  result: DeployResult;
 }
 
-/** One step as a fresh `maand deploy` would do it: new pool, all workers in parallel, close. */
-async function maandStep(set: WorkerSet, hosts: string[], files: SyncFile[], job: string): Promise<MaandRun> {
+function deploy(bucket: string, ...flags: string[]): MaandRun {
   const t0 = performance.now();
-  const p = pool(set);
-  try {
-    const reqs: SyncRequest[] = hosts.map((host) => ({ host, bucketId: BUCKET, jobs: [{ job, files }] }));
-    const out = await syncWorkers(p, reqs);
-    const failed = out.filter((o) => o.error);
-    if (failed.length) throw failed[0].error;
-    const ms = performance.now() - t0;
-    return { ms, sent: out.reduce((n, o) => n + (o.result?.jobs[0].sent.length ?? 0), 0), bytes: out.reduce((n, o) => n + (o.result?.wireBytes ?? 0), 0), peak: p.stats().peakConnections };
-  } finally {
-    p.close();
-  }
+  const out = must(bucket, "deploy", "--json", ...flags);
+  const ms = performance.now() - t0;
+  return { ms, result: (JSON.parse(out) as { result: DeployResult }).result };
 }
 
 function rsyncOne(set: WorkerSet, src: string, host: string): Promise<void> {
@@ -101,42 +124,58 @@ async function rsyncStep(set: WorkerSet, hosts: string[], src: string): Promise<
   return performance.now() - t0;
 }
 
+/** Empties each worker's /opt/worker (its contents: the directory itself is the bind mount's source). */
 function clearWorkers(set: WorkerSet, n: number): void {
   for (const w of set.workers.slice(0, n)) {
-    rmSync(join(w.optDir, BUCKET), { recursive: true, force: true });
-    rmSync(join(w.optDir, "rsync-floor"), { recursive: true, force: true });
+    for (const name of readdirSync(w.optDir)) rmSync(join(w.optDir, name), { recursive: true, force: true });
     mkdirSync(join(w.optDir, RSYNC_DIR.replace("/opt/worker/", "")), { recursive: true });
   }
 }
 
 interface Round {
-  maand: { first: MaandRun; one: MaandRun; none: MaandRun };
+  maand: { first: MaandRun; one: MaandRun; none: MaandRun; oneSyncOnly: MaandRun };
   rsync: { first: number; one: number; none: number };
+  buildMs: number;
 }
 
-async function bigRound(set: WorkerSet, hosts: string[], files: SyncFile[], src: string, r: number): Promise<Round> {
+async function bigRound(dir: string, set: WorkerSet, hosts: string[], files: File[], r: number): Promise<Round> {
   clearWorkers(set, hosts.length);
+  const src = join(dir, `src-${r}`);
   writeTree(src, files);
-  const changed = files.map((f, i) => (i === 7 ? sync(f.path, Buffer.concat([f.content.subarray(1), Buffer.from([r & 255])]), f.mode) : f));
+  const bucket = makeBucket(dir, set, hosts, files);
+  const changed = { ...files[7]!, content: Buffer.concat([files[7]!.content.subarray(1), Buffer.from([r & 255])]) };
   // Alternate which side goes first, so neither always finds the other's effects in the page cache.
   const maandFirst = r % 2 === 0;
-  const both = async <A, B>(m: () => Promise<A>, s: () => Promise<B>): Promise<[A, B]> => {
+  const both = async <A>(m: () => A, s: () => Promise<number>): Promise<[A, number]> => {
     if (maandFirst) {
-      const a = await m();
+      const a = m();
       return [a, await s()];
     }
     const b = await s();
-    return [await m(), b];
+    return [m(), b];
   };
-  const [mFirst, rFirst] = await both(() => maandStep(set, hosts, files, "big"), () => rsyncStep(set, hosts, src));
-  writeFileSync(join(src, changed[7].path), changed[7].content, { mode: changed[7].mode });
-  const [mOne, rOne] = await both(() => maandStep(set, hosts, changed, "big"), () => rsyncStep(set, hosts, src));
-  const [mNone, rNone] = await both(() => maandStep(set, hosts, changed, "big"), () => rsyncStep(set, hosts, src));
-  return { maand: { first: mFirst, one: mOne, none: mNone }, rsync: { first: rFirst, one: rOne, none: rNone } };
+  const [mFirst, rFirst] = await both(() => deploy(bucket), () => rsyncStep(set, hosts, src));
+  writeFileSync(join(src, changed.path), changed.content, { mode: changed.mode });
+  writeFileSync(join(bucket, "workspace", "jobs", "big", changed.path), changed.content, { mode: changed.mode });
+  const b0 = performance.now();
+  must(bucket, "build");
+  const buildMs = performance.now() - b0;
+  const [mOne, rOne] = await both(() => deploy(bucket), () => rsyncStep(set, hosts, src));
+  const [mNone, rNone] = await both(() => deploy(bucket), () => rsyncStep(set, hosts, src));
+  // The same one-file change without the lifecycle (--sync-only: sync and promote, no make
+  // target), which is all rsync does.
+  const again = { ...changed, content: Buffer.concat([changed.content, Buffer.from([1])]) };
+  writeFileSync(join(bucket, "workspace", "jobs", "big", again.path), again.content, { mode: again.mode });
+  must(bucket, "build");
+  const mSyncOnly = deploy(bucket, "--sync-only");
+  rmSync(bucket, { recursive: true, force: true });
+  rmSync(src, { recursive: true, force: true });
+  for (const m of [mFirst, mOne, mNone, mSyncOnly]) if (m.result.status !== "ok") throw new Error(`deploy ${m.result.run_id}: ${m.result.status}`);
+  return { maand: { first: mFirst, one: mOne, none: mNone, oneSyncOnly: mSyncOnly }, rsync: { first: rFirst, one: rOne, none: rNone }, buildMs };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
-const mb = (b: number) => `${(b / 1048576).toFixed(1)} MB`;
+const sent = (m: MaandRun) => m.result.steps.filter((s) => s.step === "sync").length;
 
 async function main(): Promise<void> {
   const unavailable = testWorkersUnavailable();
@@ -150,16 +189,12 @@ async function main(): Promise<void> {
     const files = bigJob();
     const total = files.reduce((n, f) => n + f.content.length, 0);
     const hosts = set.workers.slice(0, BIG_WORKERS).map((w) => w.ip);
-    const src = join(dir, "src");
-    console.log(`job: ${files.length} files, ${mb(total)}; ${BIG_WORKERS} workers in parallel; best of ${ROUNDS} rounds; fresh pool per maand step`);
+    console.log(`job: ${files.length} files, ${(total / 1048576).toFixed(1)} MB; ${BIG_WORKERS} workers; \`maand deploy\` as a process vs ${BIG_WORKERS} parallel \`rsync -a\`; best of ${ROUNDS} rounds`);
     const rounds: Round[] = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      rmSync(src, { recursive: true, force: true });
-      rounds.push(await bigRound(set, hosts, files, src, r));
-    }
+    for (let r = 0; r < ROUNDS; r++) rounds.push(await bigRound(dir, set, hosts, files, r));
     const best = (f: (r: Round) => number) => Math.min(...rounds.map(f));
     const rows: Array<[string, (r: Round) => MaandRun, (r: Round) => number, number]> = [
-      ["first sync", (r) => r.maand.first, (r) => r.rsync.first, 1.5],
+      ["first deploy", (r) => r.maand.first, (r) => r.rsync.first, 1.5],
       ["one-file change", (r) => r.maand.one, (r) => r.rsync.one, 1.0],
       ["no change", (r) => r.maand.none, (r) => r.rsync.none, 0.5],
     ];
@@ -168,24 +203,30 @@ async function main(): Promise<void> {
       const mm = best((r) => m(r).ms);
       const ss = best(s);
       const ratio = mm / ss;
-      const last = m(rounds[rounds.length - 1]);
+      const last = m(rounds[rounds.length - 1]!);
       console.log(
-        `${name.padEnd(16)} maand ${rounds.map((r) => fmt(m(r).ms)).join(" / ")} (sent ${last.sent} files, ${mb(last.bytes)} on the wire)  ` +
-          `rsync -a ${rounds.map((r) => fmt(s(r))).join(" / ")}`,
+        `${name.padEnd(16)} maand deploy ${rounds.map((r) => fmt(m(r).ms)).join(" / ")} (${sent(last)} syncs, ${last.result.steps.filter((x) => x.step === "target").length} make targets, ` +
+          `${last.result.transport.connections_opened} SSH connections)  rsync -a ${rounds.map((r) => fmt(s(r))).join(" / ")}`,
       );
       results.push(`${name} ${fmt(mm)} vs rsync ${fmt(ss)} = ${ratio.toFixed(2)}x (target <= ${target}x) ${ratio <= target ? "OK" : "OVER"}`);
     }
+    const so = best((r) => r.maand.oneSyncOnly.ms);
+    console.log(
+      `one-file change, \`maand deploy --sync-only\` (no make target, like rsync): ${rounds.map((r) => fmt(r.maand.oneSyncOnly.ms)).join(" / ")} = ${(so / best((r) => r.rsync.one)).toFixed(2)}x rsync`,
+    );
+    console.log(`(maand build of the one-file change, not timed above: ${rounds.map((r) => fmt(r.buildMs)).join(" / ")})`);
     for (const r of results) console.log(`RESULT ${r}`);
 
-    // Fleet: 32 workers x 1 small job.
-    const small = Array.from({ length: 10 }, (_, i) => sync(`conf/c${i}.conf`, Buffer.from(`key${i} = ${"v".repeat(1000)}\n`)));
+    // Fleet: 32 workers x 1 small job, first deploy and no-change redeploy.
+    const small = Array.from({ length: 10 }, (_, i) => ({ path: `conf/c${i}.conf`, mode: 0o644, content: Buffer.from(`key${i} = ${"v".repeat(1000)}\n`) }));
     const fleet = set.workers.map((w) => w.ip);
-    for (const w of set.workers) rmSync(join(w.optDir, BUCKET), { recursive: true, force: true });
-    const first = await maandStep(set, fleet, small, "small");
-    const none = await maandStep(set, fleet, small, "small");
+    clearWorkers(set, fleet.length);
+    const bucket = makeBucket(dir, set, fleet, small);
+    const first = deploy(bucket);
+    const none = deploy(bucket);
     console.log(
-      `RESULT fleet ${fleet.length} workers x 1 job (${small.length} files): first sync ${fmt(first.ms)}, no change ${fmt(none.ms)}; ` +
-        `peak concurrent SSH connections ${Math.max(first.peak, none.peak)} (bound 32)`,
+      `RESULT fleet ${fleet.length} workers x 1 job (${small.length} files): first deploy ${fmt(first.ms)} (${first.result.status}), no change ${fmt(none.ms)}; ` +
+        `peak concurrent SSH connections ${first.result.transport.peak_connections} (bound ssh_max_workers = 32), ${first.result.transport.connections_opened} opened`,
     );
   } finally {
     await set.stop(true);

@@ -68,6 +68,9 @@ export async function main(argv: string[]): Promise<void> {
     c.command("allocations").description("allocations, removed ones included").addOption(json())
       .option("--jobs <a,b>", "only these jobs").option("--workers <ip,ip>", "only these workers")
       .action(run(() => cat().then((m) => ({ default: m.allocations }))));
+    c.command("deployments").description("per allocation: promoted and wanted version and content hash, state, last deploy").addOption(json())
+      .option("--jobs <a,b>", "only these jobs").option("--workers <ip,ip>", "only these workers")
+      .action(run(() => cat().then((m) => ({ default: m.deployments }))));
     c.command("hooks").description("hooks per job and event").addOption(json())
       .action(run(() => cat().then((m) => ({ default: m.hooks }))));
     c.command("certs").description("the bucket CA and every leaf in KV: subject, SANs, not-after, days left").addOption(json())
@@ -83,13 +86,31 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => cat().then((m) => ({ default: (b: string, ns: string, key: string, o: { reveal?: boolean; json?: boolean }, cmd: Command) => m.kvGetValue(b, ns, key, { ...o, json: o.json || cmd.parent?.opts().json }) }))));
   }
 
+  program.command("deploy").description("deploy the built jobs to their workers over SSH, wave by wave (plan with --dry-run)")
+    .option("--jobs <a,b>", "only these jobs").option("--dry-run", "print the plan (per allocation: action and reason) and contact no worker")
+    .option("--force", "restart every active allocation").option("--build", "run maand build first")
+    .option("--sync-only", "sync files and promote, run no lifecycle target (fails when an allocation needs a start)")
+    .option("--json", "print the plan and the result as JSON (progress on stderr)").option("--verbose", "stream hook and make output")
+    .action(run(() => import("./commands/deploy.js")));
+
   {
-    // A command group: job control verbs (start, stop, restart, reload, run, status) join create here.
+    // One group: scaffolding (create) and the control verbs.
     const jobCmd = () => import("./commands/job.js");
+    const control = () => import("./commands/job-control.js");
     const job = program.command("job").description("create and control jobs");
     job.command("create").description("scaffold workspace/jobs/<job>: manifest.json, Makefile, vars.toml and an example cli hook")
       .argument("<job>").option("--selectors <a,b>", "worker labels that place the job (default: the job name)")
       .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
+    const allocations = () => new Option("--allocations <ip,ip>", "only these active allocations");
+    const common = (c: Command) => c.addOption(allocations()).option("--dry-run", "print the batches and run nothing").option("--json", "print the plan and the result as JSON").option("--verbose", "stream make and hook output");
+    for (const verb of ["start", "stop", "restart", "reload"] as const) {
+      common(job.command(verb).description(`make ${verb} on the job's active allocations in rollout batches (or its job_control hooks with TARGET=${verb})`).argument("<job>"))
+        .action(run(() => control().then((m) => ({ default: m[verb] }))));
+    }
+    common(job.command("run").description("run any Makefile target of the job on its active allocations in rollout batches").argument("<job>").requiredOption("--target <target>", "the Makefile target"))
+      .action(run(() => control().then((m) => ({ default: m.run }))));
+    common(job.command("status").description("the job's status target on every active allocation, beside deployed version and state (changes nothing)").argument("<job>"))
+      .action(run(() => control().then((m) => ({ default: m.status }))));
   }
 
   {

@@ -3,6 +3,7 @@ import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
 import { catCerts } from "../../server/inspect/certs.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
+import { catDeployments } from "../../server/inspect/deployments.js";
 import { renderJson, tableLines, type Column } from "../render/table.js";
 
 /** `maand cat ...`: read-only, never takes the bucket lock, so it works during a build or deploy. */
@@ -108,6 +109,23 @@ export async function hooks(bucket: string, opts: ListOptions): Promise<number> 
     { field: "demand_job" },
     { field: "demand_hook" },
     { field: "demand_config" },
+  ]);
+}
+
+export async function deployments(bucket: string, opts: ListOptions): Promise<number> {
+  const rows = withBucket(bucket, (ctx) => catDeployments(ctx, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
+  const hash = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 12) : "-");
+  return print(rows, opts, [
+    { field: "job" },
+    { field: "worker_ip" },
+    { field: "state" },
+    { field: "current_version" },
+    { field: "new_version" },
+    { field: "current_hash", format: hash },
+    { field: "previous_hash", format: hash },
+    { field: "running" },
+    { field: "last_deploy_at", format: (v) => (v ? new Date(Number(v)).toISOString() : "-") },
+    { field: "last_result", format: (v, r) => (v ? `${v}${r.last_step ? ` (${r.last_step})` : ""}` : "-") },
   ]);
 }
 

@@ -9,6 +9,8 @@ import type { HookReporter } from "./reporter.js";
 import type { HookRunResult } from "./result.js";
 import { logCapNotice, newRunId, openRunLogs } from "./run-logs.js";
 import { hookProcessRecord } from "./orphans.js";
+import { openEventLog } from "../rollout/events.js";
+import { recordingReporter, type HookEventTarget } from "./step-events.js";
 
 /**
  * One maand command's hook session (the note's "Execution model"): a KV session layer shared by
@@ -32,6 +34,13 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Overrides for tests and benchmarks (kill grace, base environment, the stage and spawn steps). */
   execute?: Partial<Pick<ExecuteDeps, "killGraceMs" | "baseEnv" | "stage" | "spawn">>;
+  /** Run inside an owner's run (deploy, job control): its run id, so logs share one directory. */
+  runId?: string;
+  /**
+   * Where the run's step records go (the owner's events.jsonl and result). Without it the run
+   * writes its own logs/runs/<run_id>/events.jsonl.
+   */
+  events?: HookEventTarget;
 }
 
 export async function openHookSession(ctx: BucketContext, options: { kv?: KvSession } = {}): Promise<HookSession> {
@@ -46,8 +55,10 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
     apiPort: api.port,
     apiUrl: api.url,
     async run(plan, runOptions = {}) {
-      const runId = newRunId(ctx.clock.now());
+      const runId = runOptions.runId ?? newRunId(ctx.clock.now());
       const logs = openRunLogs({ logsDir: ctx.paths.logs, runId, format: ctx.conf.log_format, now: () => ctx.clock.now(), onCapped: (t) => runOptions.reporter?.warning?.(logCapNotice(t)) });
+      const own = runOptions.events ? undefined : openEventLog(ctx.paths.logs, runId);
+      const events: HookEventTarget = runOptions.events ?? { sink: (r) => own!.write(r), command: "hooks" };
       try {
         return await executeHookPlan(plan, {
           paths: ctx.paths,
@@ -57,7 +68,7 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
           apiPort: api.port,
           logs,
           redactor,
-          reporter: runOptions.reporter,
+          reporter: recordingReporter(runOptions.reporter, events, runId, () => ctx.clock.now()),
           signal: runOptions.signal,
           clock: ctx.clock,
           processes: hookProcessRecord(ctx.paths),
@@ -65,6 +76,7 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
         });
       } finally {
         logs.close();
+        own?.close();
       }
     },
     close: () => api.stop(),

@@ -1,6 +1,7 @@
 import type { Db } from "../store/db.js";
 import { UsageError } from "../errors.js";
 import { NS } from "../kv/namespaces.js";
+import { purgeDeployState } from "../store/deploy-state.js";
 
 export const DEFAULT_RETAIN_DAYS = 7;
 const DAY_MS = 86400_000;
@@ -77,6 +78,8 @@ export function applyGc(db: Db, plan: GcPlan): GcResult {
     }
     for (const k of plan.deadKeys) r.deadKeyRows += s.key.run(k.namespace, k.key).changes;
     r.supersededRows = s.superseded.run(plan.cutoff).changes;
+    // Deploy's state of the purged allocations, and the snapshots of jobs nothing refers to now.
+    purgeDeployState(db, plan.allocations.map((a) => a.alloc_id));
     return r;
   }).immediate();
 }

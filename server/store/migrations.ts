@@ -88,4 +88,44 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE jobs ADD COLUMN health_check TEXT NOT NULL DEFAULT '';
   `,
+  // 3: deploy. `hash` keeps what was promoted (current_version, current_hash); `deployments` keeps
+  // what deploy has done on the worker since (synced, lifecycle applied, running, taken off), so a
+  // rerun redoes only what is missing; `deployed_jobs` / `deployed_job_files` keep the last
+  // promoted snapshot of every job, so a job that left the workspace can still be stopped with
+  // its own Makefile target and after_allocation_stopped hooks; `bucket.update_seq` counts deploys.
+  `
+  ALTER TABLE bucket ADD COLUMN update_seq INTEGER NOT NULL DEFAULT 0;
+  CREATE TABLE deployments (
+    alloc_id         TEXT PRIMARY KEY,
+    job              TEXT NOT NULL,
+    worker_ip        TEXT NOT NULL,
+    running          INTEGER NOT NULL DEFAULT 0,
+    synced_hash      TEXT NOT NULL DEFAULT '',
+    applied_hash     TEXT NOT NULL DEFAULT '',
+    applied_version  TEXT NOT NULL DEFAULT '',
+    cleaned          INTEGER NOT NULL DEFAULT 0,
+    last_run_id      TEXT NOT NULL DEFAULT '',
+    last_deploy_at   INTEGER NOT NULL DEFAULT 0,
+    last_result      TEXT NOT NULL DEFAULT '',
+    last_step        TEXT NOT NULL DEFAULT '',
+    last_error       TEXT NOT NULL DEFAULT ''
+  );
+  CREATE TABLE deployed_jobs (
+    job                     TEXT PRIMARY KEY,
+    version                 TEXT NOT NULL,
+    deployment_seq          INTEGER NOT NULL,
+    max_concurrent_upgrades INTEGER NOT NULL,
+    restart_policy          TEXT NOT NULL,
+    hooks                   TEXT NOT NULL,
+    deployed_at             INTEGER NOT NULL
+  );
+  CREATE TABLE deployed_job_files (
+    job         TEXT NOT NULL,
+    path        TEXT NOT NULL,
+    mode        INTEGER NOT NULL,
+    hash        TEXT NOT NULL,
+    content     BLOB NOT NULL,
+    PRIMARY KEY (job, path)
+  );
+  `,
 ];

@@ -1,4 +1,4 @@
-import { WorkerCheckFailed, WorkerUnreachable } from "./errors.js";
+import { WorkerCheckFailed, WorkerUnreachable, type UnreachableKind } from "./errors.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { shellQuote } from "./shell.js";
@@ -24,6 +24,8 @@ export interface WorkerCheck {
   ok: boolean;
   /** One entry per missing piece: "make not found on PATH", "sudo -n true failed: ...". */
   problems: string[];
+  /** Set when the worker could not be reached at all (down, refused the key, changed host key). */
+  unreachable?: UnreachableKind;
 }
 
 /**
@@ -42,7 +44,7 @@ export async function checkWorkers(pool: WorkerPool, hosts: readonly string[], o
       if (r.exitCode !== 0 && problems.length === 0) problems.push(`the check exited with ${r.exitCode}: ${r.stderr.toString("utf8").trim().slice(-300)}`);
       return { host, ok: problems.length === 0, problems };
     } catch (err) {
-      if (err instanceof WorkerUnreachable) return { host, ok: false, problems: [`unreachable: ${err.reason}`] };
+      if (err instanceof WorkerUnreachable) return { host, ok: false, problems: [`unreachable: ${err.reason}`], unreachable: err.kind };
       throw err;
     }
   });
@@ -59,7 +61,7 @@ export async function assertWorkersReady(pool: WorkerPool, hosts: readonly strin
 function probeScript(tools: readonly string[], useSudo: boolean): string {
   const lines = [
     `for t in ${tools.map(shellQuote).join(" ")}; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done`,
-    `if command -v python3 >/dev/null 2>&1; then python3 -c 'import sys; sys.exit(0 if sys.version_info >= (${MIN_PYTHON.join(", ")}) else 1)' || echo "oldpython $(python3 -V 2>&1)"; fi`,
+    `if command -v python3 >/dev/null 2>&1; then python3 -E -S -c 'import sys; sys.exit(0 if sys.version_info >= (${MIN_PYTHON.join(", ")}) else 1)' || echo "oldpython $(python3 -V 2>&1)"; fi`,
   ];
   if (useSudo)
     lines.push(`if command -v sudo >/dev/null 2>&1; then out=$(sudo -n true 2>&1) || echo "nosudo $(printf '%s' "$out" | head -n 1)"; else echo "missing sudo"; fi`);

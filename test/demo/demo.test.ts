@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import Database from "better-sqlite3";
+import { testWorkersUnavailable } from "../workers/workers.js";
 
 // The README's main command must keep working: run the whole demo into a temp bucket.
 test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
@@ -23,6 +24,13 @@ test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
   assert.match(r.stdout, /maand: hook run \S+ failed on 1 allocation:\n {2}127\.0\.0\.13 \(job web, hook_check, cli, batch \d\/2\): exit code 3\n(?: {4}\| .*\n)*? {4}\| disk almost full on 127\.0\.0\.13/);
   assert.match(r.stdout, /\(exit status 3, as intended\)/);
   assert.match(r.stdout, /job=web hook=hook_check event=cli worker=127\.0\.0\.13 stream=maand failed \(exit code 3\)/);
+  if (testWorkersUnavailable()) assert.match(r.stdout, /deploy skipped: .*\n# Run the demo as root with openssh-server/);
+  else {
+    // As root with sshd, the demo deploys to its three workers, then redeploys with nothing to do.
+    assert.match(r.stdout, /deploy \S+: ok in .*\n[\s\S]*deploy \S+: ok in/);
+    assert.match(r.stdout, /job database: ok, promoted 1\n[\s\S]*job web: ok, promoted 2\n[\s\S]*job api: ok, promoted 3/);
+    assert.match(r.stdout, /maand job restart web \(run \S+\): ok/);
+  }
 
   const db = new Database(join(bucket, "data", "maand.db"), { readonly: true });
   try {

@@ -43,6 +43,8 @@ export interface StartOptions {
   dir?: string;
   /** First three octets, e.g. "127.0.7"; default random in 127.100-199.x, retried on collision. */
   base?: string;
+  /** Exact loopback addresses instead (the demo's workers.json): one per worker. */
+  hosts?: string[];
   port?: number;
   /** sshd MaxSessions (channels per connection); OpenSSH's default is 10. */
   maxSessions?: number;
@@ -96,6 +98,9 @@ interface Live {
 
 export async function startWorkers(count: number, options: StartOptions = {}): Promise<WorkerSet> {
   if (count < 1 || count > 250) throw new Error(`between 1 and 250 workers, not ${count}`);
+  if (options.hosts && (options.hosts.length !== count || !options.hosts.every((h) => /^127\.\d+\.\d+\.\d+$/.test(h)))) {
+    throw new Error(`hosts: expected ${count} loopback (127.x.y.z) addresses, got ${options.hosts.join(", ")}`);
+  }
   const dir = options.dir ?? mkdtempSync(join(tmpdir(), "maand-workers-"));
   mkdirSync(dir, { recursive: true });
   mkdirSync(WORKER_MOUNT, { recursive: true });
@@ -111,7 +116,7 @@ export async function startWorkers(count: number, options: StartOptions = {}): P
     const port = options.port ?? 20000 + rand(10000);
     const live: Live[] = [];
     try {
-      for (let i = 0; i < count; i++) live.push({ worker: prepare(dir, i, `${base}.${i + 1}`, port, options), outlive: options.outliveProcess ?? false });
+      for (let i = 0; i < count; i++) live.push({ worker: prepare(dir, i, options.hosts?.[i] ?? `${base}.${i + 1}`, port, options), outlive: options.outliveProcess ?? false });
       await Promise.all(live.map((l) => launch(l)));
       return makeSet(dir, port, keyPath, live, options.outliveProcess ?? false);
     } catch (err) {

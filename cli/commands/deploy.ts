@@ -1,0 +1,104 @@
+import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import { DeployCheckFailed, DeployFailed, DeployInterrupted, failedSteps, SyncOnlyRefused } from "../../server/deploy/errors.js";
+import type { DeployRequest } from "../../server/deploy/plan-types.js";
+import { planDeployment, runDeploy } from "../../server/deploy/run.js";
+import { assertCatalogFresh } from "../../server/deploy/stale-catalog.js";
+import { MaandError, UsageError } from "../../server/errors.js";
+import { renderDeployPlan } from "../render/deploy-plan.js";
+import { liveDeployProgress, plainDeployProgress } from "../render/deploy-progress.js";
+import { renderDeploySummary } from "../render/deploy-summary.js";
+import { printJsonError } from "../render/json-error.js";
+import { renderJson } from "../render/table.js";
+
+export interface DeployOptions {
+  jobs?: string;
+  dryRun?: boolean;
+  force?: boolean;
+  build?: boolean;
+  syncOnly?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+/** A --jobs list; an empty list or entry is a usage error, not "every job". */
+export function parseJobs(flag: string, raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = raw.split(",").map((s) => s.trim());
+  if (list.some((s) => !s)) throw new UsageError(`${flag} ${JSON.stringify(raw)}: expected a comma-separated list of job names, e.g. ${flag} api,web`);
+  return [...new Set(list)];
+}
+
+/** `maand deploy [--jobs a,b] [--dry-run] [--force] [--build] [--sync-only] [--json] [--verbose]` */
+export default async function deploy(bucket: string, opts: DeployOptions): Promise<number> {
+  try {
+    return await deployCommand(bucket, opts);
+  } catch (err) {
+    if (opts.json && err instanceof MaandError) return printJsonError(err, errorDetail(err));
+    throw err;
+  }
+}
+
+async function deployCommand(bucket: string, opts: DeployOptions): Promise<number> {
+  const request: DeployRequest = { jobs: parseJobs("--jobs", opts.jobs), force: opts.force ?? false, sync_only: opts.syncOnly ?? false };
+  if (opts.force && opts.syncOnly) throw new UsageError("--force restarts every allocation and --sync-only runs no lifecycle target: use one of them");
+  if (opts.dryRun) {
+    if (opts.build) throw new UsageError("--dry-run writes nothing, --build writes the catalog: build first, then dry-run");
+    // A dry run contacts no worker, writes nothing and takes no lock (a running deploy does not block it).
+    const ctx = openBucket(bucket, { readonly: true });
+    try {
+      const { plan } = planDeployment(ctx, request);
+      console.log(opts.json ? renderJson({ plan }) : renderDeployPlan(plan));
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  }
+
+  const ctx = openBucket(bucket);
+  try {
+    if (opts.build) await buildFirst(ctx, opts.json ?? false);
+    else assertCatalogFresh(ctx);
+    // With --json stdout carries only the JSON: progress goes to stderr, as plain lines.
+    const live = !opts.json && !opts.verbose && process.stdout.isTTY ? liveDeployProgress(process.stdout) : undefined;
+    const reporter = live ?? plainDeployProgress(opts.json ? process.stderr : process.stdout, opts.verbose ?? false);
+    let outcome;
+    try {
+      outcome = await runDeploy(ctx, request, { reporter, verbose: opts.verbose ?? false });
+    } finally {
+      live?.done();
+    }
+    const { plan, result } = outcome;
+    if (opts.json) console.log(renderJson({ plan, result }));
+    else console.log(renderDeploySummary(plan, result));
+    if (result.status === "interrupted") throw new DeployInterrupted(result);
+    if (result.status === "failed") throw new DeployFailed(result, ctx.paths.root);
+    return 0;
+  } finally {
+    ctx.close();
+  }
+}
+
+/** --build: the catalog first (its post_build hooks included), so the deploy ships the workspace as it is. */
+async function buildFirst(ctx: BucketContext, json: boolean): Promise<void> {
+  // Loaded only with --build: workspace reading and the hook engine are not a deploy's cost.
+  const [{ runBuild }, { runPostBuildHooks }, { renderBuildSummary }] = await Promise.all([
+    import("../../server/build/run.js"),
+    import("../../server/hooks/post-build.js"),
+    import("../render/build-summary.js"),
+  ]);
+  await runBuild(ctx, {
+    afterCommit: async (committed, result) => {
+      for (const w of result.warnings) committed.log.warn(w);
+      (json ? process.stderr : process.stdout).write(`${renderBuildSummary(result)}\n`);
+      await runPostBuildHooks(committed);
+    },
+  });
+}
+
+function errorDetail(err: MaandError): unknown {
+  if (err instanceof DeployFailed) return { run_id: err.result.run_id, failed: failedSteps(err.result) };
+  if (err instanceof DeployInterrupted) return { run_id: err.result.run_id };
+  if (err instanceof DeployCheckFailed) return { workers: err.problems };
+  if (err instanceof SyncOnlyRefused) return { allocations: err.allocations };
+  return null;
+}

@@ -1,0 +1,122 @@
+import { isIP } from "node:net";
+import { openBucket } from "../../server/bucket/context.js";
+import { assertCatalogFresh } from "../../server/deploy/stale-catalog.js";
+import { MaandError, UsageError } from "../../server/errors.js";
+import { commandLine, JobControlFailed, JobControlInterrupted, planJobControlFor, runJobControl, type JobControlResult } from "../../server/jobcontrol/run.js";
+import type { JobControlPlan } from "../../server/jobcontrol/plan.js";
+import { readDeployStates } from "../../server/store/deploy-state.js";
+import { canonicalHost } from "../../server/workspace/hosts.js";
+import { isValidHost } from "../../server/workspace/names.js";
+import { plainDeployProgress } from "../render/deploy-progress.js";
+import { printJsonError } from "../render/json-error.js";
+import { renderJson, renderTable } from "../render/table.js";
+import type { BucketContext } from "../../server/bucket/context.js";
+
+interface ControlOptions {
+  allocations?: string;
+  target?: string;
+  dryRun?: boolean;
+  json?: boolean;
+  verbose?: boolean;
+}
+
+function parseAllocations(raw: string | undefined): string[] | undefined {
+  if (raw === undefined) return undefined;
+  const list = raw.split(",").map((s) => s.trim());
+  if (!list.length || list.some((s) => !s || !(isIP(s) || isValidHost(s)))) {
+    throw new UsageError(`--allocations ${JSON.stringify(raw)}: expected comma-separated worker addresses (e.g. 10.0.0.1,10.0.0.2)`);
+  }
+  return [...new Set(list.map(canonicalHost))];
+}
+
+/** `maand job start|stop|restart|reload <job>` and `maand job run <job> --target T`. */
+async function control(bucket: string, job: string, target: string, opts: ControlOptions, readOnly = false): Promise<number> {
+  try {
+    const request = { job, target, allocations: parseAllocations(opts.allocations), allAtOnce: readOnly };
+    if (opts.dryRun) {
+      const ctx = openBucket(bucket, { readonly: true });
+      try {
+        const plan = planJobControlFor(ctx, request);
+        console.log(opts.json ? renderJson({ plan }) : renderControlPlan(plan));
+        return 0;
+      } finally {
+        ctx.close();
+      }
+    }
+    // status changes nothing in the catalog: it neither takes the lock nor waits for a deploy.
+    const ctx = openBucket(bucket, { readonly: readOnly });
+    try {
+      if (!readOnly) assertCatalogFresh(ctx);
+      const plan = planJobControlFor(ctx, request);
+      const reporter = readOnly && !opts.verbose ? undefined : plainDeployProgress(opts.json || readOnly ? process.stderr : process.stdout, opts.verbose ?? false);
+      const result = await runJobControl(ctx, plan, { reporter, verbose: opts.verbose ?? false, readOnly });
+      if (opts.json) console.log(renderJson({ plan, result, ...(readOnly ? { allocations: statusRows(ctx, plan, result) } : {}) }));
+      else console.log(readOnly ? renderStatus(ctx, plan, result) : renderControlSummary(result));
+      if (result.status === "interrupted") throw new JobControlInterrupted(result);
+      if (result.status === "failed") throw new JobControlFailed(result);
+      return 0;
+    } finally {
+      ctx.close();
+    }
+  } catch (err) {
+    if (opts.json && err instanceof MaandError) return printJsonError(err, err instanceof JobControlFailed ? { run_id: err.result.run_id, failed: err.result.steps.filter((s) => s.status === "failed" || s.status === "timeout") } : null);
+    throw err;
+  }
+}
+
+export const start = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "start", opts);
+export const stop = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "stop", opts);
+export const restart = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "restart", opts);
+export const reload = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "reload", opts);
+export function run(bucket: string, job: string, opts: ControlOptions): Promise<number> {
+  if (!opts.target) throw new UsageError("maand job run needs --target T (a Makefile target of the job)");
+  return control(bucket, job, opts.target, opts);
+}
+/** `maand job status <job>`: the Makefile's status target (or job_control with TARGET=status) beside what the catalog says. */
+export const status = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "status", opts, true);
+
+function renderControlPlan(plan: JobControlPlan): string {
+  const lines = [`plan: ${plan.target} on job ${plan.job} via ${plan.mode === "job_control" ? `job_control hooks ${plan.hooks.join(",")} (TARGET=${plan.target})` : "the Makefile"}; nothing is run`];
+  lines.push(`rollout order (${plan.rollout_order_source}): ${plan.rollout_order.join(",") || "-"}`);
+  for (const b of plan.batches) lines.push(`batch ${b.batch_index + 1}/${b.batch_count}: ${b.items.map((i) => i.worker_ip).join(",")}`);
+  return lines.join("\n");
+}
+
+function renderControlSummary(result: JobControlResult): string {
+  const table = renderTable(result.steps, [
+    { field: "worker", title: "ALLOCATION" },
+    { field: "name", title: "STEP" },
+    { field: "batch_index", title: "BATCH", format: (_v, r) => `${r.batch_index + 1}/${r.batch_count}` },
+    { field: "status", title: "STATUS", format: (_v, r) => (r.status === "ok" || r.status === "skipped" ? r.status : `${r.status}: ${r.error ?? ""}`), maxWidth: Number.POSITIVE_INFINITY },
+    { field: "duration_ms", title: "TIME", format: (v) => `${(Number(v) / 1000).toFixed(2)} s` },
+  ]);
+  return `${table}\n${commandLine(result)} (run ${result.run_id}): ${result.status}`;
+}
+
+function statusRows(ctx: BucketContext, plan: JobControlPlan, result: JobControlResult) {
+  const states = readDeployStates(ctx.db, [plan.job]);
+  return [...states.values()].filter((s) => plan.rollout_order.includes(s.worker_ip) || result.steps.some((r) => r.alloc_id === s.alloc_id)).map((s) => {
+    const step = result.steps.find((r) => r.alloc_id === s.alloc_id);
+    return {
+      worker_ip: s.worker_ip,
+      current_version: s.current_version,
+      running: s.running === 1,
+      last_result: s.last_result,
+      last_deploy_at: s.last_deploy_at ? new Date(s.last_deploy_at).toISOString() : null,
+      status: step?.status ?? "not asked",
+      output: step?.status === "ok" ? (step.tail.at(-1) ?? "") : (step?.error ?? ""),
+    };
+  });
+}
+
+function renderStatus(ctx: BucketContext, plan: JobControlPlan, result: JobControlResult): string {
+  const rows = statusRows(ctx, plan, result);
+  return renderTable(rows, [
+    { field: "worker_ip", title: "ALLOCATION" },
+    { field: "current_version", title: "VERSION" },
+    { field: "running", title: "RUNNING", format: (v) => (v ? "yes" : "no") },
+    { field: "last_result", title: "LAST DEPLOY" },
+    { field: "status", title: "STATUS" },
+    { field: "output", title: "OUTPUT", maxWidth: Number.POSITIVE_INFINITY },
+  ]);
+}

@@ -1,0 +1,149 @@
+import { CommandInterrupted, WorkerUnreachable } from "../workers/errors.js";
+import { runTarget } from "../workers/runner.js";
+import { syncWorker } from "../workers/sync.js";
+import type { SyncFile } from "../workers/sync-plan.js";
+import type { StepKind, StepRecord, StepStatus } from "../rollout/events.js";
+import { recordStep } from "../store/deploy-state.js";
+import type { StepRun } from "./job-run.js";
+import { workerLayout } from "./worker-layout.js";
+
+/** Which step this is, for its record. */
+export interface StepBase {
+  job: string;
+  alloc_id: string;
+  worker: string;
+  step: StepKind;
+  name: string;
+  phase: string | null;
+  batch_index: number;
+  batch_count: number;
+}
+
+interface Outcome {
+  status: StepStatus;
+  exit_code: number | null;
+  timed_out: boolean;
+  unreachable: boolean;
+  error: string | null;
+  tail: string[];
+  output?: string;
+}
+
+/** Times `fn`, turns what it returns or throws into a StepRecord, and records it. */
+async function timed(run: StepRun, base: StepBase, fn: () => Promise<Outcome>): Promise<StepRecord> {
+  run.reporter?.stepStart?.(base);
+  const t0 = run.ctx.clock.now();
+  let o: Outcome;
+  try {
+    o = await fn();
+  } catch (err) {
+    o = failure(err);
+  }
+  const t1 = run.ctx.clock.now();
+  if (run.verbose && o.output) run.reporter?.output?.(base, o.output.split("\n").filter((l, i, a) => l !== "" || i < a.length - 1));
+  const { output: _output, ...outcome } = o;
+  const record: StepRecord = {
+    run_id: run.runId,
+    command: run.command,
+    wave_index: run.waveIndex,
+    ...base,
+    event: null,
+    ...outcome,
+    started_at: new Date(t0).toISOString(),
+    ended_at: new Date(t1).toISOString(),
+    duration_ms: t1 - t0,
+  };
+  run.record(record);
+  return record;
+}
+
+function failure(err: unknown): Outcome {
+  if (err instanceof CommandInterrupted) return { status: "interrupted", exit_code: null, timed_out: false, unreachable: false, error: "stopped by Ctrl-C", tail: [] };
+  const unreachable = err instanceof WorkerUnreachable;
+  return { status: "failed", exit_code: null, timed_out: false, unreachable, error: (err as Error).message, tail: [] };
+}
+
+const ok = (): Outcome => ({ status: "ok", exit_code: 0, timed_out: false, unreachable: false, error: null, tail: [] });
+
+/** The last-deploy columns; only deploy writes them (see recordStep). */
+const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "deploy" ? { run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" } : null);
+
+/** Syncs one allocation's staged files (and the worker's layout files) and records synced_hash. */
+export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {
+  const r = await timed(run, base, async () => {
+    const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
+    await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, jobs: [{ job: base.job, files }], ...(layout ? { layout } : {}), signal: run.signal });
+    if (layout) run.touched.set(base.worker, JSON.stringify(layout));
+    return ok();
+  });
+  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { synced_hash: hash } : {}, outcomeOf(run, r));
+  return r;
+}
+
+/** One Makefile target through runner.py, with CURRENT_VERSION / NEW_VERSION; records what it changed. */
+export async function targetStep(
+  run: StepRun,
+  base: StepBase,
+  versions: { current: string; next: string },
+  /** What the target leaves true on the worker; null records nothing (`maand job status`). */
+  onOk: Parameters<typeof recordStep>[2] | null,
+): Promise<StepRecord> {
+  const r = await timed(run, base, async () => {
+    const res = await runTarget(run.pool, {
+      host: base.worker,
+      bucketId: run.bucketId,
+      target: base.name,
+      jobs: [base.job],
+      timeoutSec: run.targetTimeoutSec,
+      env: { CURRENT_VERSION: versions.current, NEW_VERSION: versions.next },
+      signal: run.signal,
+    });
+    const j = res.jobs[0];
+    if (run.signal.aborted) return { status: "interrupted", exit_code: j?.exit_code ?? null, timed_out: false, unreachable: false, error: "stopped by Ctrl-C", tail: j?.tail ?? [], output: res.output };
+    if (res.ok && j && j.error === null) return { ...ok(), tail: run.keepTail ? j.tail : [], output: res.output };
+    return {
+      status: j?.timed_out ? "timeout" : "failed",
+      exit_code: j?.exit_code ?? null,
+      timed_out: j?.timed_out ?? false,
+      unreachable: false,
+      error: j?.error ?? "runner.py reported no result",
+      tail: j?.tail ?? [],
+      output: res.output,
+    };
+  });
+  if (onOk) recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? onOk : {}, outcomeOf(run, r));
+  return r;
+}
+
+/** Takes a removed allocation's job off its worker (data/ and logs/ stay) and marks it cleaned. */
+export async function removeStep(run: StepRun, base: StepBase): Promise<StepRecord> {
+  const r = await timed(run, base, async () => {
+    const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
+    await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), signal: run.signal });
+    return ok();
+  });
+  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { cleaned: 1, running: 0 } : {}, outcomeOf(run, r));
+  return r;
+}
+
+/** A step of a batch that did not start, for the result and events.jsonl. */
+export function skippedStep(run: StepRun, base: StepBase): StepRecord {
+  const r: StepRecord = {
+    run_id: run.runId,
+    command: run.command,
+    wave_index: run.waveIndex,
+    ...base,
+    event: null,
+    status: "skipped",
+    started_at: null,
+    ended_at: null,
+    duration_ms: 0,
+    exit_code: null,
+    timed_out: false,
+    unreachable: false,
+    error: null,
+    tail: [],
+  };
+  run.record(r);
+  return r;
+}

@@ -1,0 +1,98 @@
+import { createHash } from "node:crypto";
+import { listJobFileHashes } from "../store/catalog.js";
+import type { Db } from "../store/db.js";
+import type { KvReader } from "../store/kv.js";
+import type { SyncFile } from "../workers/sync-plan.js";
+import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
+import { contentHash, isSyncedPath } from "./content.js";
+
+/**
+ * Deploy's staging, in memory: the catalog's job files (`{path, mode, hash, content}`, exactly
+ * what sync takes) plus the allocation's certs from KV, handed to the render step, whose output
+ * is what goes to the worker and what the content hash is taken from. Nothing is written to
+ * tmp/: a 2,000-file job is staged for 32 workers without touching the disk, and the files are
+ * shared between allocations until a render step makes them differ.
+ */
+
+/** One allocation's files before rendering. */
+export interface RenderInput {
+  job: string;
+  workerIp: string;
+  allocId: string;
+  /** The built snapshot of the job (minus _hooks/) followed by the allocation's certs. */
+  files: readonly SyncFile[];
+  /** The deploy session's KV (pre_deploy's writes visible): what templates read. */
+  kv: KvReader;
+}
+
+/**
+ * THE SEAM for templates (next issue): turn an allocation's staged files into what is synced,
+ * e.g. render `*.tpl` with Go text/template semantics and drop the `.tpl`. It runs after the
+ * job's pre_deploy hooks; a throw fails the allocation's job with the message as its error.
+ * The default changes nothing.
+ */
+export type RenderStep = (input: RenderInput) => SyncFile[] | Promise<SyncFile[]>;
+
+export const identityRender: RenderStep = (input) => [...input.files];
+
+export interface StagedAllocation {
+  allocId: string;
+  workerIp: string;
+  files: SyncFile[];
+  hash: string;
+}
+
+/**
+ * The job's synced files from the catalog. Contents are read on first access (and then kept):
+ * sync touches only the content of files it sends, so a one-file change of a 20 MB job reads
+ * one file, not twenty megabytes, and every allocation shares the same objects.
+ */
+export function jobSyncFiles(db: Db, job: string): SyncFile[] {
+  const content = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
+  return listJobFileHashes(db, job)
+    .filter((f) => isSyncedPath(f.path))
+    .map((f) => {
+      let loaded: Buffer | undefined;
+      return {
+        path: f.path,
+        mode: f.mode & 0o7777,
+        hash: f.hash,
+        get content(): Buffer {
+          loaded ??= content.get(job, f.path)?.content;
+          if (!loaded) throw new Error(`job file ${job}/${f.path} vanished from the catalog during the deploy`);
+          return loaded;
+        },
+      };
+    });
+}
+
+/** `maand/job/<job>/worker/<ip>` certs/<name>.crt|.key as files of the job (keys 0600). */
+export function certFiles(kv: KvReader, job: string, workerIp: string): SyncFile[] {
+  const ns = NS.allocation(job, workerIp);
+  return kv
+    .keys(ns)
+    .filter(isCertFile)
+    .flatMap((k) => {
+      const value = kv.get(ns, k);
+      if (value === undefined) return [];
+      const content = Buffer.from(value);
+      return [{ path: k, mode: isCertPrivateKey(ns, k) ? 0o600 : 0o644, hash: createHash("sha256").update(content).digest("hex"), content }];
+    });
+}
+
+/** Certs from KV replace a job file at the same path (as hook staging does). */
+export function withCerts<T extends { path: string }>(files: readonly T[], certs: readonly T[]): T[] {
+  const certPaths = new Set(certs.map((c) => c.path));
+  return [...files.filter((f) => !certPaths.has(f.path)), ...certs];
+}
+
+export async function stageAllocation(
+  deps: { kv: KvReader; render: RenderStep },
+  job: string,
+  alloc: { alloc_id: string; worker_ip: string },
+  jobFiles: readonly SyncFile[],
+): Promise<StagedAllocation> {
+  const files = withCerts(jobFiles, certFiles(deps.kv, job, alloc.worker_ip));
+  const rendered = await deps.render({ job, workerIp: alloc.worker_ip, allocId: alloc.alloc_id, files, kv: deps.kv });
+  return { allocId: alloc.alloc_id, workerIp: alloc.worker_ip, files: rendered, hash: contentHash(rendered) };
+}

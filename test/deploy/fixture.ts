@@ -22,7 +22,7 @@ export interface DeployBucket {
   ips: string[];
   bucketId: string;
   recordFile: string;
-  /** Writes the workspace (replacing jobs/) and runs `maand build`, which must succeed. */
+  /** Writes the workspace (replacing jobs/) and runs `maand build --yes` (tests swap whole workspaces), which must succeed. */
   build(ws: WorkspaceFixture): void;
   maand(...args: string[]): CliResult;
   /** `maand deploy --json ...args`: the plan and result it printed (stdout is only JSON). */
@@ -60,7 +60,7 @@ export async function deployBucket(workers: number, options: StartOptions = {}):
     recordFile,
     build(ws) {
       writeWorkspace(b.root, ws);
-      const r = run("build");
+      const r = run("build", "--yes");
       if (r.status !== 0) throw new Error(`maand build exited ${r.status}: ${r.stderr}${r.stdout}`);
     },
     maand: run,

@@ -118,7 +118,7 @@ describe("maand logs show (CLI, real processes)", () => {
 
   it("skips a damaged line with a warning naming the file, and prints the rest", () => {
     const dir = join(b.root, "logs", "runs", runs.web);
-    const file = join(dir, readdirSync(dir)[0]!);
+    const file = join(dir, readdirSync(dir).filter((f) => f.endsWith(".log")).sort()[0]!);
     const before = readFileSync(file);
     appendFileSync(file, "not a log line\n");
     try {

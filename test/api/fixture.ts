@@ -4,7 +4,7 @@ import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { KvSession } from "../../server/store/kv-session.js";
 import { InvocationRegistry, type Invocation } from "../../server/api/registry.js";
 import { startRuntimeApi, type RuntimeApi } from "../../server/api/server.js";
-import { HEADERS } from "../../server/api/routes.js";
+import { HEADERS, ROUTES } from "../../server/api/routes.js";
 import type { ApiServices } from "../../server/api/context.js";
 import { createApiServices } from "../../server/api/context.js";
 import { SemaphoreBoard } from "../../server/api/semaphores.js";
@@ -168,6 +168,21 @@ export interface RequestOptions {
   body?: unknown;
   rawBody?: string | Buffer;
   signal?: AbortSignal;
+}
+
+export interface SemaphoreStatus {
+  name: string;
+  capacity: number;
+  holders: string[];
+  waiting: number;
+  available: number;
+}
+
+/** GET /semaphore/status as the invocation `headers` belong to sees it. */
+export async function semaphoreStatus(baseUrl: string, headers: Record<string, string>, name: string): Promise<SemaphoreStatus> {
+  const r = await call(baseUrl, "GET", `${ROUTES.semaphoreStatus.path}?name=${encodeURIComponent(name)}`, { headers });
+  if (r.status !== 200) throw new Error(`semaphore status ${name}: ${r.status} ${r.text}`);
+  return r.json as SemaphoreStatus;
 }
 
 /**

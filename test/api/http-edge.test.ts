@@ -19,7 +19,7 @@ function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp =
 }
 
 /** Raw bytes over one socket; resolves with everything the server sent until it closed. */
-function raw(port: number, data: string | Buffer, opts: { closeAfterMs?: number } = {}): Promise<string> {
+function raw(port: number, data: string | Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     const s = connect(port, "127.0.0.1");
     const chunks: Buffer[] = [];
@@ -27,7 +27,6 @@ function raw(port: number, data: string | Buffer, opts: { closeAfterMs?: number 
     s.on("error", reject);
     s.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
     s.write(data);
-    if (opts.closeAfterMs !== undefined) setTimeout(() => s.end(), opts.closeAfterMs);
   });
 }
 

@@ -32,7 +32,6 @@ function rawExchange(port: number, head: string, body?: string, beforeBody?: () 
 
 const bodyOf = (raw: string): unknown => JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
 const statusOf = (raw: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("runtime API robustness (over HTTP)", () => {
   let f: Fixture;
@@ -71,7 +70,11 @@ describe("runtime API robustness (over HTTP)", () => {
       [ROUTES.acquireSemaphore, { name: "ghost" }],
       [ROUTES.putKv, { namespace: "vars/job/api", key: "ghost", value: "x" }],
     ] as const) {
-      const inv = f.invoke({ allocId: "ghost-1" });
+      // The server asks hasEnded() on every lookup of the invocation: its first call is the
+      // event "the headers were authenticated", and the body has not been sent yet.
+      let authenticated!: () => void;
+      const headersChecked = new Promise<void>((resolve) => (authenticated = resolve));
+      const inv = f.invoke({ allocId: "ghost-1", hasEnded: () => (authenticated(), false) });
       const before = f.snapshot();
       const body = JSON.stringify(payload);
       const head =
@@ -79,7 +82,7 @@ describe("runtime API robustness (over HTTP)", () => {
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
       // The headers pass every check; then the process exits and the engine unregisters it.
       const raw = await rawExchange(f.api.port, head, body, async () => {
-        await pause(50);
+        await headersChecked;
         f.registry.unregister(inv.allocId);
       });
       assert.equal(statusOf(raw), API_ERRORS.invalidAllocationId.status, raw);

@@ -199,10 +199,10 @@ export function bucketId(db: Db): string {
 }
 
 /**
- * Latest row of every KV key (tombstones and expired rows included), in (namespace, key) order:
- * the same rows as KvStore.allLatest() in one scan of the primary key. SQLite's documented
- * bare-column rule makes the other columns come from the row holding MAX(version); at 100k+
- * keys this is several times faster than joining on a grouped subquery (build's snapshot).
+ * Latest row of every KV key (tombstones and expired rows included), in (namespace, key) order,
+ * in one scan of the primary key. SQLite's documented bare-column rule makes the other columns
+ * come from the row holding MAX(version); at 100k+ keys this is several times faster than
+ * joining on a grouped subquery (build's snapshot).
  */
 export function latestKvRows(db: Db): KvRow[] {
   return db

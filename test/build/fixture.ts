@@ -5,7 +5,8 @@ import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import type { Clock } from "../../server/store/clock.js";
 import { runBuild } from "../../server/build/run.js";
-
+import { certKey, type CertValues } from "../../server/build/kv-desired.js";
+import { latestKvRows } from "../../server/store/catalog.js";
 
 /** 3 workers, 3 jobs (cache demands db: deployment_seq 1), certs, vars, hooks. */
 export function threeByThree(): WorkspaceFixture {
@@ -122,6 +123,17 @@ export function digest(dump: unknown): string {
   return createHash("sha256").update(JSON.stringify(dump)).digest("hex");
 }
 
+/** The leaf certificates build stored (maand/job/<job>/worker/<ip> certs/<name>.crt|.key), as planBuild takes them. */
+export function storedCerts(ctx: BucketContext): CertValues {
+  const certs: CertValues = new Map();
+  for (const r of latestKvRows(ctx.db)) {
+    if (!r.namespace.startsWith("maand/job/") || !r.key.startsWith("certs/") || !r.key.endsWith(".crt") || r.deleted) continue;
+    const [, , job, , ip] = r.namespace.split("/");
+    const name = r.key.slice("certs/".length, -".crt".length);
+    certs.set(certKey(job!, ip!, name), { crt: r.value, key: ctx.kv.get(r.namespace, `certs/${name}.key`)! });
+  }
+  return certs;
+}
 
 /** A workspace of `workers` workers and `jobs` jobs, every job on every worker. */
 export function largeWorkspace(workers: number, jobs: number): WorkspaceFixture {

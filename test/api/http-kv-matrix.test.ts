@@ -2,6 +2,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
 import type { Invocation } from "../../server/api/registry.js";
+import { bucketId } from "../../server/store/catalog.js";
 import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 
 function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
@@ -41,7 +42,7 @@ describe("KV read/write matrix (over HTTP)", () => {
   it("reads: bucket-wide namespaces, own worker, own job (secrets decrypted) and upstream demand jobs", async () => {
     const api = as();
     const readable: Array<[string, string, string]> = [
-      ["maand/bucket", "bucket_id", "b-1"],
+      ["maand/bucket", "bucket_id", bucketId(f.bucket.db)],
       ["maand/worker", "worker_workers", "10.0.0.1,10.0.0.2,10.0.0.3"],
       ["maand/worker/10.0.0.1", "worker_ip", "10.0.0.1"],
       ["maand/worker/10.0.0.1/tags", "zone", "a"],

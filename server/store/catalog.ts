@@ -120,17 +120,6 @@ export function listAllocations(db: Db, filter: AllocationFilter = {}): Allocati
     .all(...args) as AllocationRow[];
 }
 
-export function getAllocation(db: Db, allocId: string): AllocationRow | undefined {
-  return db
-    .prepare(
-      `SELECT a.alloc_id, a.job, a.worker_ip, a.disabled, a.removed, a.deployment_seq, a.new_version,
-              COALESCE(w.position, 1000000000) AS position, COALESCE(h.current_version, '0.0.0') AS current_version
-       FROM allocations a LEFT JOIN workers w ON w.worker_ip = a.worker_ip LEFT JOIN hash h ON h.alloc_id = a.alloc_id
-       WHERE a.alloc_id = ?`,
-    )
-    .get(allocId) as AllocationRow | undefined;
-}
-
 export function listHooks(db: Db, filter: { job?: string; hook?: string; event?: string } = {}): HookRow[] {
   const where: string[] = [];
   const args: string[] = [];
@@ -166,10 +155,6 @@ export function upstreamJobs(db: Db, job: string): string[] {
       demand_job: string;
     }[]
   ).map((r) => r.demand_job);
-}
-
-export function listJobFiles(db: Db, job: string): JobFileRow[] {
-  return db.prepare("SELECT * FROM job_files WHERE job = ? ORDER BY path").all(job) as JobFileRow[];
 }
 
 /** Path, mode and hash only: enough to decide what needs restaging without loading contents. */

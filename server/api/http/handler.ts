@@ -102,7 +102,7 @@ export function createHttpListeners(deps: HandlerDeps): HttpListeners {
       res.writeContinue();
       request(req, res);
     },
-    connect(req, socket) {
+    connect(_req, socket) {
       const allow = routes.allMethods;
       answerOnSocket(socket, apiError("methodNotAllowed", `Method CONNECT is not allowed (allowed: ${allow})`), { Allow: allow });
     },

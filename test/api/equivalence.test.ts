@@ -8,7 +8,8 @@ import { createApiServices, type ApiContext } from "../../server/api/context.js"
 import { createRequestHandler } from "../../server/api/http/handler.js";
 import { InvocationRegistry, type Invocation } from "../../server/api/registry.js";
 import { SemaphoreBoard } from "../../server/api/semaphores.js";
-import { HEADERS, ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
+import { ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import { t } from "../../server/api/trpc.js";
 import { HOOK_EVENTS } from "../../server/workspace/model.js";
 import type { BucketContext } from "../../server/bucket/context.js";

@@ -2,7 +2,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { LIMITS, ROUTES } from "../../server/api/routes.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { LIMITS } from "../../server/api/limits.js";
 import type { Invocation } from "../../server/api/registry.js";
 import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 

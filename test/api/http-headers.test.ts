@@ -1,7 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { HEADERS } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 
 function expectError(r: HttpResult, def: ApiErrorDef): void {

@@ -2,7 +2,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { LIMITS, ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
+import { ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
+import { LIMITS } from "../../server/api/limits.js";
 import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 
 const noStack = (r: HttpResult): void => {

@@ -2,7 +2,8 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { HEADERS, ROUTES } from "../../server/api/routes.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 
 /**

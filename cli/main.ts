@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { Command, Option } from "commander";
 import { MaandError } from "../server/errors.js";
 import { escapeLines } from "../server/text/escape.js";
@@ -7,6 +8,13 @@ import { escapeLines } from "../server/text/escape.js";
  * file imports only commander: every action loads its command module (and through it SQLite,
  * tRPC, zod, ...) when it runs.
  */
+
+/** package.json's version: this file runs from dist/cli/, the package root is two levels up. */
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
+  return pkg.version ?? "unknown";
+}
+
 export async function main(argv: string[]): Promise<void> {
   // `maand hooks ... | head`: a reader that goes away must not kill maand mid-run, which would
   // orphan running hooks and skip the commit or rollback; the rest of the output is dropped.
@@ -17,6 +25,7 @@ export async function main(argv: string[]): Promise<void> {
   }
   const program = new Command("maand")
     .description("Agentless workload orchestrator: catalog, KV, hooks and SSH deploys from one CLI host")
+    .version(packageVersion(), "-V, --version", "print maand's version")
     .addOption(new Option("--bucket <dir>", "bucket directory").default(process.cwd(), "the current directory"))
     .addHelpText(
       "after",
@@ -39,9 +48,13 @@ export async function main(argv: string[]): Promise<void> {
     };
 
   program.command("init").description("create a bucket in --bucket (default: the current directory)")
+    .option("--json", 'print {"created", "bucket_id", "root"}')
     .action(run(() => import("./commands/init.js")));
 
   program.command("build").description("validate the workspace and write catalog + KV in one transaction")
+    .option("--dry-run", "print what the build would change (allocations added/removed/disabled/re-enabled, KV rows) and write nothing")
+    .option("--yes", "go ahead with a build that removes more than half of the allocations or every worker")
+    .option("--json", "print the result (or plan) as JSON")
     .action(run(() => import("./commands/build.js")));
 
   {
@@ -62,18 +75,44 @@ export async function main(argv: string[]): Promise<void> {
       .option("--active", "only live keys (no tombstones, no expired keys)")
       .action(run(() => cat().then((m) => ({ default: m.kv }))));
     kv.command("get").description("print one value; secrets need --reveal").argument("<namespace>").argument("<key>")
-      .option("--reveal", "print a secret value")
-      .action(run(() => cat().then((m) => ({ default: m.kvGetValue }))));
+      .option("--reveal", "print a secret value").option("--json", 'print {"namespace", "key", "value"}')
+      // `cat kv` has --json too: commander gives it to the parent, so read it from there as well.
+      .action(run(() => cat().then((m) => ({ default: (b: string, ns: string, key: string, o: { reveal?: boolean; json?: boolean }, cmd: Command) => m.kvGetValue(b, ns, key, { ...o, json: o.json || cmd.parent?.opts().json }) }))));
   }
 
-  program.command("gc").description("purge removed allocations and old KV history")
-    .option("--retain-days <n>", "keep tombstoned/superseded KV history this many days", "7")
+  {
+    // A command group: job control verbs (start, stop, restart, reload, run, status) join create here.
+    const jobCmd = () => import("./commands/job.js");
+    const job = program.command("job").description("create and control jobs");
+    job.command("create").description("scaffold workspace/jobs/<job>: manifest.json, Makefile, vars.toml and an example cli hook")
+      .argument("<job>").option("--selectors <a,b>", "worker labels that place the job (default: the job name)")
+      .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
+  }
+
+  {
+    const logs = program.command("logs").description("read the hook run logs in logs/ (read-only, never waits for the lock)");
+    logs.command("show").description("print the lines of one run (default: the latest run with a matching line), oldest first")
+      .option("--run <run_id>", "this run (a directory name in logs/runs/)").option("--worker <ip>", "only this worker's lines")
+      .option("--job <job>", "only this job's lines").option("--hook <hook>", "only this hook's lines")
+      .option("--event <event>", "only lines of runs for this event (cli, post_build, ...)").option("--tail <n>", "only the last N lines")
+      .option("--json", "one JSON object per line: ts, run_id, job, hook, event, worker, stream, line")
+      .action(run(() => import("./commands/logs.js").then((m) => ({ default: m.show }))));
+  }
+
+  program.command("gc").description("purge removed allocations, old KV history and old run logs; rotate large worker logs")
+    .option("--retain-days <n>", "keep tombstoned/superseded KV history and run logs this many days", "7")
+    .option("--dry-run", "print what gc would purge, rotate and remove, and touch nothing")
+    .option("--json", "print the plan or the result as JSON")
     .action(run(() => import("./commands/gc.js")));
 
   program.command("hooks").description("run a hook registered for cli on its job's allocations (every job registering it when no job is given)")
     .argument("<hook>").argument("[job]")
     .option("--allocations <ip,ip>", "only these allocations").option("--verbose", "stream hook output, prefixed with [ip job hook]")
-    .option("--dry-run", "print the plan (order, batches, environment) and run nothing").option("--json", "print the plan or the run summary as JSON")
+    .option("--concurrency <n>", "batch width for this run instead of the manifest's max_concurrent_upgrades")
+    .option("--build", "run 'maand build' first (hooks run the built snapshot of the workspace)")
+    .option("--dry-run", "print the plan (order, batches, interpreter, one-shot, timeout) and run nothing")
+    .option("--env", "with --dry-run: also every invocation's environment")
+    .option("--json", "print the plan or the run summary as JSON")
     .action(run(() => import("./commands/hooks.js")));
 
   program.command("info").description("bucket id, paths, counts and schema version").option("--json", "print JSON")
@@ -87,9 +126,11 @@ export async function main(argv: string[]): Promise<void> {
     await program.parseAsync(argv);
   } catch (err) {
     if (err instanceof MaandError) {
+      // With --json, a script reads the error too: one JSON object on stderr (stdout stays JSON-only).
+      if (argv.includes("--json")) console.error(JSON.stringify({ error: err.toJson() }));
       // Messages quote user input (names, paths, values from files): printed escaped, whatever
       // the raising module did, so no message can drive the terminal.
-      console.error(`maand: ${escapeLines(err.message)}`);
+      else console.error(`maand: ${escapeLines(err.message)}`);
       process.exit(err.exitCode);
     }
     throw err;

@@ -40,7 +40,7 @@ export function compareFiles(expected: GeneratedFile[], actualRoot: string): Dri
 
 export function formatDrift(drifts: Drift[]): string {
   return [
-    "generated files are out of date with the router and codegen/templates:",
+    "generated files are out of date with the router, codegen/templates and codegen/sdk-names.ts:",
     ...drifts.map((d) => `  ${d.path}: ${d.detail}`),
     `fix: ${FIX_COMMAND}`,
   ].join("\n");

@@ -5,11 +5,13 @@ import { renderDocument, routerDocument, type OpenApiDocument } from "./document
 import { readOperations } from "./operations.js";
 import { OUTPUTS, repoRoot } from "./paths.js";
 import { renderPython } from "./python.js";
+import { readReadme, renderReadme } from "./readme.js";
 import { sdkValues } from "./sdk-values.js";
 import { renderTypeScript } from "./typescript.js";
 
 /**
- * The contract pipeline: router -> openapi/openapi.json -> sdk-ts/maand.ts + sdk-python/maand.py.
+ * The contract pipeline: router -> openapi/openapi.json -> sdk-ts/maand.ts + sdk-python/maand.py,
+ * and the README's SDK helper tables.
  * renderAll is pure (document and templates in, file contents out); main() writes the files.
  * Deterministic: no timestamps, no environment-dependent output.
  */
@@ -29,6 +31,7 @@ export async function renderAll(doc: OpenApiDocument = routerDocument(), root = 
     { path: OUTPUTS.openapi, content: openapi },
     { path: OUTPUTS.typescript, content: await renderTypeScript(committed, ops, values, root) },
     { path: OUTPUTS.python, content: renderPython(ops, values, root) },
+    { path: OUTPUTS.readme, content: renderReadme(readReadme(root), ops) },
   ];
 }
 

@@ -6,6 +6,8 @@ export const OUTPUTS = {
   openapi: "openapi/openapi.json",
   typescript: "sdk-ts/maand.ts",
   python: "sdk-python/maand.py",
+  /** Only the SDK helper section between its markers (codegen/readme.ts); the rest is hand-written. */
+  readme: "README.md",
 } as const;
 
 /** The generator's source, as named in every generated file's header line. */

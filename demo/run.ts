@@ -2,6 +2,7 @@
  * `npm run demo`: the README's main job. Creates ./demo-bucket from the embedded default
  * workspace (demo/workspace), then drives the real `maand` CLI the way an operator would,
  * printing each command before its output. Hooks run on this host and never contact a worker.
+ * One step fails on purpose (a failing hook and its report); the demo still exits 0.
  */
 import { spawnSync } from "node:child_process";
 import { cpSync, rmSync } from "node:fs";
@@ -12,13 +13,29 @@ const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const maand = join(repo, "bin", "maand.js");
 const bucket = resolve(process.argv[2] ?? "demo-bucket");
 
-function step(args: string[], note: string): void {
+function run(args: string[], note: string): number | null {
   console.log(`\n# ${note}\n$ maand ${args.join(" ")}`);
-  const r = spawnSync(process.execPath, [maand, "--bucket", bucket, ...args], { stdio: "inherit" });
-  if (r.status !== 0) {
-    console.error(`\ndemo: 'maand ${args.join(" ")}' exited ${r.status}`);
-    process.exit(r.status ?? 1);
+  // stderr joins stdout, so the failure report prints where an operator would see it.
+  const r = spawnSync(process.execPath, [maand, "--bucket", bucket, ...args], { stdio: ["inherit", "inherit", 1] });
+  return r.status;
+}
+
+function step(args: string[], note: string): void {
+  const status = run(args, note);
+  if (status !== 0) {
+    console.error(`\ndemo: 'maand ${args.join(" ")}' exited ${status}`);
+    process.exit(status ?? 1);
   }
+}
+
+/** A command the demo runs to show a failure: it must fail, and the demo goes on. */
+function failingStep(args: string[], note: string): void {
+  const status = run(args, note);
+  if (status === 0) {
+    console.error(`\ndemo: 'maand ${args.join(" ")}' was meant to fail and exited 0`);
+    process.exit(1);
+  }
+  console.log(`(exit status ${status}, as intended)`);
 }
 
 rmSync(bucket, { recursive: true, force: true });
@@ -35,9 +52,12 @@ step(["cat", "jobs"], "jobs in deployment_seq order (api demands database)");
 step(["cat", "allocations"], "one allocation per job x matching worker");
 step(["cat", "hooks"], "hooks per event");
 step(["hooks", "hook_schema", "database", "--verbose"], "Python hook: schema version + admin secret (encrypted), lists its downstream demands");
+step(["hooks", "hook_migrate", "api", "--dry-run"], "the plan of the next run: rollout order, batches of 2, interpreter and one-shot per allocation; nothing runs");
 step(["hooks", "hook_migrate", "api", "--verbose"], "Python hook on 3 allocations in batches of 2, serialised by a semaphore, reading upstream KV");
 step(["hooks", "hook_warm", "web", "--verbose"], "Bun hook: sets a reversed rollout order for the next run");
 step(["hooks", "hook_warm", "web", "--verbose"], "...which the next run uses (ROLLOUT_ORDER_SOURCE=kv)");
+failingStep(["hooks", "hook_check", "web"], "a hook that fails on 127.0.0.13: the report names the worker, its exit code and last lines; its KV writes are rolled back");
+step(["logs", "show", "--job", "web", "--hook", "hook_check"], "the failed run's log lines (the latest run of web's hook_check)");
 step(["cat", "kv", "--jobs", "api,database"], "KV written by build and hooks (secrets shown as <encrypted>)");
 step(["info"], "bucket summary");
 console.log(`\ndemo finished: the bucket is in ${bucket}; try 'node bin/maand.js --bucket ${bucket} cat kv'`);

@@ -160,6 +160,11 @@ export interface components {
              */
             code: string;
             /**
+             * @description Which rule refused the request and how to fix it (the message stays the design note's exact text)
+             * @example vars/job/pg is readable only when a hook of job api declares a demand on job pg (...)
+             */
+            detail?: string;
+            /**
              * @description Human-readable message (the design note's exact text for its errors)
              * @example Invalid or unauthorized namespace
              */
@@ -1376,9 +1381,12 @@ export interface TypedResponse<T> extends Response {
 
 /**
  * An API call failed: `status` is the HTTP status (undefined when the API could not be reached);
- * `message` and `code` are the server's, `detail` its explanation when it sent one.
+ * `apiMessage` and `code` are the server's (the design note's exact message), `detail` its
+ * explanation when it sent one; `message`, what is printed, holds both.
  */
 export class MaandApiError extends Error {
+  readonly apiMessage: string;
+
   constructor(
     readonly status: number | undefined,
     message: string,
@@ -1388,6 +1396,7 @@ export class MaandApiError extends Error {
   ) {
     super(detail ? `${message}: ${detail}` : message);
     this.name = "MaandApiError";
+    this.apiMessage = message;
   }
 }
 

@@ -25,6 +25,22 @@ export class MaandError extends Error {
     super(message, options);
     this.name = new.target.name;
   }
+
+  /** Stable machine-readable code: the error class, e.g. HOOK_RUN_FAILED, WORKER_UNREACHABLE. */
+  get code(): string {
+    return this.name.replace(/Error$/, "").replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase() || "MAAND";
+  }
+
+  /** What a script needs besides the message (the problems of a workspace, failed allocations); override per error. */
+  jsonDetail(): unknown {
+    return undefined;
+  }
+
+  /** `{message, code, detail}` as `--json` prints errors on stderr. */
+  toJson(): { message: string; code: string; detail?: unknown } {
+    const detail = this.jsonDetail();
+    return { message: this.message, code: this.code, ...(detail === undefined ? {} : { detail }) };
+  }
 }
 
 /** The command was run where there is no bucket, or the bucket is damaged. Exit 2. */

@@ -51,7 +51,8 @@ function writeLines(lines: Iterable<string>): void {
   if (chunk.length) process.stdout.write(`${chunk.join("\n")}\n`);
 }
 
-const jsonList = (v: unknown) => (typeof v === "string" && v.startsWith("[") ? (JSON.parse(v) as string[]).join(",") : String(v));
+/** A list as the table shows it: comma-separated. */
+const list = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v ?? ""));
 
 export async function workers(bucket: string, opts: ListOptions): Promise<number> {
   const rows = withBucket(bucket, (ctx) => catWorkers(ctx.db));
@@ -59,7 +60,7 @@ export async function workers(bucket: string, opts: ListOptions): Promise<number
     { field: "worker_ip" },
     { field: "hostname" },
     { field: "position" },
-    { field: "labels" },
+    { field: "labels", format: list },
     { field: "memory_mb" },
     { field: "cpu_mhz" },
     { field: "tags" },
@@ -73,7 +74,7 @@ export async function jobs(bucket: string, opts: ListOptions): Promise<number> {
     { field: "name" },
     { field: "version" },
     { field: "deployment_seq" },
-    { field: "selectors", format: jsonList },
+    { field: "selectors", format: list },
     { field: "max_concurrent_upgrades" },
     { field: "max_concurrent_starts" },
     { field: "restart_policy" },
@@ -123,8 +124,9 @@ export async function kv(bucket: string, opts: ListOptions): Promise<number> {
   ]);
 }
 
-export async function kvGetValue(bucket: string, namespace: string, key: string, opts: { reveal?: boolean }): Promise<number> {
+export async function kvGetValue(bucket: string, namespace: string, key: string, opts: { reveal?: boolean; json?: boolean }): Promise<number> {
   const value = withBucket(bucket, (ctx) => kvGet(ctx.kv, namespace, key, opts.reveal ?? false));
-  process.stdout.write(value.endsWith("\n") ? value : `${value}\n`);
+  if (opts.json) console.log(renderJson({ namespace, key, value }));
+  else process.stdout.write(value.endsWith("\n") ? value : `${value}\n`);
   return 0;
 }

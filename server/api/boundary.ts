@@ -22,19 +22,21 @@ export function toApiError(err: unknown, route: RouteDef | undefined): ApiError 
     // tRPC's input parser fails with BAD_REQUEST; its output parser with INTERNAL_SERVER_ERROR,
     // over the same kind of issues: the output is ours, never the client's fault. runOperation
     // (the HTTP path) answers an invalid output with the same internal error.
-    if (hasIssues(err.cause)) return err.code === "BAD_REQUEST" ? validationError(err.cause.issues, route) : apiError("internal", undefined, err);
-    return err.cause === undefined ? apiError("internal", undefined, err) : toApiError(err.cause, route);
+    if (hasIssues(err.cause)) return err.code === "BAD_REQUEST" ? validationError(err.cause.issues, route) : apiError("internal", { cause: err });
+    return err.cause === undefined ? apiError("internal", { cause: err }) : toApiError(err.cause, route);
   }
   if (hasIssues(err)) return validationError(err.issues, route);
-  if (err instanceof NamespaceDenied) return apiError("unauthorizedNamespace", undefined, err);
-  if (err instanceof HealthCheckWriteDenied) return apiError("healthCheckReadOnly", undefined, err);
-  if (err instanceof KvKeyNotFound) return apiError("keyNotFound", undefined, err);
-  if (err instanceof InvalidRolloutOrder) return apiError("invalidRolloutOrder", err.message, err);
-  if (err instanceof SemaphoreTimeout) return apiError("semaphoreTimeout", undefined, err);
-  if (err instanceof SemaphoreConflict || err instanceof SemaphoreWaitAborted) return apiError("semaphoreConflict", undefined, err);
+  if (err instanceof NamespaceDenied) return apiError("unauthorizedNamespace", { detail: err.reason, cause: err });
+  if (err instanceof HealthCheckWriteDenied) {
+    return apiError("healthCheckReadOnly", { detail: "health_check hooks only read KV; write vars and secrets in pre_deploy or post_deploy hooks", cause: err });
+  }
+  if (err instanceof KvKeyNotFound) return apiError("keyNotFound", { detail: `${err.namespace} has no key ${err.key}`, cause: err });
+  if (err instanceof InvalidRolloutOrder) return apiError("invalidRolloutOrder", { message: err.message, cause: err });
+  if (err instanceof SemaphoreTimeout) return apiError("semaphoreTimeout", { cause: err });
+  if (err instanceof SemaphoreConflict || err instanceof SemaphoreWaitAborted) return apiError("semaphoreConflict", { cause: err });
   // A user-fixable server-side problem (e.g. an unreadable secrets/kv.key): say what it is.
-  if (err instanceof MaandError) return apiError("internal", err.message, err);
-  return apiError("internal", undefined, err);
+  if (err instanceof MaandError) return apiError("internal", { message: err.message, cause: err });
+  return apiError("internal", { cause: err });
 }
 
 /** A namespace or key that is absent, empty or not a string: the note's "Both ... are required". */
@@ -50,5 +52,5 @@ function validationError(issues: Issue[], route: RouteDef | undefined): ApiError
     return i.path.length ? `${i.path.map(String).join(".")}: ${message}` : message;
   });
   const detail = [...new Set(lines)].join("; ");
-  return apiError("invalidInput", `Invalid input: ${detail}`);
+  return apiError("invalidInput", { message: `Invalid input: ${detail}` });
 }

@@ -52,32 +52,45 @@ export const API_ERRORS = {
 
 export type ApiErrorName = keyof typeof API_ERRORS;
 
-/** The JSON body of every error response. */
+/**
+ * The JSON body of every error response: the note's exact `message` (clients compare it), the
+ * stable `code`, and, where there is more to say, a `detail` naming the namespace, the rule and
+ * the fix ("vars/job/pg is readable only when a hook of job api declares a demand on job pg").
+ */
 export interface ApiErrorBody {
   message: string;
   code: string;
+  detail?: string;
+}
+
+export interface ApiErrorOptions {
+  /** Replaces the catalogue message (only for errors the note does not define, e.g. invalid input). */
+  message?: string;
+  /** The explanation sent as `detail`; never a secret value. */
+  detail?: string;
+  cause?: unknown;
 }
 
 /** The boundary error: knows its status and how to become a response body. */
 export class ApiError extends Error {
   readonly status: number;
   readonly code: string;
+  readonly detail?: string;
 
   constructor(
     readonly def: ApiErrorDef,
-    detail?: string,
-    options?: { cause?: unknown },
+    options: ApiErrorOptions = {},
   ) {
-    super(detail ?? def.message, options);
+    super(options.message ?? def.message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ApiError";
     this.status = def.status;
     this.code = def.code;
+    if (options.detail !== undefined) this.detail = options.detail;
   }
 
   toBody(): ApiErrorBody {
-    return { message: this.message, code: this.code };
+    return this.detail === undefined ? { message: this.message, code: this.code } : { message: this.message, code: this.code, detail: this.detail };
   }
 }
 
-export const apiError = (name: ApiErrorName, detail?: string, cause?: unknown): ApiError =>
-  new ApiError(API_ERRORS[name], detail, cause === undefined ? undefined : { cause });
+export const apiError = (name: ApiErrorName, options?: ApiErrorOptions): ApiError => new ApiError(API_ERRORS[name], options);

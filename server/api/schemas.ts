@@ -200,5 +200,10 @@ export const ErrorOutput = z
       .describe("Human-readable message (the design note's exact text for its errors)")
       .meta({ examples: ["Invalid or unauthorized namespace"] }),
     code: z.string().describe("Stable machine-readable code").meta({ examples: ["UNAUTHORIZED_NAMESPACE"] }),
+    detail: z
+      .string()
+      .optional()
+      .describe("Which rule refused the request and how to fix it (the message stays the design note's exact text)")
+      .meta({ examples: ["vars/job/pg is readable only when a hook of job api declares a demand on job pg (...)"] }),
   })
   .meta({ id: "Error", description: "Every non-2xx response", examples: [{ message: "Invalid or unauthorized namespace", code: "UNAUTHORIZED_NAMESPACE" }] });

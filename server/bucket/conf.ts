@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { basename } from "node:path";
 import { parse, TomlError } from "smol-toml";
 import { BucketError } from "../errors.js";
 
@@ -64,8 +65,27 @@ const CHECKS: Record<keyof MaandConf, Check> = {
   log_format: oneOf("text", "json"),
 };
 
+/**
+ * Values the original maand spelled differently, read as the current ones: its log_format was
+ * "kv" (key=value text lines) or "jsonl" (JSON lines), which are this maand's "text" and "json".
+ */
+const ORIGINAL_VALUES: Partial<Record<keyof MaandConf, Readonly<Record<string, string>>>> = {
+  log_format: { kv: "text", jsonl: "json" },
+};
+
+export interface ConfRead {
+  conf: MaandConf;
+  /** One line per file (maand.conf): original spellings that were read as current ones. */
+  warnings: string[];
+}
+
 /** Reads and validates maand.conf; every problem is reported at once. */
 export function readConf(file: string): MaandConf {
+  return readConfFile(file).conf;
+}
+
+/** readConf, plus what is worth a warning (printed by `maand build`, where settings are checked). */
+export function readConfFile(file: string): ConfRead {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -81,16 +101,21 @@ export function readConf(file: string): MaandConf {
   }
   const conf: MaandConf = { ...DEFAULT_CONF };
   const problems: string[] = [];
-  for (const [k, v] of Object.entries(raw)) {
+  const renamed: string[] = [];
+  for (const [k, rawValue] of Object.entries(raw)) {
     const check = CHECKS[k as keyof MaandConf];
     if (!check) {
       problems.push(`unknown setting ${k} (known: ${Object.keys(CHECKS).join(", ")})`);
       continue;
     }
+    const originals = ORIGINAL_VALUES[k as keyof MaandConf];
+    const current = typeof rawValue === "string" && originals && Object.hasOwn(originals, rawValue) ? originals[rawValue] : undefined;
+    if (current !== undefined) renamed.push(`${k} = ${JSON.stringify(rawValue)} (the original maand's spelling) is read as ${JSON.stringify(current)}: write ${k} = ${JSON.stringify(current)}`);
+    const v = current ?? rawValue;
     const expected = check(v);
     if (expected) problems.push(`${k} = ${JSON.stringify(v)}: expected ${expected}`);
     else (conf as unknown as Record<string, unknown>)[k] = v;
   }
   if (problems.length) throw new BucketError(`${file}: ${problems.join("; ")}`);
-  return conf;
+  return { conf, warnings: renamed.length ? [`${basename(file)}: ${renamed.join("; ")}`] : [] };
 }

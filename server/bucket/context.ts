@@ -4,10 +4,11 @@ import { openDb, type Db } from "../store/db.js";
 import { KvStore } from "../store/kv.js";
 import { SecretCipher } from "../store/secrets-cipher.js";
 import { systemClock, type Clock } from "../store/clock.js";
-import { readConf, type MaandConf } from "./conf.js";
+import { readConfFile, type MaandConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
 import { acquireBucketLock, type BucketLock } from "../store/lock.js";
 import { consoleLogger, type Logger } from "../log/logger.js";
+import { reapOrphanedHooks } from "../hooks/orphans.js";
 import type { WorkerPool } from "../workers/pool.js";
 import type { TransportOptions } from "../workers/options.js";
 
@@ -18,6 +19,8 @@ import type { TransportOptions } from "../workers/options.js";
 export interface BucketContext {
   paths: BucketPaths;
   conf: MaandConf;
+  /** maand.conf settings read but worth a warning (original maand spellings); build prints them. */
+  confWarnings: readonly string[];
   db: Db;
   kv: KvStore;
   clock: Clock;
@@ -51,7 +54,7 @@ export function assertBucket(root: string): BucketPaths {
 export function openBucket(root: string, options: OpenOptions = {}): BucketContext {
   const paths = assertBucket(root);
   const readonly = options.readonly ?? false;
-  const conf = readConf(paths.conf);
+  const { conf, warnings: confWarnings } = readConfFile(paths.conf);
   const lock: BucketLock | undefined = readonly ? undefined : acquireBucketLock(paths.lock);
   let db: Db;
   try {
@@ -61,16 +64,29 @@ export function openBucket(root: string, options: OpenOptions = {}): BucketConte
     throw err;
   }
   const clock = options.clock ?? systemClock;
+  const log = options.log ?? consoleLogger();
+  // A maand killed mid-run (SIGKILL, a crash) leaves its hooks' process groups running: the next
+  // command holding the lock stops them before it does anything else.
+  if (lock) {
+    const reaped = reapOrphanedHooks(paths);
+    if (reaped.length) {
+      log.warn(
+        `stopped ${reaped.length} hook process group${reaped.length === 1 ? "" : "s"} left running by a maand that was killed ` +
+          `(pid ${[...new Set(reaped.map((r) => r.owner))].join(", ")}): ${reaped.map((r) => r.pid).join(", ")}`,
+      );
+    }
+  }
   let cipher: SecretCipher | undefined;
   const kv = new KvStore(db, () => (cipher ??= SecretCipher.fromFile(paths.kvKey)), clock);
   let pool: WorkerPool | undefined;
   return {
     paths,
     conf,
+    confWarnings,
     db,
     kv,
     clock,
-    log: options.log ?? consoleLogger(),
+    log,
     readonly,
     async workers() {
       // ssh2 is loaded only by commands that reach workers.

@@ -8,6 +8,18 @@ import { renderDefaultConf } from "./conf.js";
 import { bucketPaths, type BucketPaths } from "./paths.js";
 import { acquireBucketLock } from "../store/lock.js";
 
+/**
+ * Operators version the workspace (and maand.conf); what maand keeps for itself must never be
+ * committed: the catalog and the keys (secrets/ holds kv.key and the CA key in plaintext), staged
+ * copies and hook output (which may hold secrets a hook failed to hide).
+ */
+export const BUCKET_GITIGNORE = `# written by maand init: version workspace/ and maand.conf, never these
+/secrets/
+/data/
+/tmp/
+/logs/
+`;
+
 export interface InitResult {
   created: boolean;
   bucketId: string;
@@ -51,6 +63,7 @@ export async function initBucket(root: string): Promise<InitResult> {
     // A workspace checked out before init (e.g. from git) is kept as it is.
     if (!existsSync(paths.workersJson)) writeFileSync(paths.workersJson, "[]\n");
     if (!existsSync(paths.bucketConf)) writeFileSync(paths.bucketConf, "# bucket-wide variables, readable by every hook as KV vars/bucket\n");
+    if (!existsSync(paths.gitignore)) writeFileSync(paths.gitignore, BUCKET_GITIGNORE);
     // left by an init killed before maand.conf was written
     for (const f of [paths.db, `${paths.db}-wal`, `${paths.db}-shm`]) rmSync(f, { force: true });
     const db = openDb(paths.db);

@@ -20,6 +20,7 @@ export interface BucketPaths {
   knownHosts: string;
   tmp: string;
   logs: string;
+  gitignore: string;
 }
 
 export function bucketPaths(root: string): BucketPaths {
@@ -42,5 +43,6 @@ export function bucketPaths(root: string): BucketPaths {
     knownHosts: join(r, "secrets", "known_hosts"),
     tmp: join(r, "tmp"),
     logs: join(r, "logs"),
+    gitignore: join(r, ".gitignore"),
   };
 }

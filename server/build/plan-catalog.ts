@@ -9,7 +9,19 @@ export type { CatalogPlan } from "../store/catalog-write.js";
 export interface CatalogCounts {
   workers: { added: number; removed: number; changed: number };
   jobs: { added: number; removed: number; changed: number };
-  allocations: { added: number; removed: number; changed: number; restored: number };
+  allocations: { added: number; removed: number; changed: number; restored: number; disabled: number; enabled: number; version_changed: number };
+}
+
+/** Which allocations (as `job@worker`) a build adds, removes, disables, re-enables or moves to a new version. */
+export interface AllocationChanges {
+  added: string[];
+  removed: string[];
+  restored: string[];
+  disabled: string[];
+  enabled: string[];
+  version_changed: string[];
+  /** Non-removed allocations before the build: what "removes more than half" is measured against. */
+  before: number;
 }
 
 /** The catalog as the workspace wants it, with IDs kept from the snapshot where rows exist. */
@@ -25,12 +37,22 @@ const key = (...parts: string[]): string => parts.join("\0");
 export function planCatalog(ws: Workspace, placed: JobPlacements[], snap: CatalogSnapshot, now: number): {
   plan: CatalogPlan;
   counts: CatalogCounts;
+  changes: AllocationChanges;
   target: CatalogTarget;
 } {
   const counts: CatalogCounts = {
     workers: { added: 0, removed: 0, changed: 0 },
     jobs: { added: 0, removed: 0, changed: 0 },
-    allocations: { added: 0, removed: 0, changed: 0, restored: 0 },
+    allocations: { added: 0, removed: 0, changed: 0, restored: 0, disabled: 0, enabled: 0, version_changed: 0 },
+  };
+  const changes: AllocationChanges = {
+    added: [],
+    removed: [],
+    restored: [],
+    disabled: [],
+    enabled: [],
+    version_changed: [],
+    before: snap.allocations.filter((a) => !a.removed).length,
   };
   const plan: CatalogPlan = {
     upsertWorkers: [],
@@ -100,8 +122,8 @@ export function planCatalog(ws: Workspace, placed: JobPlacements[], snap: Catalo
   planJobFiles(ws, snap, plan);
 
   // allocations
-  const allocations = planAllocations(placed, snap, now, plan, counts);
-  return { plan, counts, target: { workers, jobs, allocations } };
+  const allocations = planAllocations(placed, snap, now, plan, counts, changes);
+  return { plan, counts, changes, target: { workers, jobs, allocations } };
 }
 
 function planHooks(ws: Workspace, snap: CatalogSnapshot, plan: CatalogPlan): void {
@@ -151,7 +173,12 @@ function planAllocations(
   now: number,
   plan: CatalogPlan,
   counts: CatalogCounts,
+  changes: AllocationChanges,
 ): Map<string, SnapshotAllocation> {
+  const note = (list: keyof Omit<AllocationChanges, "before">, a: { job: string; worker_ip: string }) => {
+    changes[list].push(`${a.job}@${a.worker_ip}`);
+    counts.allocations[list]++;
+  };
   const result = new Map<string, SnapshotAllocation>();
   const old = new Map(snap.allocations.map((a) => [key(a.job, a.worker_ip), a]));
   const hashIds = new Set(snap.hashIds);
@@ -169,9 +196,14 @@ function planAllocations(
         new_version: job.version,
         removed_at: null,
       };
-      if (!prev) counts.allocations.added++;
-      else if (prev.removed) counts.allocations.restored++;
-      else if (!sameRow(prev, row)) counts.allocations.changed++;
+      if (!prev) note("added", row);
+      else if (prev.removed) note("restored", row);
+      else if (!sameRow(prev, row)) {
+        counts.allocations.changed++;
+        if (!prev.disabled && row.disabled) note("disabled", row);
+        if (prev.disabled && !row.disabled) note("enabled", row);
+        if (prev.new_version !== row.new_version) note("version_changed", row);
+      }
       if (!prev || !sameRow(prev, row)) plan.upsertAllocations.push(row);
       if (!hashIds.has(row.alloc_id)) plan.insertHashes.push(row.alloc_id);
       result.set(k, row);
@@ -186,7 +218,7 @@ function planAllocations(
     }
     const row = { ...prev, removed: 1, removed_at: now };
     plan.upsertAllocations.push(row);
-    counts.allocations.removed++;
+    note("removed", row);
     result.set(k, row);
   }
   return result;

@@ -2,7 +2,7 @@ import type { Workspace } from "../workspace/model.js";
 import { placeJobs } from "./allocate.js";
 import { desiredKv, type CertValues } from "./kv-desired.js";
 import { diffKv, type VersionedKvWrite } from "./kv-diff.js";
-import { planCatalog, type CatalogCounts, type CatalogPlan } from "./plan-catalog.js";
+import { planCatalog, type AllocationChanges, type CatalogCounts, type CatalogPlan } from "./plan-catalog.js";
 import type { BuildState } from "./snapshot.js";
 import { NS } from "../kv/namespaces.js";
 
@@ -21,6 +21,9 @@ export interface BuildSummary extends CatalogCounts {
   /** State after the build. */
   totals: { workers: number; jobs: number; active: number; disabled: number; removed: number };
   kv: { written: number; tombstoned: number };
+  changes: AllocationChanges;
+  /** Workers in the catalog before the build. */
+  workersBefore: number;
 }
 
 /** Everything a build will write, as plain data: tests assert on it, applyBuild executes it. */
@@ -36,7 +39,7 @@ export interface BuildPlan {
 export function planBuild(input: BuildInput): BuildPlan {
   const { workspace: ws, state, now } = input;
   const placed = placeJobs(ws);
-  const { plan: catalog, counts, target } = planCatalog(ws, placed, state.catalog, now);
+  const { plan: catalog, counts, changes, target } = planCatalog(ws, placed, state.catalog, now);
   const desired = desiredKv(ws, placed, target, { bucketId: state.catalog.bucketId, caCertPem: input.caCertPem, certs: input.certs });
 
   const preserved = new Set<string>();
@@ -53,10 +56,26 @@ export function planBuild(input: BuildInput): BuildPlan {
     now,
     catalog,
     kv: kv.writes,
-    summary: { ...counts, totals, kv: { written: kv.written, tombstoned: kv.tombstoned } },
+    summary: { ...counts, totals, kv: { written: kv.written, tombstoned: kv.tombstoned }, changes, workersBefore: state.catalog.workers.length },
   };
 }
 
 export function isNoOp(plan: BuildPlan): boolean {
   return plan.kv.length === 0 && Object.values(plan.catalog).every((rows: unknown[]) => rows.length === 0);
+}
+
+/**
+ * Why a build must not go ahead without the operator's --yes: it would remove more than half
+ * of the non-removed allocations, or every worker (a typo'd host or an emptied workers.json
+ * would otherwise stop everything at the next deploy). undefined when it is safe.
+ */
+export function destructiveReason(summary: BuildSummary): string | undefined {
+  const { changes } = summary;
+  if (summary.workersBefore > 0 && summary.totals.workers === 0) {
+    return `it removes every worker (${summary.workersBefore} in the catalog, none in workspace/workers.json) and so all ${changes.before} allocations`;
+  }
+  if (changes.before > 0 && changes.removed.length * 2 > changes.before) {
+    return `it removes ${changes.removed.length} of ${changes.before} allocations (${changes.removed.slice(0, 5).join(", ")}${changes.removed.length > 5 ? ", ..." : ""})`;
+  }
+  return undefined;
 }

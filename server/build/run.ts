@@ -5,12 +5,16 @@ import { formatProblem } from "../workspace/errors.js";
 import { readWorkspace } from "../workspace/read.js";
 import { placeJobs } from "./allocate.js";
 import { applyBuild } from "./apply.js";
-import type { CertValues } from "./kv-desired.js";
-import { planBuild, type BuildSummary } from "./plan.js";
+import { certKey, type CertValues } from "./kv-desired.js";
+import type { CertPlan } from "./certs.js";
+import { destructiveReason, planBuild, type BuildSummary } from "./plan.js";
 import { readBuildState } from "./snapshot.js";
+import { recordBuiltFiles } from "./stale.js";
 
 export interface BuildResult {
   summary: BuildSummary & { certs: { issued: number; reused: number } };
+  /** Nothing was written (--dry-run): the summary is what the build would do. */
+  dryRun: boolean;
   /** The build's clock reading: created_at of every KV row it wrote. */
   now: number;
   /** Workspace warnings (formatted): things the build accepted but the user should look at. */
@@ -27,6 +31,17 @@ export type AfterBuildCommit = (ctx: BucketContext, result: BuildResult) => Prom
 
 export interface RunBuildOptions {
   afterCommit?: AfterBuildCommit;
+  /** Plan only: nothing is written, no certificate is issued, the result says what would change. */
+  dryRun?: boolean;
+  /** The operator confirmed a build that removes more than half of the allocations or every worker. */
+  yes?: boolean;
+}
+
+/** A build refused because it would remove most of what runs (see destructiveReason). */
+export class DestructiveBuildRefused extends MaandError {
+  constructor(reason: string) {
+    super(`build refused: ${reason}; run 'maand build --dry-run' to see the plan, and 'maand build --yes' if that is what you want`);
+  }
 }
 
 /**
@@ -35,7 +50,7 @@ export interface RunBuildOptions {
  * then hand over to afterCommit.
  */
 export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}): Promise<BuildResult> {
-  if (ctx.readonly) throw new MaandError("build needs a writable bucket (opened read-only)");
+  if (ctx.readonly && !options.dryRun) throw new MaandError("build needs a writable bucket (opened read-only)");
   const workspace = readWorkspace(ctx.paths, ctx.conf);
   const now = ctx.clock.now();
   const state = readBuildState(ctx.db, (row) => ctx.kv.decode(row));
@@ -56,16 +71,28 @@ export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}
     const policy = { ttlDays: ctx.conf.certs_ttl, renewalBufferDays: ctx.conf.certs_renewal_buffer };
     const certPlan = planCerts(placed, state.kv, ca, policy, now);
     issued = certPlan.issue.length;
-    certs = await issueCerts(ca, certPlan, policy, now);
+    // A dry run issues nothing: a placeholder stands in for each new pair, so the KV counts are right.
+    certs = options.dryRun ? placeholderCerts(certPlan) : await issueCerts(ca, certPlan, policy, now);
   }
 
   const plan = planBuild({ workspace, state, now, caCertPem, certs });
-  applyBuild(ctx.db, ctx.kv, plan);
   const result: BuildResult = {
     summary: { ...plan.summary, certs: { issued, reused: certs.size - issued } },
+    dryRun: options.dryRun ?? false,
     now,
     warnings: workspace.warnings.map(formatProblem),
   };
+  if (options.dryRun) return result;
+  const destructive = destructiveReason(plan.summary);
+  if (destructive && !options.yes) throw new DestructiveBuildRefused(destructive);
+  applyBuild(ctx.db, ctx.kv, plan);
+  recordBuiltFiles(ctx.paths, workspace.jobs);
   await options.afterCommit?.(ctx, result);
   return result;
+}
+
+function placeholderCerts(plan: CertPlan): CertValues {
+  const out: CertValues = new Map(plan.reuse);
+  for (const req of plan.issue) out.set(certKey(req.job, req.ip, req.name), { crt: "(issued by the build)", key: "(issued by the build)" });
+  return out;
 }

@@ -13,6 +13,8 @@ export interface CliHookRequest {
   job?: string;
   /** Raw --allocations value: comma-separated worker addresses. */
   allocations?: string;
+  /** --concurrency: the batch width for this run instead of the manifest's. */
+  width?: number;
 }
 
 /**
@@ -52,7 +54,7 @@ export function planCliHooks(source: PlanSource, req: CliHookRequest, options: P
   }
 
   const targets = hookTargets(db, "cli", { hook: req.hook, ...(req.job !== undefined ? { job: req.job } : {}) });
-  const request = { event: "cli" as const, targets, ...(allocations ? { allocations } : {}) };
+  const request = { event: "cli" as const, targets, ...(allocations ? { allocations } : {}), ...(req.width !== undefined ? { width: req.width } : {}) };
   return planHookRun(loadHookPlanInput(source, request, options));
 }
 

@@ -17,6 +17,14 @@ export class HookRunFailed extends MaandError {
   constructor(readonly result: HookRunResult, bucketRoot: string) {
     super(describeFailure(result, bucketRoot), EXIT.stepFailed);
   }
+
+  override jsonDetail(): unknown {
+    return {
+      run_id: this.result.runId,
+      failed: failedInvocations(this.result).map((f) => ({ worker_ip: f.workerIp, job: f.job, hook: f.hook, event: f.event, batch_index: f.batchIndex, exit_code: f.exitCode, error: describeInvocationFailure(f), tail: f.tail })),
+      logs: this.result.logsDir,
+    };
+  }
 }
 
 /** Ctrl-C: running hooks were stopped and nothing was persisted. */

@@ -1,5 +1,5 @@
 import { setMaxListeners } from "node:events";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import type { InvocationRegistry } from "../api/registry.js";
 import type { BucketPaths } from "../bucket/paths.js";
 import type { Db } from "../store/db.js";
@@ -7,7 +7,7 @@ import type { KvReader } from "../store/kv.js";
 import { HOOK_ENV } from "./env-names.js";
 import { runBatches } from "../rollout/run-batches.js";
 import { runHookProcess, type HookProcessResult, type HookProcessSpec } from "./hook-process.js";
-import { TailBuffer } from "./output.js";
+import { stagedPathMapper, TailBuffer } from "./output.js";
 import { watchProcessEnd, type ProcessEndWatch } from "./process-end.js";
 import type { HookInvocationPlan, HookRunPlan, HookStepPlan } from "./plan-types.js";
 import type { Redactor } from "./redaction.js";
@@ -16,6 +16,7 @@ import type { HookRunResult, InvocationResult, InvocationStatus } from "./result
 import type { RunLogs } from "./run-logs.js";
 import { warnUnmaskable, type RunningInvocations } from "./unmaskable.js";
 import { createStager } from "./stager.js";
+import type { HookProcessRecord } from "./orphans.js";
 
 /** SIGTERM -> SIGKILL grace for timeouts and Ctrl-C (SPEC §7.3). */
 export const KILL_GRACE_MS = 5000;
@@ -43,6 +44,8 @@ export interface ExecuteDeps {
    */
   stage?: (job: string, workerIp: string) => { dir: string };
   spawn?: (spec: HookProcessSpec) => Promise<HookProcessResult>;
+  /** Records each hook's process group, so a maand killed mid-run leaves none behind (orphans.ts). */
+  processes?: HookProcessRecord;
 }
 
 interface Item {
@@ -122,6 +125,7 @@ async function runOne(
 ): Promise<InvocationResult> {
   const clock = deps.clock ?? Date;
   let watch: ProcessEndWatch | undefined;
+  let spawnedPid: number | undefined;
   const registered = deps.registry.register({
     allocId: inv.allocId,
     job: step.job,
@@ -133,7 +137,8 @@ async function runOne(
   deps.redactor.add(registered.token);
   const log = deps.logs.open({ job: step.job, hook: step.hook, event: step.event, workerIp: inv.workerIp });
   running.set(inv.allocId, { job: step.job, log });
-  const tail = new TailBuffer();
+  // The report names the file the operator edits, not maand's staged copy of it.
+  const tail = new TailBuffer(undefined, stagedPathMapper(dir, relative(deps.paths.root, join(deps.paths.jobs, step.job)) || join(deps.paths.jobs, step.job)));
   const started = clock.now();
   try {
     deps.reporter?.invocationStart?.(step, inv);
@@ -147,6 +152,8 @@ async function runOne(
       signal: deps.signal,
       onSpawn: (pid) => {
         watch = watchProcessEnd(pid);
+        deps.processes?.started(pid);
+        spawnedPid = pid;
         log.write("maand", [`started ${join(dir, step.script)} (pid ${pid}, batch ${inv.batchIndex + 1}/${step.batches.length})`]);
       },
       // The invocation ends with its script: a child it forked keeps running until the group is
@@ -173,6 +180,8 @@ async function runOne(
       ...(error ? { error } : {}),
     };
   } finally {
+    // The group is gone (runHookProcess returns once it is): nothing left to reap after a crash.
+    if (spawnedPid !== undefined) deps.processes?.ended(spawnedPid);
     // Already done at the script's exit; again for a script that never started. Unregistering
     // also frees every semaphore slot the invocation held.
     deps.registry.unregister(inv.allocId);

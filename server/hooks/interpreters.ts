@@ -1,6 +1,6 @@
 import { accessSync, constants, realpathSync, statSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { delimiter, extname, join } from "node:path";
+import { delimiter, dirname, extname, join } from "node:path";
 import { bundledBun } from "./package-files.js";
 
 export type InterpreterKind = "python" | "bun";
@@ -64,7 +64,8 @@ export function interpreterResolver(options: ResolverOptions): InterpreterResolv
       if (kind === "bun") return bun();
       if (kind !== "python") return { problem: `${script}: hook scripts must end in .py, .ts or .js` };
       for (const venv of [".venv", "venv"]) {
-        const candidate = join(options.jobsDir, job, "_hooks", venv, "bin", "python3");
+        // Beside the script: _hooks/, or _modules/ for an original maand job (its venvs lived there).
+        const candidate = join(options.jobsDir, job, dirname(script), venv, "bin", "python3");
         if (isExecutable(candidate)) return { path: candidate };
       }
       return pathPython();

@@ -71,16 +71,45 @@ export function sanitize(text: string): string {
 }
 
 /** The last `capacity` lines. */
+/**
+ * An exception's message line as Python ("ValueError: ...", "SystemExit: 3"), Bun ("error: ...")
+ * and Node ("Error: ...", "TypeError: ...") print it: a failure report must show it even when a
+ * long stack trace or the runtime's own footer follows it.
+ */
+const EXCEPTION_LINE = /^(?:error: |(?:[A-Z]\w*\.)*[A-Z]\w*(?:Error|Exception|Exit|Interrupt)(?::|$))/;
+/** Bun's last line after an uncaught error: no news for the report. */
+const RUNTIME_FOOTER = /^Bun v\d+\.\d+\.\d+ \(/;
+
+/**
+ * The last lines of a hook's output for its failure report. Paths of the staged copy
+ * (tmp/workers/<ip>/jobs/<job>/...) are shown as the workspace file the operator edits, and the
+ * exception's message line is kept even when more lines came after it.
+ */
 export class TailBuffer {
   private readonly lines: string[] = [];
-  constructor(private readonly capacity = TAIL_LINES) {}
+  private exception: string | undefined;
+  constructor(
+    private readonly capacity = TAIL_LINES,
+    private readonly mapPaths: (line: string) => string = (l) => l,
+  ) {}
 
-  push(line: string): void {
+  push(raw: string): void {
+    // Blank lines and Bun's footer would only push what matters out of a 20-line report.
+    if (raw.trim() === "" || RUNTIME_FOOTER.test(raw)) return;
+    const line = this.mapPaths(raw);
+    if (EXCEPTION_LINE.test(line.trimStart())) this.exception = line;
     this.lines.push(line);
     if (this.lines.length > this.capacity) this.lines.shift();
   }
 
   get(): string[] {
-    return [...this.lines];
+    const out = [...this.lines];
+    if (this.exception !== undefined && !out.includes(this.exception) && out.length) out.splice(0, Math.min(2, out.length), this.exception, "…");
+    return out;
   }
+}
+
+/** Rewrites a staged job directory's paths to the workspace job directory (both absolute or bucket-relative). */
+export function stagedPathMapper(stagedDir: string, workspaceDir: string): (line: string) => string {
+  return (line) => (line.includes(stagedDir) ? line.split(stagedDir).join(workspaceDir) : line);
 }

@@ -2,7 +2,7 @@ import type { HookEvent } from "../workspace/model.js";
 
 /** Rollout phase of deploy's lifecycle hooks; every other run's DEPLOY_PHASE is its event name. */
 export type DeployPhase = "new" | "update" | "stop";
-export type WidthSource = "max_concurrent_upgrades" | "max_concurrent_starts";
+export type WidthSource = "max_concurrent_upgrades" | "max_concurrent_starts" | "concurrency";
 export type RolloutOrderSource = "kv" | "default";
 
 /** A stored rollout_order the run did not use, and why (SPEC §7.2: it must be exactly the worker set). */
@@ -31,7 +31,9 @@ export interface HookRunRequest {
   jobControl?: JobControlMode;
   phase?: DeployPhase;
   /** Default max_concurrent_upgrades; max_concurrent_starts for first-start hooks. */
-  widthSource?: WidthSource;
+  widthSource?: Exclude<WidthSource, "concurrency">;
+  /** The operator's batch width for this run (`--concurrency`), instead of the manifest's. */
+  width?: number;
   /** Deploy job_control extras, per job. */
   newAllocations?: Record<string, string[]>;
   updatedAllocations?: Record<string, string[]>;

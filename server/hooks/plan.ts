@@ -61,8 +61,9 @@ function planStep(
   orderSource: HookStepPlan["rolloutOrderSource"],
   orderIgnored: HookStepPlan["rolloutOrderIgnored"],
 ): HookStepPlan {
-  const widthSource = request.widthSource ?? "max_concurrent_upgrades";
-  const width = batchWidth(job, widthSource, order.length);
+  const manifestSource = request.widthSource ?? "max_concurrent_upgrades";
+  const widthSource = request.width !== undefined ? "concurrency" : manifestSource;
+  const width = request.width !== undefined ? Math.max(1, request.width) : batchWidth(job, manifestSource, order.length);
   const byIp = new Map(allocations.map((a) => [a.workerIp, a]));
   const peers = allocations.filter((a) => !a.removed).sort(byCatalogOrder).map((a) => a.workerIp);
   const groups = splitBatches(order, width);

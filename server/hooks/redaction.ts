@@ -104,8 +104,8 @@ export class RedactingKvSession extends KvSession {
     super(store);
   }
 
-  override put(namespace: string, key: string, value: string, ttl = 0): void {
+  override put(namespace: string, key: string, value: string, ttl = 0, writer?: string): void {
     if (isEncryptedAtRest(namespace, key)) this.redactor.addWritten(namespace, key, value);
-    super.put(namespace, key, value, ttl);
+    super.put(namespace, key, value, ttl, writer);
   }
 }

@@ -22,12 +22,25 @@ export interface InvocationResult {
 
 export type RunStatus = "ok" | "failed" | "interrupted";
 
+/** What happened to the run's KV writes (SPEC §8: they persist only at the owner's checkpoints). */
+export interface KvFate {
+  /** Keys written or deleted by the run's hooks. */
+  writes: number;
+  /** Allocations whose hooks wrote them. */
+  allocations: number;
+  committed: boolean;
+  /** Why they were not committed. */
+  reason?: string;
+}
+
 export interface HookRunResult {
   runId: string;
   status: RunStatus;
   /** logs/runs/<run_id> */
   logsDir: string;
   invocations: InvocationResult[];
+  /** Set by the owner of the session once it committed or discarded the run's writes. */
+  kv?: KvFate;
 }
 
 export const failedInvocations = (r: HookRunResult): InvocationResult[] =>

@@ -29,6 +29,11 @@ export interface RunLogs {
   close(): void;
 }
 
+/** What the console says when an invocation's output hits the log cap (its log says it too). */
+export function logCapNotice(t: InvocationLogTarget): string {
+  return `${t.workerIp} ${t.job} ${t.hook}: output beyond ${MAX_LOG_BYTES_PER_INVOCATION / 1024 / 1024} MiB is not logged (per-invocation log cap); the last lines are still shown on failure`;
+}
+
 /** Sortable and unique enough for one bucket: 20250102T030405Z-a1b2c3. */
 export function newRunId(now: number): string {
   return `${new Date(now).toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}-${randomBytes(3).toString("hex")}`;
@@ -41,7 +46,14 @@ export function newRunId(now: number): string {
  * output chunk: nothing accumulates in memory when a hook outruns the disk. Lines arrive
  * already redacted (see Redactor); logs/ is still 0700 and its files 0600 (see log-modes.ts).
  */
-export function openRunLogs(deps: { logsDir: string; runId: string; format: "text" | "json"; now(): number }): RunLogs {
+export function openRunLogs(deps: {
+  logsDir: string;
+  runId: string;
+  format: "text" | "json";
+  now(): number;
+  /** Once per invocation, when its output first hits MAX_LOG_BYTES_PER_INVOCATION. */
+  onCapped?(target: InvocationLogTarget): void;
+}): RunLogs {
   secureLogsDir(deps.logsDir);
   const dir = join(deps.logsDir, "runs", deps.runId);
   makeLogDir(dir);
@@ -75,6 +87,7 @@ export function openRunLogs(deps: { logsDir: string; runId: string; format: "tex
           let size = Buffer.byteLength(out);
           if (stream !== "maand" && written + size > MAX_LOG_BYTES_PER_INVOCATION) {
             capped = true;
+            deps.onCapped?.(t);
             out = format("maand", `output beyond ${MAX_LOG_BYTES_PER_INVOCATION} bytes not logged (the last lines are still shown on failure)`);
             size = Buffer.byteLength(out);
           }

@@ -40,12 +40,15 @@ export async function runHooksAllOrNothing(ctx: BucketContext, plan: HookRunPlan
     ctx,
     async (session, signal) => {
       const result = await session.run(plan, { ...options, signal });
+      const { writes, writers } = session.kv.pendingSummary();
       if (result.status === "ok" && !signal.aborted) {
         session.kv.commit();
-        return result;
+        return { ...result, kv: { writes, allocations: writers, committed: true } };
       }
-      if (result.status === "interrupted" || signal.aborted) throw new HookRunInterrupted({ ...result, status: "interrupted" });
-      throw new HookRunFailed(result, ctx.paths.root);
+      const interrupted = result.status === "interrupted" || signal.aborted;
+      const kv = { writes, allocations: writers, committed: false, reason: interrupted ? "the run was interrupted" : "the run failed" };
+      if (interrupted) throw new HookRunInterrupted({ ...result, status: "interrupted", kv });
+      throw new HookRunFailed({ ...result, kv }, ctx.paths.root);
     },
     { signal: options.signal },
   );

@@ -7,7 +7,8 @@ import type { HookRunPlan } from "./plan-types.js";
 import { RedactingKvSession, Redactor } from "./redaction.js";
 import type { HookReporter } from "./reporter.js";
 import type { HookRunResult } from "./result.js";
-import { newRunId, openRunLogs } from "./run-logs.js";
+import { logCapNotice, newRunId, openRunLogs } from "./run-logs.js";
+import { hookProcessRecord } from "./orphans.js";
 
 /**
  * One maand command's hook session (the note's "Execution model"): a KV session layer shared by
@@ -46,7 +47,7 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
     apiUrl: api.url,
     async run(plan, runOptions = {}) {
       const runId = newRunId(ctx.clock.now());
-      const logs = openRunLogs({ logsDir: ctx.paths.logs, runId, format: ctx.conf.log_format, now: () => ctx.clock.now() });
+      const logs = openRunLogs({ logsDir: ctx.paths.logs, runId, format: ctx.conf.log_format, now: () => ctx.clock.now(), onCapped: (t) => runOptions.reporter?.warning?.(logCapNotice(t)) });
       try {
         return await executeHookPlan(plan, {
           paths: ctx.paths,
@@ -59,6 +60,7 @@ export async function openHookSession(ctx: BucketContext, options: { kv?: KvSess
           reporter: runOptions.reporter,
           signal: runOptions.signal,
           clock: ctx.clock,
+          processes: hookProcessRecord(ctx.paths),
           ...runOptions.execute,
         });
       } finally {

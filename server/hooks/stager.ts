@@ -5,6 +5,7 @@ import type { BucketPaths } from "../bucket/paths.js";
 import { jobFileContents, listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import { type KvReader } from "../store/kv.js";
+import { LEGACY_HOOK_SCRIPT_DIR } from "../workspace/legacy.js";
 import { sdkFiles } from "./package-files.js";
 import { stageDirectory, type StageEntry, type StageResult } from "./stage.js";
 import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
@@ -58,11 +59,17 @@ export function createStager(deps: { paths: BucketPaths; db: Db; kv: KvReader; s
     .filter((f) => existsSync(f.source))
     .map((f) => bufferEntry(f.path, 0o644, readFileSync(f.source)));
 
+  // A job laid out as the original maand's keeps its scripts in _modules/, and they import maand
+  // from their own directory: the SDK goes there too (replacing the original's copy).
+  const legacySdk = sdk.map((e) => ({ ...e, path: e.path.replace(/^_hooks\//, `${LEGACY_HOOK_SCRIPT_DIR}/`) }));
+  const sdkFor = (files: StageEntry[]) => (files.some((f) => f.path.startsWith(`${LEGACY_HOOK_SCRIPT_DIR}/`)) ? [...sdk, ...legacySdk] : sdk);
+
   return {
     stage(job, workerIp) {
       const dir = stagedJobDir(deps.paths, workerIp, job);
       const certs = certEntries(deps.kv, job, workerIp);
-      const result = stageDirectory(dir, manifestOf(deps.paths, workerIp, job), mergeByPath(snapshot(job), certs, sdk));
+      const files = snapshot(job);
+      const result = stageDirectory(dir, manifestOf(deps.paths, workerIp, job), mergeByPath(files, certs, sdkFor(files)));
       return { dir, result };
     },
   };

@@ -31,7 +31,7 @@ export function byCatalogOrder(a: PlanAllocation, b: PlanAllocation): number {
 }
 
 /** Batch width (SPEC §7.2): upgrades at least 1; starts 0 (or less) = one batch of everything. */
-export function batchWidth(job: PlanJob, source: WidthSource, workerCount: number): number {
+export function batchWidth(job: PlanJob, source: Exclude<WidthSource, "concurrency">, workerCount: number): number {
   if (source === "max_concurrent_starts") {
     return job.maxConcurrentStarts > 0 ? job.maxConcurrentStarts : Math.max(1, workerCount);
   }

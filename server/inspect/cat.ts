@@ -5,16 +5,31 @@ import { assertKnownNames } from "./filters.js";
 /** `maand cat allocations` rows: catalog column names, removed allocations included. */
 export type CatAllocationRow = Omit<AllocationRow, "position">;
 
-export function catWorkers(db: Db): WorkerRow[] {
-  return listWorkers(db);
+/**
+ * `maand cat` rows: the catalog's column names, with the columns the catalog keeps as JSON text
+ * (labels, tags, selectors, manifest, health_check, demand_config) decoded, so `--json` holds
+ * no JSON inside JSON strings.
+ */
+export type CatWorkerRow = Omit<WorkerRow, "labels" | "tags"> & { labels: string[]; tags: Record<string, string> };
+export type CatJobRow = Omit<JobRow, "selectors" | "manifest" | "health_check"> & {
+  selectors: string[];
+  manifest: Record<string, unknown>;
+  health_check: Record<string, unknown> | null;
+};
+export type CatHookRow = Omit<HookRow, "demand_config"> & { demand_config: Record<string, unknown> | null };
+
+const decode = <T>(text: string | null, empty: T): T => (text ? (JSON.parse(text) as T) : empty);
+
+export function catWorkers(db: Db): CatWorkerRow[] {
+  return listWorkers(db).map((w) => ({ ...w, labels: w.labels ? w.labels.split(",") : [], tags: decode(w.tags, {}) }));
 }
 
-export function catJobs(db: Db): JobRow[] {
-  return listJobs(db);
+export function catJobs(db: Db): CatJobRow[] {
+  return listJobs(db).map((j) => ({ ...j, selectors: decode(j.selectors, []), manifest: decode(j.manifest, {}), health_check: decode(j.health_check, null) }));
 }
 
-export function catHooks(db: Db): HookRow[] {
-  return listHooks(db);
+export function catHooks(db: Db): CatHookRow[] {
+  return listHooks(db).map((h) => ({ ...h, demand_config: decode(h.demand_config, null) }));
 }
 
 export function catAllocations(db: Db, filter: { jobs?: readonly string[]; workers?: readonly string[] } = {}): CatAllocationRow[] {

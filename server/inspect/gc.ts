@@ -5,7 +5,7 @@ import { NS } from "../kv/namespaces.js";
 export const DEFAULT_RETAIN_DAYS = 7;
 const DAY_MS = 86400_000;
 
-/** What `maand gc` will purge. */
+/** What `maand gc` will purge (also what --dry-run prints). */
 export interface GcPlan {
   /** History older than this (ms since epoch) goes. */
   cutoff: number;
@@ -13,6 +13,8 @@ export interface GcPlan {
   allocations: Array<{ alloc_id: string; job: string; worker_ip: string }>;
   /** Keys whose latest version is a tombstone written before the cutoff: every version goes. */
   deadKeys: Array<{ namespace: string; key: string }>;
+  /** KV versions that stopped being current before the cutoff. */
+  supersededRows: number;
 }
 
 /** Rows actually deleted. */
@@ -53,6 +55,7 @@ export function planGc(db: Db, now: number, retainDays: number): GcPlan {
          ORDER BY namespace, key`,
       )
       .all(cutoff) as GcPlan["deadKeys"],
+    supersededRows: db.prepare(`SELECT COUNT(*) FROM kv WHERE ${SUPERSEDED}`).pluck().get(cutoff) as number,
   }))();
 }
 

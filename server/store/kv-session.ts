@@ -2,6 +2,16 @@ import type { KvReader, KvStore, KvWrite, KvWriter } from "./kv.js";
 
 interface Pending extends KvWrite {
   writtenAt: number;
+  /** Who wrote it (an allocation ID, for hooks): run summaries say whose writes were kept or discarded. */
+  writer?: string;
+}
+
+/** What a commit would persist, or a rollback discard. */
+export interface PendingSummary {
+  /** Keys written or deleted (a key written twice counts once). */
+  writes: number;
+  /** Distinct writers of those keys. */
+  writers: number;
 }
 
 /**
@@ -16,6 +26,12 @@ export class KvSession implements KvReader, KvWriter {
 
   get dirty(): boolean {
     return this.pending.size > 0;
+  }
+
+  pendingSummary(): PendingSummary {
+    const writers = new Set<string>();
+    for (const p of this.pending.values()) if (p.writer !== undefined) writers.add(p.writer);
+    return { writes: this.pending.size, writers: writers.size };
   }
 
   get(namespace: string, key: string): string | undefined {
@@ -36,19 +52,19 @@ export class KvSession implements KvReader, KvWriter {
     return [...keys].sort();
   }
 
-  put(namespace: string, key: string, value: string, ttl = 0): void {
-    this.pending.set(id(namespace, key), { namespace, key, value, ttl, deleted: false, writtenAt: this.store.now() });
+  put(namespace: string, key: string, value: string, ttl = 0, writer?: string): void {
+    this.pending.set(id(namespace, key), { namespace, key, value, ttl, deleted: false, writtenAt: this.store.now(), writer });
   }
 
-  delete(namespace: string, key: string): boolean {
+  delete(namespace: string, key: string, writer?: string): boolean {
     if (this.get(namespace, key) === undefined) return false;
-    this.pending.set(id(namespace, key), { namespace, key, value: "", ttl: 0, deleted: true, writtenAt: this.store.now() });
+    this.pending.set(id(namespace, key), { namespace, key, value: "", ttl: 0, deleted: true, writtenAt: this.store.now(), writer });
     return true;
   }
 
   /** Persists every pending write in one transaction; returns how many rows were written. */
   commit(): number {
-    const writes = [...this.pending.values()];
+    const writes = [...this.pending.values()].map(({ writtenAt: _w, writer: _by, ...w }) => w);
     const n = this.store.apply(writes);
     this.pending.clear();
     return n;

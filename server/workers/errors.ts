@@ -68,3 +68,14 @@ export class WorkerStepFailed extends MaandError {
     super(`worker ${host}: ${step} failed: ${detail}`);
   }
 }
+
+/**
+ * A command that ended with neither an exit status nor a signal, and did not time out: the
+ * channel (or the whole connection) went away under it, as when the worker's sshd dies. That is
+ * the worker being unreachable, not the step failing on a healthy worker.
+ */
+export function assertNotLost(host: string, step: string, r: { exitCode: number | null; signal: string | null; timedOut: boolean }): void {
+  if (r.exitCode === null && r.signal === null && !r.timedOut) {
+    throw new WorkerUnreachable(host, `the connection was lost during ${step}`, "lost");
+  }
+}

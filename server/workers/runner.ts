@@ -1,6 +1,6 @@
 import type { ExecResult } from "./channel.js";
 import { MaandError } from "../errors.js";
-import { WorkerStepFailed } from "./errors.js";
+import { WorkerStepFailed, assertNotLost } from "./errors.js";
 import { isSafeName } from "./sync-plan.js";
 import { runnerPath } from "./layout.js";
 import type { WorkerPool } from "./pool.js";
@@ -72,6 +72,7 @@ export async function runTarget(pool: WorkerPool, req: RunTargetRequest): Promis
 function parseRunner(req: RunTargetRequest, r: ExecResult): RunTargetResult {
   const output = r.stderr.toString("utf8");
   const step = `runner.py ${req.target} --jobs ${req.jobs.join(",")}`;
+  assertNotLost(req.host, step, r);
   if (r.timedOut) throw new WorkerStepFailed(req.host, step, `did not finish within ${Math.round(r.durationMs / 1000)} s`);
   let report: { ok: boolean; jobs: RunnerJobResult[] } | undefined;
   try {

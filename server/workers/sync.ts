@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { MaandError } from "../errors.js";
 import type { ExecResult } from "./channel.js";
 import type { WorkerConnection } from "./connection.js";
-import { SyncInputError, WorkerStepFailed } from "./errors.js";
+import { SyncInputError, WorkerStepFailed, assertNotLost } from "./errors.js";
 import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
@@ -231,6 +231,7 @@ function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state
 
 function parseReply<T extends { ok: boolean }>(host: string, step: string, r: ExecResult): T {
   const text = r.stdout.toString("utf8");
+  assertNotLost(host, step, r);
   if (r.timedOut) throw new WorkerStepFailed(host, step, `timed out after ${Math.round(r.durationMs)} ms`);
   let reply: (T & { error?: string }) | undefined;
   try {

@@ -40,4 +40,8 @@ export class WorkspaceValidationError extends MaandError {
   constructor(readonly problems: readonly WorkspaceProblem[]) {
     super(problems.map(formatProblem).join("\n"), 1);
   }
+
+  override jsonDetail(): unknown {
+    return { problems: this.problems };
+  }
 }

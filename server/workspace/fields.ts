@@ -17,16 +17,24 @@ export function isObject(value: unknown): value is JsonObject {
 
 /**
  * The value as an object, reporting a non-object and every field not in `known`
- * (typos must not pass silently). `known` undefined = any field allowed.
+ * (typos must not pass silently). `known` undefined = any field allowed. `accepted` fields pass
+ * too without being offered in the hint (the original maand's spellings, see legacy.ts).
  */
-export function readObject(p: FileProblems, value: unknown, path: string, known: readonly string[] | undefined, what = "a JSON object"): JsonObject | undefined {
+export function readObject(
+  p: FileProblems,
+  value: unknown,
+  path: string,
+  known: readonly string[] | undefined,
+  what = "a JSON object",
+  accepted: readonly string[] = [],
+): JsonObject | undefined {
   if (!isObject(value)) {
     p.add(path, `expected ${what}`, value);
     return undefined;
   }
   if (known) {
     for (const key of Object.keys(value)) {
-      if (!known.includes(key)) p.add(keyPath(path, key), unknownField(key, known), value[key]);
+      if (!known.includes(key) && !accepted.includes(key)) p.add(keyPath(path, key), unknownField(key, known), value[key]);
     }
   }
   return value;

@@ -31,17 +31,24 @@ interface Walk {
  * reported against the job dir (`p.file`) with the entry's relative path.
  */
 export function readJobFiles(p: FileProblems, jobDir: string, guard?: BucketGuard): JobFile[] {
-  const root = realpathSync(jobDir);
-  const w: Walk = { p, root, found: [] };
-  walk(w, { abs: jobDir, rel: "", real: root }, []);
-  w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
   const files: JobFile[] = [];
-  for (const f of w.found) {
+  for (const f of listJobFilePaths(p, jobDir)) {
     const read = readBoundedFile(f.abs, { forbidden: guard?.inodes });
     if ("problem" in read) p.add(f.rel, read.problem);
     else files.push({ path: f.rel, mode: read.mode, hash: createHash("sha256").update(read.content).digest("hex"), content: read.content });
   }
   return files;
+}
+
+/**
+ * The files build would index, by job-relative path and the path to read them at, without
+ * reading them: the same walk, skips and link rules as readJobFiles.
+ */
+export function listJobFilePaths(p: FileProblems, jobDir: string): Array<{ rel: string; abs: string }> {
+  const root = realpathSync(jobDir);
+  const w: Walk = { p, root, found: [] };
+  walk(w, { abs: jobDir, rel: "", real: root }, []);
+  return w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
 }
 
 interface Dir {

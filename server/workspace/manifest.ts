@@ -7,6 +7,7 @@ import { DEFAULT_VERSION, normalizeVersion, VERSION_EXPECTED } from "./version.j
 import { parseHooks } from "./hooks.js";
 import { parseHealthCheck } from "./health-check.js";
 import { parseCerts } from "./certs.js";
+import { LEGACY_HOOKS_FIELD, LegacySpellings } from "./legacy.js";
 
 export const MANIFEST_FIELDS = [
   "version",
@@ -33,10 +34,12 @@ export type Manifest = Pick<
 
 /** One job's manifest.json, checked on its own; cross-job demand checks come later. */
 export function parseManifest(p: FileProblems, doc: unknown, job: string, files: ReadonlySet<string>): Manifest | undefined {
-  const obj = readObject(p, doc, "$", MANIFEST_FIELDS, "a manifest object (at least {})");
+  const obj = readObject(p, doc, "$", MANIFEST_FIELDS, "a manifest object (at least {})", [LEGACY_HOOKS_FIELD]);
   if (!obj) return undefined;
   const healthCheck = parseHealthCheck(p, obj.health_check);
-  return {
+  const legacy = new LegacySpellings();
+  const hooks = hooksField(p, obj, legacy);
+  const manifest: Manifest = {
     raw: obj,
     ...parseVersion(p, obj.version),
     selectors: parseSelectors(p, obj.selectors, job),
@@ -45,10 +48,25 @@ export function parseManifest(p: FileProblems, doc: unknown, job: string, files:
     maxConcurrentUpgrades: Math.max(1, optional(p, obj, "max_concurrent_upgrades", "$", integer(Number.MIN_SAFE_INTEGER, Number.MAX_SAFE_INTEGER, "an integer (values below 1 mean 1)"), 1)),
     maxConcurrentStarts: optional(p, obj, "max_concurrent_starts", "$", integer(0, Number.MAX_SAFE_INTEGER, "an integer >= 0 (0 = one batch of all new allocations)"), 0),
     restartPolicy: optional(p, obj, "restart_policy", "$", oneOf(RESTART_POLICIES), "always"),
-    hooks: parseHooks(p, obj.hooks, job, files),
+    hooks: hooks ? parseHooks(p, hooks.value, job, files, { at: hooks.at, legacy }) : [],
     ...(healthCheck ? { healthCheck } : {}),
     certs: parseCerts(p, obj.certs),
   };
+  legacy.warn(p);
+  return manifest;
+}
+
+/** `hooks`, or the original's `commands`; both at once would leave which one counts to a guess. */
+function hooksField(p: FileProblems, obj: JsonObject, legacy: LegacySpellings): { value: unknown; at: string } | undefined {
+  const current = obj.hooks;
+  const original = obj[LEGACY_HOOKS_FIELD];
+  if (original === undefined) return { value: current, at: "$.hooks" };
+  if (current !== undefined) {
+    p.add(`$.${LEGACY_HOOKS_FIELD}`, `is set together with "hooks"; expected only "hooks" (the original maand's name for it is "${LEGACY_HOOKS_FIELD}"): merge them into "hooks"`);
+    return undefined;
+  }
+  legacy.note(`"${LEGACY_HOOKS_FIELD}"`, '"hooks"');
+  return { value: original, at: `$.${LEGACY_HOOKS_FIELD}` };
 }
 
 function parseVersion(p: FileProblems, value: unknown): Pick<Manifest, "version" | "versionDeclared" | "versionValid"> {

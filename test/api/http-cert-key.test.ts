@@ -38,7 +38,11 @@ describe("GET /kv of a certificate's private key (encrypted at rest)", () => {
       const r = await call(f.api.url, "GET", "/kv", { body: { namespace: NS, key: "certs/server.key" }, headers: f.headersFor(inv) });
       const denied = API_ERRORS.unauthorizedNamespace;
       assert.equal(r.status, denied.status, r.text);
-      assert.deepEqual(r.json, { message: denied.message, code: denied.code });
+      assert.deepEqual(r.json, {
+        message: denied.message,
+        code: denied.code,
+        detail: `${NS} belongs to worker 10.0.0.1; this hook runs for 10.0.0.2 and reads only its own worker's keys`,
+      });
       assert.ok(!r.text.includes("PRIVATE KEY"));
     } finally {
       f.registry.unregister(inv.allocId);

@@ -6,7 +6,10 @@ import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixt
 
 function expectError(r: HttpResult, def: ApiErrorDef): void {
   assert.equal(r.status, def.status, r.text);
-  assert.deepEqual(r.json, { message: def.message, code: def.code });
+  // The note's exact message and the code; a detail, where sent, explains without changing them.
+  const { detail, ...rest } = r.json as { message: string; code: string; detail?: string };
+  assert.deepEqual(rest, { message: def.message, code: def.code });
+  if (detail !== undefined) assert.equal(typeof detail, "string");
   assert.match(String(r.headers["content-type"]), /^application\/json/);
 }
 

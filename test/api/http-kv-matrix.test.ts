@@ -101,6 +101,12 @@ describe("KV read/write matrix (over HTTP)", () => {
     expectError(await api2.get("maand/worker/10.0.0.1", "worker_ip"), API_ERRORS.unauthorizedNamespace);
     const cache = as({ allocId: ALLOC.cache2, job: "cache", workerIp: "10.0.0.2", command: "hook_c" });
     assert.equal((await cache.get("vars/bucket/job/cache", "size")).json.value, "1g");
+    // The note's exact message; a detail names the rule and the fix.
+    const denied = await api.get("vars/job/cache", "ttl");
+    assert.equal(denied.json.message, "Invalid or unauthorized namespace");
+    assert.match(denied.json.detail, /^vars\/job\/cache is readable only when a hook of job api declares a demand on job cache/);
+    const missing = await api.get("vars/job/api", "nope");
+    assert.deepEqual(missing.json, { message: "KV get operation failed", code: "KEY_NOT_FOUND", detail: "vars/job/api has no key nope" });
     // database is upstream of api, not the other way round.
     const db = as({ allocId: ALLOC.db1, job: "database", command: "hook_schema" });
     expectError(await db.get("vars/job/api", "db_url"), API_ERRORS.unauthorizedNamespace);

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { maand } from "../helpers/cli.js";
 
 describe("every command outside a bucket: one line, exit 2, nothing created", () => {
-  const commands = [["build"], ["cat", "workers"], ["cat", "jobs"], ["cat", "allocations"], ["cat", "hooks"], ["cat", "kv"], ["cat", "kv", "get", "vars/bucket", "env"], ["gc"], ["hooks", "hook_x"], ["hooks", "hook_x", "--dry-run"], ["info"]];
+  const commands = [["build"], ["cat", "workers"], ["cat", "jobs"], ["cat", "allocations"], ["cat", "hooks"], ["cat", "kv"], ["cat", "kv", "get", "vars/bucket", "env"], ["gc"], ["hooks", "hook_x"], ["hooks", "hook_x", "--dry-run"], ["info"], ["logs", "show"], ["job", "create", "api"]];
   it(commands.map((c) => c.join(" ")).join(", "), () => {
     const dir = mkdtempSync(join(tmpdir(), "maand-nobucket-"));
     try {

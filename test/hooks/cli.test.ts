@@ -99,12 +99,23 @@ describe("maand hooks (CLI, real processes)", () => {
     assert.deepEqual(plan.steps[0].batches.map((x: { workers: string[] }) => x.workers), [["10.0.0.1", "10.0.0.3"]]);
     assert.equal(plan.steps[0].batches[0].invocations[0].env.ONE_SHOT, "1");
     assert.equal(plan.steps[0].batches[0].invocations[1].env.ALLOCATION_INDEX, "2");
+    // snake_case, 0-based indexes named as such, the interpreter that will run
+    assert.equal(plan.steps[0].batches[0].batch_index, 0);
+    assert.equal(plan.steps[0].batches[0].invocations[1].allocation_index, 2);
+    assert.match(plan.steps[0].interpreter, /python3/);
+    assert.equal(plan.steps[0].rollout_order_source, "kv");
     const t = maand(b.root, "hooks", "hook_x", "--dry-run");
     assert.equal(t.status, 0, t.stderr);
     assert.match(t.stdout, /job api {2}hook hook_x/);
     assert.match(t.stdout, /job web {2}hook hook_x  script _hooks\/hook_x\.ts/);
-    assert.match(t.stdout, /ROLLOUT_ORDER_SOURCE=kv/);
-    assert.match(t.stdout, /HOOK_API_PORT, JOB_COMMAND_API_PORT, HOOK_API_TOKEN are set when each hook starts/);
+    // a compact table by default: allocation, batch, interpreter, one-shot, timeout
+    assert.match(t.stdout, /ALLOCATION\s+BATCH\s+INTERPRETER\s+ONE-SHOT\s+TIMEOUT/);
+    assert.match(t.stdout, /10\.0\.0\.1\s+1\/1\s+\S*python3\S*\s+yes\s+3600 s/);
+    assert.doesNotMatch(t.stdout, /ROLLOUT_ORDER_SOURCE=/);
+    assert.match(t.stdout, /add --env/);
+    const e = maand(b.root, "hooks", "hook_x", "--dry-run", "--env");
+    assert.match(e.stdout, /ROLLOUT_ORDER_SOURCE=kv/);
+    assert.match(e.stdout, /HOOK_API_PORT, JOB_COMMAND_API_PORT, HOOK_API_TOKEN are set when each hook starts/);
     assert.equal(b.records().length, 0);
   });
 
@@ -126,18 +137,32 @@ describe("maand hooks (CLI, real processes)", () => {
     assert.match(workerLog, new RegExp(`run=${run} job=web hook=hook_x event=cli worker=10\\.0\\.0\\.3 stream=stdout hello from bun 10\\.0\\.0\\.3`));
   });
 
-  it("--verbose streams output prefixed with [ip job hook]; a pipe gets plain progress and a summary table", () => {
+  it("--verbose streams output prefixed with [ip job hook]; a pipe gets one line per allocation and a summary of totals", () => {
     const r = maand(b.root, "hooks", "hook_x", "web", "--verbose");
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /^\[10\.0\.0\.2 web hook_x\] hello from bun 10\.0\.0\.2$/m);
     assert.match(r.stdout, /web hook_x: batch 3\/3 \(10\.0\.0\.3\)/);
-    assert.match(r.stdout, /ALLOCATION\s+JOB\s+HOOK\s+BATCH\s+STATUS\s+DURATION/);
-    assert.match(r.stdout, /10\.0\.0\.3\s+web\s+hook_x\s+3\/3\s+ok\s+\d+\.\d\d s/);
+    // each allocation's final status once: its line as it ended, not again in a table
+    assert.equal(r.stdout.match(/^ {2}ok {10}10\.0\.0\.3 web hook_x \(\d+\.\d\d s\)$/gm)?.length, 1, r.stdout);
+    assert.doesNotMatch(r.stdout, /ALLOCATION\s+JOB\s+HOOK\s+BATCH\s+STATUS\s+DURATION/);
+    assert.match(r.stdout, /^run \S+: ok \(3 ok\); no KV writes; logs in /m);
+  });
+
+  it("--concurrency N overrides the batch width for one run", () => {
+    const plan = JSON.parse(maand(b.root, "hooks", "hook_x", "web", "--dry-run", "--json", "--concurrency", "2").stdout);
+    assert.deepEqual(plan.steps[0].batches.map((x: { workers: string[] }) => x.workers), [["10.0.0.1", "10.0.0.2"], ["10.0.0.3"]]);
+    assert.equal(plan.steps[0].width_source, "concurrency");
+    for (const bad of ["0", "-1", "1.5", "x", ""]) {
+      const r = maand(b.root, "hooks", "hook_x", "web", "--concurrency", bad);
+      assert.equal(r.status, 2, bad);
+      assert.match(r.stderr, /--concurrency .*expected a whole number >= 1/);
+    }
   });
 
   it("secret values and API tokens never reach logs or the console", () => {
     const r = maand(b.root, "hooks", "hook_secret", "api", "--verbose", "--allocations", "10.0.0.1");
     assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /^run \S+: ok \(1 ok\); 1 KV write committed; logs in /m, "the summary says what happened to KV writes");
     assert.match(r.stdout, /\[10\.0\.0\.1 api hook_secret\] generated \*\*\*/);
     assert.match(r.stdout, /\[10\.0\.0\.1 api hook_secret\] token \*\*\*/);
     const logs = [join(b.root, "logs", "10.0.0.1.log"), ...runDirs().map((d) => join(b.root, "logs", "runs", d))];
@@ -163,6 +188,7 @@ describe("maand hooks (CLI, real processes)", () => {
     const r = maand(b.root, "hooks", "hook_sem", "api", "--json");
     assert.equal(r.status, 3, r.stderr);
     const summary = JSON.parse(r.stdout);
+    assert.deepEqual(summary.kv, { writes: 0, allocations: 0, committed: false, reason: "the run failed" });
     const byStatus = summary.invocations.map((i: { status: string; exit_code: number }) => `${i.status}:${i.exit_code}`).sort();
     // The holder crashed (9) with both peers queued; each peer then got the slot (0) instead of
     // timing out (a 408 fails its raise_for_status): the crash itself freed it.

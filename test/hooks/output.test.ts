@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { LineSplitter, MAX_LINE_BYTES, TailBuffer } from "../../server/hooks/output.js";
+import { LineSplitter, MAX_LINE_BYTES, stagedPathMapper, TailBuffer } from "../../server/hooks/output.js";
 import { Redactor } from "../../server/hooks/redaction.js";
 import { MAX_LOG_BYTES_PER_INVOCATION, newRunId, openRunLogs } from "../../server/hooks/run-logs.js";
 
@@ -81,5 +81,21 @@ describe("hook output handling", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("a failure tail keeps the exception's message line, drops Bun's footer and shows workspace paths", () => {
+    const t = new TailBuffer(4, stagedPathMapper("/b/tmp/workers/10.0.0.1/jobs/api", "workspace/jobs/api"));
+    t.push("error: the schema is missing");
+    for (let i = 0; i < 6; i++) t.push(`      at down (/b/tmp/workers/10.0.0.1/jobs/api/_hooks/hook.ts:${i}:9)`);
+    t.push("");
+    t.push("Bun v1.4.5 (Linux x64)");
+    const tail = t.get();
+    assert.equal(tail.length, 4);
+    assert.equal(tail[0], "error: the schema is missing");
+    assert.equal(tail[1], "…");
+    assert.ok(tail.slice(2).every((l) => l.includes("workspace/jobs/api/_hooks/hook.ts:")), tail.join("\n"));
+    const py = new TailBuffer(3);
+    for (const l of ["Traceback (most recent call last):", '  File "x.py", line 1', "ValueError: bad"]) py.push(l);
+    assert.deepEqual(py.get(), ["Traceback (most recent call last):", '  File "x.py", line 1', "ValueError: bad"]);
   });
 });

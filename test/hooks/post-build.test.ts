@@ -61,6 +61,7 @@ describe("post_build hooks via `maand build`", () => {
     try {
       const r = maand(b.root, "build");
       assert.equal(r.status, 3, r.stdout + r.stderr);
+      assert.match(r.stderr, /the build is committed; its post_build hooks did not finish and their KV writes were not \(\d+ KV writes? of \d+ allocations? discarded: the run failed\)/);
       assert.match(r.stderr, /10\.0\.0\.1 \(job api, hook_b, post_build, batch 1\/1\): exit code 5/);
       assert.match(r.stderr, /\| post_build failing on purpose/);
       const version = await b.with((ctx) => (ctx.db.prepare("SELECT version FROM jobs WHERE name = 'api'").get() as { version: string }).version);

@@ -53,8 +53,8 @@ describe("maand hooks: a partial put_rollout_order is reported, not silently ign
     const json = maand(b.root, "hooks", "hook_x", "api", "--dry-run", "--json");
     assert.equal(json.status, 0, json.stderr);
     const step = JSON.parse(json.stdout).steps[0];
-    assert.equal(step.rolloutOrderSource, "default");
-    assert.deepEqual(step.rolloutOrderIgnored, { stored: ["10.0.0.2", "10.0.0.1"], reason: "lists 2 of 3 workers, missing 10.0.0.3" });
+    assert.equal(step.rollout_order_source, "default");
+    assert.deepEqual(step.rollout_order_ignored, { stored: ["10.0.0.2", "10.0.0.1"], reason: "lists 2 of 3 workers, missing 10.0.0.3" });
 
     b.clearRecords();
     const run = maand(b.root, "hooks", "hook_x", "api");
@@ -83,10 +83,14 @@ describe("maand hooks: a partial put_rollout_order is reported, not silently ign
     assert.equal(r.status, 0, r.stdout + r.stderr);
     const at = r.stdout.indexOf(NOTICE);
     assert.ok(at >= 0, r.stdout);
-    const progress = r.stdout.indexOf("api hook_x: batch");
+    const progress = r.stdout.indexOf("api hook_x batch 1/3");
     assert.ok(progress > at, `listr2 drew its progress after the notice: ${JSON.stringify(r.stdout)}`);
     assert.match(r.stdout, /\u001b\[\?25l/, "the live renderer (hidden cursor) was used, not plain lines");
+    // the run id heads the live view; finished batches stay on screen; the table lists each allocation once
+    assert.match(r.stdout, /run \d{8}T\d{6}Z-[0-9a-f]{6}: cli, 3 invocation\(s\), \d+ s/);
+    assert.match(r.stdout, /✔\S* api hook_x batch 1\/3 \(10\.0\.0\.1\): running 0, done 1, failed 0[^]*✔\S* api hook_x batch 3\/3/);
     assert.match(r.stdout, /ALLOCATION\s+JOB\s+HOOK/);
+    assert.equal(r.stdout.match(/^10\.0\.0\.2 +api +hook_x +2\/3 +ok/gm)?.length, 1);
   });
 
   it("a disabled worker makes build's order (active workers) unusable for cli, without a notice: nobody chose it", async () => {

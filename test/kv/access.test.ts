@@ -92,6 +92,29 @@ describe("KV access matrix (pure)", () => {
     assert.equal(asked, 1);
   });
 
+  it("every refusal says which rule refused it and the fix", () => {
+    const reason = (who: KvPrincipal, op: KvOperation, ns: string, key = "k"): string => {
+      try {
+        authorizeKv(who, op, ns, key, upstream);
+      } catch (e) {
+        if (e instanceof NamespaceDenied) return e.reason;
+        throw e;
+      }
+      return "allowed";
+    };
+    assert.match(reason(api, "read", "vars/job/cache"), /^vars\/job\/cache is readable only when a hook of job api declares a demand on job cache \(add "demands": \{"job": "cache"/);
+    assert.match(reason(api, "read", "vars/job/cache"), /workspace\/jobs\/api\/manifest\.json, then run maand build\)$/);
+    assert.equal(reason(api, "read", "maand/worker/10.0.0.2"), "maand/worker/10.0.0.2 belongs to worker 10.0.0.2; this hook runs for 10.0.0.1 and reads only its own worker's keys");
+    assert.equal(reason(api, "read", "vars/bucket/job/web"), "vars/bucket/job/web is job web's; a hook reads only its own job's vars/bucket/job/api");
+    assert.match(reason(api, "read", "nonsense/x"), /^nonsense\/x is not a maand KV namespace; expected one of/);
+    assert.match(reason(api, "list", "vars/bucket"), /^GET \/kv\/keys lists only this job's vars\/job\/api and secrets\/job\/api/);
+    assert.match(reason(api, "put", "secrets/job/api"), /^secrets are written and deleted with PUT\/DELETE \/kv\/secret/);
+    assert.equal(reason({ ...api, event: "post_deploy" }, "put", "maand/job/api", "rollout_order"), "rollout_order may be written by pre_deploy and cli hooks only; this hook runs for post_deploy");
+    assert.match(reason(api, "put", "maand/job/api", "version"), /^PUT \/kv writes only vars\/job\/api \(and rollout_order in maand\/job\/api on pre_deploy or cli\); maand\/job\/api is read-only for hooks$/);
+    assert.match(reason(api, "put", "vars/job/database"), /^a hook writes only its own job's namespaces/);
+    assert.match(reason(api, "putSecret", "vars/job/api"), /^PUT\/DELETE \/kv\/secret write only secrets\/job\/api/);
+  });
+
   it("classifies namespaces in one place: owner, secret, certificate key, build-owned", () => {
     assert.deepEqual(namespaceOwner("maand/job/api/worker/10.0.0.1"), { job: "api", worker: "10.0.0.1" });
     assert.deepEqual(namespaceOwner("maand/worker/10.0.0.1/tags"), { worker: "10.0.0.1" });

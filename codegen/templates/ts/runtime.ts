@@ -31,9 +31,12 @@ export interface TypedResponse<T> extends Response {
 
 /**
  * An API call failed: `status` is the HTTP status (undefined when the API could not be reached);
- * `message` and `code` are the server's, `detail` its explanation when it sent one.
+ * `apiMessage` and `code` are the server's (the design note's exact message), `detail` its
+ * explanation when it sent one; `message`, what is printed, holds both.
  */
 export class MaandApiError extends Error {
+  readonly apiMessage: string;
+
   constructor(
     readonly status: number | undefined,
     message: string,
@@ -43,6 +46,7 @@ export class MaandApiError extends Error {
   ) {
     super(detail ? `${message}: ${detail}` : message);
     this.name = "MaandApiError";
+    this.apiMessage = message;
   }
 }
 

@@ -51,8 +51,12 @@ export function authenticate(headers: IncomingHttpHeaders, registry: InvocationR
   } else {
     inv = registry.get(allocId);
   }
-  if (!inv) throw apiError("invalidAllocationId");
-  if (event !== inv.event) throw apiError("eventMismatch");
-  if (command !== inv.command) throw apiError("commandMismatch");
+  if (!inv) {
+    throw apiError("invalidAllocationId", {
+      detail: `${HEADERS.allocationId} must be the ALLOCATION_ID of a hook that is running now (the one this script was started with); an ended hook's ID is no longer valid`,
+    });
+  }
+  if (event !== inv.event) throw apiError("eventMismatch", { detail: `the running hook's ${HEADERS.event} is ${inv.event}` });
+  if (command !== inv.command) throw apiError("commandMismatch", { detail: `the running hook's ${HEADERS.command} is ${inv.command}` });
   return inv;
 }

@@ -74,7 +74,7 @@ export function parseJsonObject(body: Buffer): Record<string, unknown> {
     throw apiError("invalidJson");
   }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
-    throw apiError("invalidInput", "Invalid input: the request body must be a JSON object");
+    throw apiError("invalidInput", { message: "Invalid input: the request body must be a JSON object" });
   }
   return value as Record<string, unknown>;
 }

@@ -34,7 +34,7 @@ export function answerClientError(err: NodeJS.ErrnoException & { rawPacket?: Buf
     const [, method, target] = line;
     const path = target!.split("?")[0];
     const allow = allowFor(path);
-    answerOnSocket(socket, apiError("methodNotAllowed", `Method ${method} is not allowed (allowed: ${allow})`), { Allow: allow });
+    answerOnSocket(socket, apiError("methodNotAllowed", { message: `Method ${method} is not allowed (allowed: ${allow})` }), { Allow: allow });
     return;
   }
   answerOnSocket(socket, clientErrorOf(err.code));

@@ -60,11 +60,11 @@ export function createHttpListeners(deps: HandlerDeps): HttpListeners {
     const q = url.indexOf("?");
     const path = normalizePath(q < 0 ? url : url.slice(0, q));
     const methods = routes.lookup(path);
-    if (!methods) throw apiError("routeNotFound", `Not found: no route ${truncate(path)}`);
+    if (!methods) throw apiError("routeNotFound", { message: `Not found: no route ${truncate(path)}` });
     const route = methods.get(req.method ?? "");
     if (!route) {
       throw new MethodNotAllowed(
-        apiError("methodNotAllowed", `Method ${truncate(req.method ?? "")} is not allowed on ${path} (allowed: ${allowHeader(methods)})`),
+        apiError("methodNotAllowed", { message: `Method ${truncate(req.method ?? "")} is not allowed on ${path} (allowed: ${allowHeader(methods)})` }),
         allowHeader(methods),
       );
     }
@@ -105,7 +105,7 @@ export function createHttpListeners(deps: HandlerDeps): HttpListeners {
     },
     connect(_req, socket) {
       const allow = routes.allMethods;
-      answerOnSocket(socket, apiError("methodNotAllowed", `Method CONNECT is not allowed (allowed: ${allow})`), { Allow: allow });
+      answerOnSocket(socket, apiError("methodNotAllowed", { message: `Method CONNECT is not allowed (allowed: ${allow})` }), { Allow: allow });
     },
     clientError: (err, socket) => answerClientError(err, socket, allowFor),
   };
@@ -127,7 +127,7 @@ async function readBodyOr400(req: IncomingMessage): Promise<Buffer> {
   try {
     return await readBody(req, LIMITS.maxBodyBytes);
   } catch (err) {
-    throw err instanceof ApiError ? err : apiError("invalidJson", undefined, err);
+    throw err instanceof ApiError ? err : apiError("invalidJson", { cause: err });
   }
 }
 

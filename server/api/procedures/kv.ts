@@ -19,7 +19,7 @@ const authorize = (ctx: ApiContext, op: KvOperation, namespace: string, key: str
 
 /** A delete of a key that is not there is the note's 404, as in the original; nothing is written. */
 function deleteExisting(ctx: ApiContext, namespace: string, key: string) {
-  if (!ctx.services.kv.delete(namespace, key)) throw new KvKeyNotFound(namespace, key);
+  if (!ctx.services.kv.delete(namespace, key, ctx.invocation.allocId)) throw new KvKeyNotFound(namespace, key);
   return { namespace, key, deleted: true as const };
 }
 
@@ -43,7 +43,7 @@ export const putKv = defineOperation({
     const ns = authorize(ctx, "put", namespace, key);
     // rollout_order is stored in its canonical form, the one the planner reads (kv/rollout-order.ts).
     const stored = ns.kind === "jobMeta" && key === ROLLOUT_ORDER_KEY ? acceptRolloutOrder(ctx.invocation.job, value, ctx.services.jobWorkers(ctx.invocation.job)) : value;
-    ctx.services.kv.put(namespace, key, stored, ttl ?? 0);
+    ctx.services.kv.put(namespace, key, stored, ttl ?? 0, ctx.invocation.allocId);
     return { namespace, key, stored: true as const };
   },
 });
@@ -64,7 +64,7 @@ export const putSecret = defineOperation({
   output: KvPutOutput,
   handler(ctx, { namespace, key, value, ttl }) {
     authorize(ctx, "putSecret", namespace, key);
-    ctx.services.kv.put(namespace, key, value, ttl ?? 0);
+    ctx.services.kv.put(namespace, key, value, ttl ?? 0, ctx.invocation.allocId);
     return { namespace, key, stored: true as const };
   },
 });

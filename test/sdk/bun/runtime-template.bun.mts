@@ -102,6 +102,13 @@ test("raiseForStatus / unwrap / errorBody", async () => {
   // the body stays readable after the error was extracted
   assert.equal((await err.json()).code, "X");
   await assert.rejects(rt.unwrap(new Response("bad gateway\n", { status: 502 })), (e: unknown) => e instanceof rt.MaandApiError && e.message === "bad gateway" && e.code === undefined);
+  // The server's detail is part of the exception text; the note's message stays apart.
+  const detailed = new Response(JSON.stringify({ message: "Invalid or unauthorized namespace", code: "UNAUTHORIZED_NAMESPACE", detail: "vars/job/pg needs a demand" }), { status: 400 });
+  await assert.rejects(
+    rt.raiseForStatus(detailed),
+    (e: unknown) =>
+      e instanceof rt.MaandApiError && e.message === "Invalid or unauthorized namespace: vars/job/pg needs a demand" && e.apiMessage === "Invalid or unauthorized namespace" && e.detail === "vars/job/pg needs a demand",
+  );
   await assert.rejects(rt.raiseForStatus(new Response("", { status: 500, statusText: "Internal Server Error" })), /Internal Server Error/);
 });
 

@@ -55,7 +55,7 @@ async function errorOf(call: () => Promise<Response>): Promise<[number | undefin
   try {
     await maand.raiseForStatus(await call());
   } catch (e) {
-    if (e instanceof MaandApiError) return [e.status, e.message, e.code];
+    if (e instanceof MaandApiError) return [e.status, e.apiMessage, e.code];
     throw e;
   }
   throw new Error("expected an error");
@@ -183,7 +183,7 @@ async function thrown(call: () => Promise<unknown>): Promise<[number | undefined
   try {
     await call();
   } catch (e) {
-    if (e instanceof MaandApiError) return [e.status, e.message, e.code];
+    if (e instanceof MaandApiError) return [e.status, e.apiMessage, e.code];
     throw e;
   }
   throw new Error("expected MaandApiError");

@@ -1,6 +1,9 @@
+import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
+import type { ApiErrorDef } from "../../server/api/errors.js";
 import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import { allocationId } from "../../server/build/ids.js";
+import { manualClock, type ManualClock } from "../helpers/clock.js";
 import { runBuild } from "../../server/build/run.js";
 import { listAllocations } from "../../server/store/catalog.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
@@ -109,17 +112,6 @@ export async function fixtureBucket(prefix: string, clock?: ManualClock): Promis
   return { root, bucket, cleanup };
 }
 
-/** A clock tests move by hand (TTL expiry without sleeping). */
-export class ManualClock {
-  constructor(public t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
-  }
-  advance(ms: number): void {
-    this.t += ms;
-  }
-}
-
 export interface Fixture {
   root: string;
   clock: ManualClock;
@@ -137,7 +129,7 @@ export interface Fixture {
 }
 
 export async function startFixture(options: { auth?: "token" | "headers" } = {}): Promise<Fixture> {
-  const clock = new ManualClock();
+  const clock = manualClock(Date.UTC(2025, 0, 1));
   const { root, bucket, cleanup } = await fixtureBucket("maand-api-", clock);
   const kv = new KvSession(bucket.kv);
   const registry = new InvocationRegistry();
@@ -184,6 +176,28 @@ export interface HttpResult {
   headers: IncomingHttpHeaders;
   text: string;
   json: any;
+}
+
+/** No answer is a 500 or carries a stack trace or a source path. */
+export function assertNoStack(r: HttpResult): void {
+  assert.doesNotMatch(r.text, /\n\s+at |node_modules|\.js:\d+/);
+  assert.notEqual(r.status, 500, r.text);
+}
+
+/**
+ * A catalogue error as clients see it: its status, a JSON body of its code and the note's
+ * message (or one matching `message`), at most a string detail besides, and no stack.
+ */
+export function expectApiError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
+  assertNoStack(r);
+  assert.equal(r.status, def.status, r.text);
+  assert.match(String(r.headers["content-type"]), /^application\/json/, r.text);
+  const { message: said, code, detail, ...rest } = (r.json ?? {}) as { message?: string; code?: string; detail?: unknown };
+  assert.equal(code, def.code, r.text);
+  if (typeof message === "string") assert.equal(said, message, r.text);
+  else assert.match(String(said), message, r.text);
+  if (detail !== undefined) assert.equal(typeof detail, "string", r.text);
+  assert.deepEqual(rest, {}, `nothing besides message, code and detail: ${r.text}`);
 }
 
 export interface RequestOptions {

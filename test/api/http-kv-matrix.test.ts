@@ -1,16 +1,9 @@
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
+import { API_ERRORS } from "../../server/api/errors.js";
 import type { Invocation } from "../../server/api/registry.js";
 import { bucketId } from "../../server/store/catalog.js";
-import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
-
-function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
-  assert.equal(r.status, def.status, r.text);
-  assert.equal(r.json.code, def.code);
-  if (typeof message === "string") assert.equal(r.json.message, message);
-  else assert.match(r.json.message, message);
-}
+import { ALLOC, call, expectApiError as expectError, startFixture, type Fixture } from "./fixture.js";
 
 describe("KV read/write matrix (over HTTP)", () => {
   let f: Fixture;

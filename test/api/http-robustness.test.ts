@@ -1,38 +1,21 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
 import { ROUTES } from "../../server/api/routes.js";
 import { HEADERS } from "../../server/api/request-headers.js";
-import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
+import { call, expectApiError, startFixture, type Fixture, type HttpResult } from "./fixture.js";
+import { bodyOf, rawExchange, statusOf } from "./raw-http.js";
 
 /**
  * Requests that stress the HTTP layer rather than the routes: an invocation that ends while its
  * request is in flight, requests Node's parser refuses, unusual request targets and inputs.
  */
 
+/** These answers carry the note's message and code only, no detail. */
 function expectError(r: HttpResult, def: ApiErrorDef): void {
-  assert.equal(r.status, def.status, r.text);
-  assert.deepEqual(r.json, { message: def.message, code: def.code });
+  expectApiError(r, def);
+  assert.equal(r.json.detail, undefined, r.text);
 }
-
-/** Raw HTTP/1.1 over a socket: send `head`, then (when given) `body` once `beforeBody` has run. */
-function rawExchange(port: number, head: string, body?: string, beforeBody?: () => Promise<void>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    s.on("data", (c: Buffer) => chunks.push(c));
-    s.on("error", reject);
-    s.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    s.write(head, () => {
-      if (body === undefined) return;
-      void (beforeBody ?? (async () => {}))().then(() => s.write(body));
-    });
-  });
-}
-
-const bodyOf = (raw: string): unknown => JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
-const statusOf = (raw: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
 
 describe("runtime API robustness (over HTTP)", () => {
   let f: Fixture;

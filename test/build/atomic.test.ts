@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { cpSync, mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -10,7 +10,7 @@ import { applyBuild } from "../../server/build/apply.js";
 import { planBuild } from "../../server/build/plan.js";
 import { readBuildState } from "../../server/build/snapshot.js";
 import { readWorkspace } from "../../server/workspace/read.js";
-import { waitFor } from "../helpers/wait.js";
+import { processState, waitFor } from "../helpers/wait.js";
 import { readWal } from "./wal.js";
 import { collect, dumpCatalog, largeWorkspace, maand, maandAsync, threeByThree, mustBuild, storedCerts } from "./fixture.js";
 
@@ -193,15 +193,5 @@ function fileSize(file: string): number {
     return statSync(file).size;
   } catch {
     return 0;
-  }
-}
-
-/** The state letter of /proc/<pid>/stat ("T" = stopped); "" once the process is gone. */
-function processState(pid: number): string {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    return stat.charAt(stat.lastIndexOf(")") + 2);
-  } catch {
-    return "";
   }
 }

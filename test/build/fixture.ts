@@ -4,6 +4,7 @@ import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bu
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import type { Clock } from "../../server/store/clock.js";
+import { manualClock, type ManualClock } from "../helpers/clock.js";
 import { runBuild } from "../../server/build/run.js";
 import { certKey, type CertValues } from "../../server/build/kv-desired.js";
 import { latestKvRows } from "../../server/store/catalog.js";
@@ -46,14 +47,6 @@ export function threeByThree(): WorkspaceFixture {
     },
   };
 }
-
-/** A clock tests move by hand. */
-export function manualClock(start = Date.UTC(2030, 0, 1)): ManualClock {
-  let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms), set: (ms) => void (now = ms) };
-}
-
-export type ManualClock = Clock & { advance(ms: number): void; set(ms: number): void };
 
 export interface OpenTestBucket {
   root: string;
@@ -161,3 +154,4 @@ export function mustBuild(root: string): CliResult {
 }
 
 export { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult };
+export { manualClock, type ManualClock } from "../helpers/clock.js";

@@ -12,13 +12,19 @@ export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs 
   }
 }
 
-/** Whether a process is running (a zombie is not: it has exited and only awaits reaping). */
-export function processRunning(pid: number): boolean {
+/** The state letter of /proc/<pid>/stat (R, S, T = stopped, Z = zombie, ...); "" once it is gone. */
+export function processState(pid: number): string {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state !== "Z" && state !== "X";
+    // "pid (comm) state ...": comm may hold spaces and parentheses, so the last ")" counts.
+    return stat.charAt(stat.lastIndexOf(")") + 2);
   } catch {
-    return false;
+    return "";
   }
+}
+
+/** Whether a process is running (a zombie is not: it has exited and only awaits reaping). */
+export function processRunning(pid: number): boolean {
+  const state = processState(pid);
+  return state !== "" && state !== "Z" && state !== "X";
 }

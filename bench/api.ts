@@ -19,7 +19,7 @@ import { openBucket } from "../server/bucket/context.js";
 import { KvSession } from "../server/store/kv-session.js";
 import { InvocationRegistry } from "../server/api/registry.js";
 import { startRuntimeApi } from "../server/api/server.js";
-import { HEADERS } from "../server/api/routes.js";
+import { HEADERS } from "../server/api/request-headers.js";
 
 /** One load run as the child reports it. */
 interface LoadResult {

@@ -19,7 +19,7 @@ import { openBucket } from "../server/bucket/context.js";
 import { KvSession } from "../server/store/kv-session.js";
 import { InvocationRegistry } from "../server/api/registry.js";
 import { startRuntimeApi } from "../server/api/server.js";
-import { HEADERS } from "../server/api/routes.js";
+import { HEADERS } from "../server/api/request-headers.js";
 import { HOOK_ENV } from "../server/hooks/env-names.js";
 import { bundledBun, packageRoot } from "../server/hooks/package-files.js";
 

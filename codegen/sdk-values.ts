@@ -1,5 +1,5 @@
 import { API_ERRORS } from "../server/api/errors.js";
-import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE } from "../server/api/routes.js";
+import { BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE } from "../server/api/request-headers.js";
 import { basename } from "node:path";
 import { DEFAULT_CONF } from "../server/bucket/conf.js";
 import { bucketPaths } from "../server/bucket/paths.js";

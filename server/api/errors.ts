@@ -5,7 +5,8 @@
  * (boundary.ts) and the HTTP layer convert them into an ApiError from this catalogue.
  */
 
-import { ACCEPTED_HOSTNAMES, BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE, LIMITS } from "./routes.js";
+import { ACCEPTED_HOSTNAMES, BEARER_SCHEME, HEADERS, JSON_CONTENT_TYPE } from "./request-headers.js";
+import { LIMITS } from "./limits.js";
 
 export interface ApiErrorDef {
   status: number;

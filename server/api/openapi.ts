@@ -2,7 +2,8 @@ import { generateOpenApiDocument } from "trpc-to-openapi";
 import { API_ERRORS } from "./errors.js";
 import { apiRouter } from "./router.js";
 import { routeErrorsByStatus } from "./route-errors.js";
-import { HEADERS, ROUTES, ROUTE_NAMES } from "./routes.js";
+import { ROUTES, ROUTE_NAMES } from "./routes.js";
+import { HEADERS } from "./request-headers.js";
 import { ErrorOutput } from "./schemas.js";
 
 export const OPENAPI_SERVER_URL = "http://127.0.0.1:8080";

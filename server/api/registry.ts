@@ -67,6 +67,11 @@ export class InvocationRegistry {
     return this.byAlloc.size;
   }
 
+  /** Subscribed onUnregister listeners: a stopped runtime API must have removed its own. */
+  get listenerCount(): number {
+    return this.listeners.length;
+  }
+
   /** Called after an invocation is unregistered (its process has ended). Returns an unsubscribe function. */
   onUnregister(listener: Listener): () => void {
     this.listeners.push(listener);

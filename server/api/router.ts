@@ -45,6 +45,5 @@ function procedures(): { [K in RouteName]: ProcedureOf<K> } {
 /** The runtime API router. Stateless: per-server state (KV session, semaphores) arrives through the context. */
 export const apiRouter = t.router(procedures());
 
-export type ApiRouter = typeof apiRouter;
 /** In-process caller for unit tests and tools: `createApiCaller(ctx).getKv({...})`. */
 export const createApiCaller = t.createCallerFactory(apiRouter);

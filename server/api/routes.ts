@@ -1,6 +1,6 @@
 /**
- * The runtime API's routes and request headers, defined once. The router's OpenAPI metadata,
- * the HTTP dispatcher, openapi.json, the SDK generators and the tests all import these.
+ * The runtime API's routes, defined once. The router's OpenAPI metadata, the HTTP dispatcher,
+ * openapi.json, the SDK generators and the tests all import these.
  */
 
 export type HttpMethod = "GET" | "PUT" | "DELETE" | "POST";
@@ -45,39 +45,3 @@ export const ROUTES = {
 
 export type RouteName = keyof typeof ROUTES;
 export const ROUTE_NAMES = Object.keys(ROUTES) as RouteName[];
-
-/** Request header names as clients send them (HTTP header names are case-insensitive). */
-export const HEADERS = {
-  allocationId: "X-ALLOCATION-ID",
-  event: "EVENT",
-  command: "COMMAND",
-  authorization: "Authorization",
-  contentType: "Content-Type",
-} as const;
-
-export const JSON_CONTENT_TYPE = "application/json";
-
-/** The only address the runtime API listens on. */
-export const RUNTIME_API_HOST = "127.0.0.1";
-/**
- * Host header values (without port) the API answers. A web page that rebinds its own DNS name to
- * 127.0.0.1 sends its name as Host; refusing it keeps browsers out even in hook_api_auth =
- * "headers" mode, where allocation IDs (derived from job and IP) would be the only credential.
- */
-export const ACCEPTED_HOSTNAMES: readonly string[] = [RUNTIME_API_HOST, "localhost"];
-export const BEARER_SCHEME = "Bearer";
-
-/** Limits from SPEC §8. */
-export const LIMITS = {
-  maxBodyBytes: 1024 * 1024,
-  semaphoreCapacityMin: 1,
-  semaphoreCapacityMax: 64,
-  semaphoreDefaultCapacity: 1,
-  semaphoreDefaultTimeoutSeconds: 600,
-  semaphoreMaxTimeoutSeconds: 3600,
-  /** ~100 years: keeps created_at + ttl * 1000 a safe integer. */
-  maxTtlSeconds: 3_153_600_000,
-  /** UTF-8 bytes: keeps catalog rows, `cat` output and error messages a sane size. */
-  maxKeyBytes: 1024,
-  maxNamespaceBytes: 256,
-} as const;

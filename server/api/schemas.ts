@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { LIMITS } from "./routes.js";
+import { LIMITS } from "./limits.js";
 
 /**
  * Request and response schemas of the runtime API. Their descriptions and examples become

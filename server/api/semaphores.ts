@@ -1,4 +1,4 @@
-import { LIMITS } from "./routes.js";
+import { LIMITS } from "./limits.js";
 
 /**
  * In-memory counting semaphores for one runtime API server (one maand session). Scoped by

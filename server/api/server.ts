@@ -1,7 +1,7 @@
-import { RUNTIME_API_HOST } from "./routes.js";
 import { createServer, type Server } from "node:http";
 import type { Socket } from "node:net";
 import { MaandError } from "../errors.js";
+import { RUNTIME_API_HOST } from "./request-headers.js";
 import type { Db } from "../store/db.js";
 import type { KvSession } from "../store/kv-session.js";
 import { createApiServices } from "./context.js";
@@ -21,8 +21,6 @@ export interface RuntimeApi {
   url: string;
   stop(): Promise<void>;
 }
-
-export { RUNTIME_API_HOST };
 
 /**
  * Starts the runtime API on 127.0.0.1 for one maand session. Semaphores live in this server

@@ -2,7 +2,8 @@ import { initTRPC } from "@trpc/server";
 import type { OpenApiMeta } from "trpc-to-openapi";
 import { z } from "zod";
 import type { ApiContext } from "./context.js";
-import { HEADERS, ROUTES, type RouteName } from "./routes.js";
+import { ROUTES, type RouteName } from "./routes.js";
+import { HEADERS } from "./request-headers.js";
 
 /** The tRPC instance of the runtime API. */
 export const t = initTRPC.context<ApiContext>().meta<OpenApiMeta>().create({ isDev: false });

@@ -1,6 +1,6 @@
 import { isExpired, type KvRow, type KvWrite } from "../store/kv.js";
 import type { DesiredKv } from "./kv-desired.js";
-import { isBuildOwned, isEncryptedAtRest, NS } from "../kv/namespaces.js";
+import { isBuildOwned, isEncryptedAtRest } from "../kv/namespaces.js";
 
 /** A KV write with its version number already known, so apply needs no SELECT per key. */
 export interface VersionedKvWrite extends KvWrite {

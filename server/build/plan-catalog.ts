@@ -2,9 +2,9 @@ import type { Workspace } from "../workspace/model.js";
 import type { JobPlacements } from "./allocate.js";
 import { allocationId, jobId, workerId } from "./ids.js";
 import type { CatalogSnapshot, SnapshotAllocation, SnapshotHook, SnapshotJob, SnapshotWorker } from "../store/catalog-snapshot.js";
-import type { CatalogPlan, JobFileRecord } from "../store/catalog-write.js";
+import type { CatalogPlan } from "../store/catalog-write.js";
 
-export type { CatalogPlan, JobFileRecord } from "../store/catalog-write.js";
+export type { CatalogPlan } from "../store/catalog-write.js";
 
 export interface CatalogCounts {
   workers: { added: number; removed: number; changed: number };

@@ -34,10 +34,7 @@ export const HOOK_ENV = {
 } as const;
 
 /** HOOK_API_HOST: where the runtime API listens (loopback only, SPEC §8). */
-export { RUNTIME_API_HOST as HOOK_API_HOST } from "../api/server.js";
-
-/** CURRENT_VERSION of an allocation that was never promoted. */
-export const UNPROMOTED_VERSION = "0.0.0";
+export { RUNTIME_API_HOST as HOOK_API_HOST } from "../api/request-headers.js";
 
 /** Set at spawn time, not in the plan: the port is known once the API listens, the token is per process. */
 export const RUNTIME_ENV: readonly string[] = [HOOK_ENV.apiPort, HOOK_ENV.legacyApiPort, HOOK_ENV.apiToken];

@@ -17,9 +17,3 @@ export function consoleLogger(stream: NodeJS.WritableStream = process.stderr): L
     warn: (m) => void stream.write(`warning: ${escapeLines(m)}\n`),
   };
 }
-
-/** A logger that keeps what it was told (tests, and callers that report at the end). */
-export function memoryLogger(): Logger & { lines: string[] } {
-  const lines: string[] = [];
-  return { lines, info: (m) => void lines.push(m), warn: (m) => void lines.push(`warning: ${m}`) };
-}

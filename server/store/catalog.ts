@@ -120,17 +120,6 @@ export function listAllocations(db: Db, filter: AllocationFilter = {}): Allocati
     .all(...args) as AllocationRow[];
 }
 
-export function getAllocation(db: Db, allocId: string): AllocationRow | undefined {
-  return db
-    .prepare(
-      `SELECT a.alloc_id, a.job, a.worker_ip, a.disabled, a.removed, a.deployment_seq, a.new_version,
-              COALESCE(w.position, 1000000000) AS position, COALESCE(h.current_version, '0.0.0') AS current_version
-       FROM allocations a LEFT JOIN workers w ON w.worker_ip = a.worker_ip LEFT JOIN hash h ON h.alloc_id = a.alloc_id
-       WHERE a.alloc_id = ?`,
-    )
-    .get(allocId) as AllocationRow | undefined;
-}
-
 export function listHooks(db: Db, filter: { job?: string; hook?: string; event?: string } = {}): HookRow[] {
   const where: string[] = [];
   const args: string[] = [];
@@ -168,10 +157,6 @@ export function upstreamJobs(db: Db, job: string): string[] {
   ).map((r) => r.demand_job);
 }
 
-export function listJobFiles(db: Db, job: string): JobFileRow[] {
-  return db.prepare("SELECT * FROM job_files WHERE job = ? ORDER BY path").all(job) as JobFileRow[];
-}
-
 /** Path, mode and hash only: enough to decide what needs restaging without loading contents. */
 export function listJobFileHashes(db: Db, job: string): Omit<JobFileRow, "content">[] {
   return db.prepare("SELECT job, path, mode, hash FROM job_files WHERE job = ? ORDER BY path").all(job) as Omit<JobFileRow, "content">[];
@@ -199,10 +184,10 @@ export function bucketId(db: Db): string {
 }
 
 /**
- * Latest row of every KV key (tombstones and expired rows included), in (namespace, key) order:
- * the same rows as KvStore.allLatest() in one scan of the primary key. SQLite's documented
- * bare-column rule makes the other columns come from the row holding MAX(version); at 100k+
- * keys this is several times faster than joining on a grouped subquery (build's snapshot).
+ * Latest row of every KV key (tombstones and expired rows included), in (namespace, key) order,
+ * in one scan of the primary key. SQLite's documented bare-column rule makes the other columns
+ * come from the row holding MAX(version); at 100k+ keys this is several times faster than
+ * joining on a grouped subquery (build's snapshot).
  */
 export function latestKvRows(db: Db): KvRow[] {
   return db

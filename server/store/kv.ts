@@ -135,17 +135,6 @@ export class KvStore implements KvReader, KvWriter {
     this.insertStmt.run(w.namespace, w.key, version, stored, w.ttl, now, w.deleted ? 1 : 0, secret ? 1 : 0);
   }
 
-  /** Latest row of every key (tombstones and expired included), for build's snapshot diff. */
-  allLatest(): KvRow[] {
-    return this.db
-      .prepare<[], KvRow>(
-        `SELECT k.* FROM kv k JOIN (SELECT namespace, key, MAX(version) AS v FROM kv GROUP BY namespace, key) m
-           ON k.namespace = m.namespace AND k.key = m.key AND k.version = m.v
-         ORDER BY k.namespace, k.key`,
-      )
-      .all();
-  }
-
   decode(row: KvRow): string {
     return row.encrypted ? this.cipher().decrypt(row.namespace, row.key, row.value) : row.value;
   }

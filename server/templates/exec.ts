@@ -207,7 +207,7 @@ class State {
         this.notAFunction(cmd.args, final);
         return this.evalPipeline(dot, first);
       case "variable":
-        return this.evalVariableNode(dot, first, cmd.args, final);
+        return this.evalVariableNode(first, cmd.args, final);
     }
     this.at(first);
     this.notAFunction(cmd.args, final);
@@ -244,7 +244,7 @@ class State {
     return this.evalFieldChain(receiver, chain.fields, args, final);
   }
 
-  private evalVariableNode(dot: GoValue, v: VariableNode, args: readonly ArgNode[] | null, final: Final): GoValue {
+  private evalVariableNode(v: VariableNode, args: readonly ArgNode[] | null, final: Final): GoValue {
     this.at(v);
     const value = this.varValue(v.ident[0]!);
     if (v.ident.length === 1) {
@@ -347,7 +347,7 @@ class State {
       case "field":
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), type);
       case "variable":
-        return this.validateType(this.evalVariableNode(dot, n, null, MISSING), type);
+        return this.validateType(this.evalVariableNode(n, null, MISSING), type);
       case "pipe":
         return this.validateType(this.evalPipeline(dot, n), type);
       case "identifier":

@@ -9,9 +9,6 @@ import { compareGo } from "./go-strings.js";
 import { GoMap, GoSlice, GoStruct, GoUint8, typeName, type GoValue } from "./values.js";
 
 export class Printer extends Formatter {
-  /** The top-level argument being printed, for %!verb(type=value). */
-  private arg: GoValue | null = null;
-
   badVerb(verb: string, value: GoValue): void {
     this.buf += "%!" + verb + "(";
     if (value === undefined) this.buf += "<nil>";
@@ -23,7 +20,6 @@ export class Printer extends Formatter {
   }
 
   printArg(arg: GoValue, verb: string): void {
-    this.arg = arg;
     if (arg === undefined) {
       if (verb === "T" || verb === "v") this.pad("<nil>");
       else this.badVerb(verb, undefined);

@@ -8,13 +8,13 @@ import { createApiServices, type ApiContext } from "../../server/api/context.js"
 import { createRequestHandler } from "../../server/api/http/handler.js";
 import { InvocationRegistry, type Invocation } from "../../server/api/registry.js";
 import { SemaphoreBoard } from "../../server/api/semaphores.js";
-import { HEADERS, ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
+import { ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import { t } from "../../server/api/trpc.js";
 import { HOOK_EVENTS } from "../../server/workspace/model.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { KvSession } from "../../server/store/kv-session.js";
-import { makeBucket } from "../helpers/bucket.js";
-import { ALLOC, seedCatalog } from "./fixture.js";
+import { ALLOC, fixtureBucket } from "./fixture.js";
 import { inject } from "./inject.js";
 
 /**
@@ -68,10 +68,7 @@ describe("HTTP path and tRPC router are one API", () => {
   let cleanup: () => void;
   let kv: KvSession;
   before(async () => {
-    const b = await makeBucket("maand-equivalence-");
-    cleanup = b.cleanup;
-    bucket = openBucket(b.root);
-    seedCatalog(bucket);
+    ({ bucket, cleanup } = await fixtureBucket("maand-equivalence-"));
     kv = new KvSession(bucket.kv);
   });
   after(() => {

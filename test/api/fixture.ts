@@ -1,71 +1,115 @@
+import assert from "node:assert/strict";
 import { request as httpRequest, type IncomingHttpHeaders } from "node:http";
-import { makeBucket } from "../helpers/bucket.js";
+import type { ApiErrorDef } from "../../server/api/errors.js";
+import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
+import { allocationId } from "../../server/build/ids.js";
+import { manualClock, type ManualClock } from "../helpers/clock.js";
+import { runBuild } from "../../server/build/run.js";
+import { listAllocations } from "../../server/store/catalog.js";
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { KvSession } from "../../server/store/kv-session.js";
 import { InvocationRegistry, type Invocation } from "../../server/api/registry.js";
 import { startRuntimeApi, type RuntimeApi } from "../../server/api/server.js";
-import { HEADERS } from "../../server/api/routes.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import type { ApiServices } from "../../server/api/context.js";
 import { createApiServices } from "../../server/api/context.js";
 import { SemaphoreBoard } from "../../server/api/semaphores.js";
 
 /**
- * A bucket with a small catalog written by direct SQL (no `maand build`), seeded KV, and a
- * running runtime API on a free port.
+ * A bucket whose catalog and build-owned KV come from a real `maand build` of the workspace
+ * below, plus the secrets hooks would have written, and a running runtime API on a free port.
  *
- * workers 10.0.0.1 .. 10.0.0.3; jobs:
- *   api      on .1 .2 (and .3 removed); hook_migrate (pre_deploy, cli) demands database/hook_schema
- *            {"min_version":"2.0.0"}; hook_check (health_check); hook_post (post_deploy)
+ * workers 10.0.0.1 .. 10.0.0.3 (tags zone=a, zone=b); jobs:
+ *   api      on .1 .2 (and .3 removed: a first build placed it there too); hook_migrate
+ *            (pre_deploy, cli) demands database/hook_schema {"min_version":"2.0.0"};
+ *            hook_check (health_check); hook_post (post_deploy)
  *   database on .1; hook_schema (cli)
- *   web      on .3; hook_seed (cli) demands database/hook_schema (no config)
+ *   web      on .3; hook_seed (cli, Bun) demands database/hook_schema (no config)
  *   cache    on .2; no relation to api
  */
-export const IPS = ["10.0.0.1", "10.0.0.2", "10.0.0.3"] as const;
-
+/** Allocation IDs, derived from job and IP exactly as build derives them. */
 export const ALLOC = {
-  api1: "11111111-0000-4000-8000-000000000001",
-  api2: "11111111-0000-4000-8000-000000000002",
-  api3removed: "11111111-0000-4000-8000-000000000003",
-  db1: "22222222-0000-4000-8000-000000000001",
-  web3: "33333333-0000-4000-8000-000000000003",
-  cache2: "44444444-0000-4000-8000-000000000002",
+  api1: allocationId("api", "10.0.0.1"),
+  api2: allocationId("api", "10.0.0.2"),
+  api3removed: allocationId("api", "10.0.0.3"),
+  db1: allocationId("database", "10.0.0.1"),
+  web3: allocationId("web", "10.0.0.3"),
+  cache2: allocationId("cache", "10.0.0.2"),
 } as const;
 
-export const SEED: ReadonlyArray<[string, string, string]> = [
-  ["maand/bucket", "bucket_id", "b-1"],
-  ["maand/worker", "worker_workers", "10.0.0.1,10.0.0.2,10.0.0.3"],
-  ["maand/worker/10.0.0.1", "worker_ip", "10.0.0.1"],
-  ["maand/worker/10.0.0.1/tags", "zone", "a"],
-  ["maand/worker/10.0.0.2", "worker_ip", "10.0.0.2"],
-  ["maand/worker/10.0.0.2/tags", "zone", "b"],
-  ["vars/bucket", "region", "eu"],
-  ["vars/bucket/job/api", "replicas", "2"],
-  ["vars/bucket/job/cache", "size", "1g"],
-  ["maand/job/api", "version", "1.0.0"],
-  ["maand/job/api", "rollout_order", "10.0.0.1,10.0.0.2"],
-  ["maand/job/api/worker/10.0.0.1", "api_allocation_index", "0"],
-  ["maand/job/api/worker/10.0.0.2", "api_allocation_index", "1"],
-  ["vars/job/api", "db_url", "postgres://db/api"],
+const hookFiles = (...names: string[]) => ({
+  Makefile: "start:\n\ttrue\n",
+  ...Object.fromEntries(names.map((n) => [`_hooks/${n}`, n.endsWith(".ts") ? "console.log('ok');\n" : "print('ok')\n"])),
+});
+
+/** The workspace the fixture builds; `apiOnThird` is the first build, placing api on 10.0.0.3 too. */
+export function fixtureWorkspace(apiOnThird: boolean): WorkspaceFixture {
+  return {
+    workers: [
+      { host: "10.0.0.1", labels: ["api", "database"], tags: { zone: "a" } },
+      { host: "10.0.0.2", labels: ["api", "cache"], tags: { zone: "b" } },
+      { host: "10.0.0.3", labels: apiOnThird ? ["api", "web"] : ["web"] },
+    ],
+    bucketConf: 'region = "eu"\n',
+    bucketJobsConf: '[api]\nreplicas = 2\n[cache]\nsize = "1g"\n',
+    jobs: {
+      api: {
+        manifest: {
+          version: "1.0.0",
+          selectors: ["api"],
+          hooks: {
+            hook_migrate: { executed_on: ["pre_deploy", "cli"], demands: { job: "database", hook: "hook_schema", config: { min_version: "2.0.0" } } },
+            hook_check: { executed_on: ["health_check"] },
+            hook_post: { executed_on: ["post_deploy"] },
+          },
+        },
+        vars: 'db_url = "postgres://db/api"\n',
+        files: hookFiles("hook_migrate.py", "hook_check.py", "hook_post.py"),
+      },
+      database: {
+        manifest: { version: "2.1.0", selectors: ["database"], hooks: { hook_schema: { executed_on: ["cli"] } } },
+        vars: 'dsn = "postgres://db"\n',
+        files: hookFiles("hook_schema.py"),
+      },
+      web: {
+        manifest: { version: "1.0.0", selectors: ["web"], hooks: { hook_seed: { executed_on: ["cli"], demands: { job: "database", hook: "hook_schema" } } } },
+        files: hookFiles("hook_seed.ts"),
+      },
+      cache: { manifest: { version: "0.1.0", selectors: ["cache"] }, vars: "ttl = 60\n", files: hookFiles() },
+    },
+  };
+}
+
+/** What hooks would have stored: secrets are never build's. */
+const SECRETS: ReadonlyArray<[string, string, string]> = [
   ["secrets/job/api", "db_password", "s3cret-api"],
-  ["maand/job/database", "version", "2.1.0"],
-  ["maand/job/database/worker/10.0.0.1", "database_allocation_index", "0"],
-  ["vars/job/database", "dsn", "postgres://db"],
   ["secrets/job/database", "root_password", "s3cret-db"],
-  ["maand/job/cache", "version", "0.1.0"],
-  ["maand/job/cache/worker/10.0.0.2", "cache_allocation_index", "0"],
-  ["vars/job/cache", "ttl", "60"],
   ["secrets/job/cache", "token", "s3cret-cache"],
 ];
 
-/** A clock tests move by hand (TTL expiry without sleeping). */
-export class ManualClock {
-  constructor(public t = Date.UTC(2025, 0, 1)) {}
-  now(): number {
-    return this.t;
+/**
+ * A fresh bucket holding the fixture: built twice (the second build removes api from 10.0.0.3),
+ * secrets stored, open on `clock` (build's KV rows are created at its time).
+ */
+export async function fixtureBucket(prefix: string, clock?: ManualClock): Promise<{ root: string; bucket: BucketContext; cleanup(): void }> {
+  const { root, cleanup } = await makeBucket(prefix);
+  const bucket = openBucket(root, clock ? { clock } : {});
+  try {
+    for (const apiOnThird of [true, false]) {
+      writeWorkspace(root, fixtureWorkspace(apiOnThird));
+      await runBuild(bucket);
+    }
+    for (const [ns, k, v] of SECRETS) bucket.kv.put(ns, k, v);
+    const placed = listAllocations(bucket.db, { includeRemoved: true }).map((a) => `${a.alloc_id} ${a.job}@${a.worker_ip}${a.removed ? " removed" : ""}`);
+    const expected = [`${ALLOC.cache2} cache@10.0.0.2`, `${ALLOC.db1} database@10.0.0.1`, `${ALLOC.api1} api@10.0.0.1`, `${ALLOC.api2} api@10.0.0.2`, `${ALLOC.api3removed} api@10.0.0.3 removed`, `${ALLOC.web3} web@10.0.0.3`];
+    if (JSON.stringify(placed) !== JSON.stringify(expected)) throw new Error(`the API fixture's build placed ${placed.join(", ")}; expected ${expected.join(", ")}`);
+  } catch (err) {
+    bucket.close();
+    cleanup();
+    throw err;
   }
-  advance(ms: number): void {
-    this.t += ms;
-  }
+  return { root, bucket, cleanup };
 }
 
 export interface Fixture {
@@ -84,37 +128,9 @@ export interface Fixture {
   close(): Promise<void>;
 }
 
-export function seedCatalog(bucket: BucketContext): void {
-  const db = bucket.db;
-  IPS.forEach((ip, i) => db.prepare("INSERT INTO workers (worker_id, worker_ip, position) VALUES (?, ?, ?)").run(`w-${i}`, ip, i));
-  const job = db.prepare("INSERT INTO jobs (job_id, name, version, selectors, deployment_seq, manifest) VALUES (?, ?, ?, '[]', ?, '{}')");
-  job.run("j-db", "database", "2.1.0", 0);
-  job.run("j-api", "api", "1.0.0", 1);
-  job.run("j-web", "web", "1.0.0", 1);
-  job.run("j-cache", "cache", "0.1.0", 0);
-  const alloc = db.prepare("INSERT INTO allocations (alloc_id, job, worker_ip, removed) VALUES (?, ?, ?, ?)");
-  alloc.run(ALLOC.api1, "api", "10.0.0.1", 0);
-  alloc.run(ALLOC.api2, "api", "10.0.0.2", 0);
-  alloc.run(ALLOC.api3removed, "api", "10.0.0.3", 1);
-  alloc.run(ALLOC.db1, "database", "10.0.0.1", 0);
-  alloc.run(ALLOC.web3, "web", "10.0.0.3", 0);
-  alloc.run(ALLOC.cache2, "cache", "10.0.0.2", 0);
-  const hook = db.prepare(
-    "INSERT INTO hooks (job, hook, event, script, demand_job, demand_hook, demand_config) VALUES (?, ?, ?, ?, ?, ?, ?)",
-  );
-  for (const ev of ["pre_deploy", "cli"]) hook.run("api", "hook_migrate", ev, "hook_migrate.py", "database", "hook_schema", '{"min_version":"2.0.0"}');
-  hook.run("api", "hook_check", "health_check", "hook_check.py", null, null, null);
-  hook.run("api", "hook_post", "post_deploy", "hook_post.py", null, null, null);
-  hook.run("database", "hook_schema", "cli", "hook_schema.py", null, null, null);
-  hook.run("web", "hook_seed", "cli", "hook_seed.ts", "database", "hook_schema", null);
-  for (const [ns, k, v] of SEED) bucket.kv.put(ns, k, v);
-}
-
 export async function startFixture(options: { auth?: "token" | "headers" } = {}): Promise<Fixture> {
-  const { root, cleanup } = await makeBucket("maand-api-");
-  const clock = new ManualClock();
-  const bucket = openBucket(root, { clock });
-  seedCatalog(bucket);
+  const clock = manualClock(Date.UTC(2025, 0, 1));
+  const { root, bucket, cleanup } = await fixtureBucket("maand-api-", clock);
   const kv = new KvSession(bucket.kv);
   const registry = new InvocationRegistry();
   const api = await startRuntimeApi({ db: bucket.db, kv, registry, auth: options.auth ?? "token" }, { port: 0 });
@@ -162,12 +178,49 @@ export interface HttpResult {
   json: any;
 }
 
+/** No answer is a 500 or carries a stack trace or a source path. */
+export function assertNoStack(r: HttpResult): void {
+  assert.doesNotMatch(r.text, /\n\s+at |node_modules|\.js:\d+/);
+  assert.notEqual(r.status, 500, r.text);
+}
+
+/**
+ * A catalogue error as clients see it: its status, a JSON body of its code and the note's
+ * message (or one matching `message`), at most a string detail besides, and no stack.
+ */
+export function expectApiError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
+  assertNoStack(r);
+  assert.equal(r.status, def.status, r.text);
+  assert.match(String(r.headers["content-type"]), /^application\/json/, r.text);
+  const { message: said, code, detail, ...rest } = (r.json ?? {}) as { message?: string; code?: string; detail?: unknown };
+  assert.equal(code, def.code, r.text);
+  if (typeof message === "string") assert.equal(said, message, r.text);
+  else assert.match(String(said), message, r.text);
+  if (detail !== undefined) assert.equal(typeof detail, "string", r.text);
+  assert.deepEqual(rest, {}, `nothing besides message, code and detail: ${r.text}`);
+}
+
 export interface RequestOptions {
   headers?: Record<string, string>;
   /** Object -> JSON with Content-Type application/json unless headers override; string/Buffer sent raw. */
   body?: unknown;
   rawBody?: string | Buffer;
   signal?: AbortSignal;
+}
+
+export interface SemaphoreStatus {
+  name: string;
+  capacity: number;
+  holders: string[];
+  waiting: number;
+  available: number;
+}
+
+/** GET /semaphore/status as the invocation `headers` belong to sees it. */
+export async function semaphoreStatus(baseUrl: string, headers: Record<string, string>, name: string): Promise<SemaphoreStatus> {
+  const r = await call(baseUrl, "GET", `${ROUTES.semaphoreStatus.path}?name=${encodeURIComponent(name)}`, { headers });
+  if (r.status !== 200) throw new Error(`semaphore status ${name}: ${r.status} ${r.text}`);
+  return r.json as SemaphoreStatus;
 }
 
 /**

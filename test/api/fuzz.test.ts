@@ -5,6 +5,7 @@ import { connect } from "node:net";
 import { ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
 import type { Invocation } from "../../server/api/registry.js";
 import { ALLOC, startFixture, type Fixture } from "./fixture.js";
+import { mulberry32 } from "../helpers/rng.js";
 
 /**
  * A bounded fuzz of the runtime API from a real hook's credentials: a few thousand generated
@@ -17,18 +18,6 @@ import { ALLOC, startFixture, type Fixture } from "./fixture.js";
 const SEED = Number(process.env.MAAND_FUZZ_SEED ?? Date.now() % 1_000_000);
 const REQUESTS = 2500;
 const RAW_REQUESTS = 300;
-
-/** mulberry32: small, seedable, good enough to pick cases. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STACK = /\n\s+at |node_modules|\.js:\d+|\.ts:\d+/;
 
@@ -47,7 +36,7 @@ describe(`runtime API fuzz (seed ${SEED})`, () => {
     await f.close();
   });
 
-  const r = rng(SEED);
+  const r = mulberry32(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const chance = (p: number) => r() < p;
 

@@ -1,40 +1,17 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { connect } from "node:net";
-import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { LIMITS, ROUTES } from "../../server/api/routes.js";
+import { API_ERRORS } from "../../server/api/errors.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { LIMITS } from "../../server/api/limits.js";
 import type { Invocation } from "../../server/api/registry.js";
-import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
+import { call, expectApiError as expectError, startFixture, type Fixture } from "./fixture.js";
+import { bodyOf, headerOf, rawExchange, statusOf } from "./raw-http.js";
 
 /**
  * Inputs that do not survive storage or exceed the documented sizes, and HTTP forms Node's own
  * server would answer badly (CONNECT, unknown methods, absolute-form targets, 100-continue).
  */
-
-function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
-  assert.equal(r.status, def.status, r.text);
-  assert.equal(r.json?.code, def.code, r.text);
-  if (typeof message === "string") assert.equal(r.json.message, message);
-  else assert.match(r.json.message, message);
-}
-
-/** Raw bytes over one socket; resolves with everything the server sent until it closed. */
-function raw(port: number, data: string | Buffer, opts: { closeAfterMs?: number } = {}): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    s.on("data", (c: Buffer) => chunks.push(c));
-    s.on("error", reject);
-    s.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    s.write(data);
-    if (opts.closeAfterMs !== undefined) setTimeout(() => s.end(), opts.closeAfterMs);
-  });
-}
-
-const statusOf = (text: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]);
-const headerOf = (text: string, name: string): string | undefined =>
-  new RegExp(`^${name}: (.*)$`, "mi").exec(text.slice(0, text.indexOf("\r\n\r\n")))?.[1]?.trim();
-const bodyOf = (text: string): any => JSON.parse(text.slice(text.indexOf("\r\n\r\n") + 4));
 
 describe("runtime API: sizes, strings that do not round-trip, HTTP edge cases", () => {
   let f: Fixture;
@@ -101,15 +78,15 @@ describe("runtime API: sizes, strings that do not round-trip, HTTP edge cases", 
   });
 
   it("CONNECT and methods Node does not know get 405 with Allow, not a dropped connection", async () => {
-    const connectRes = await raw(f.api.port, `CONNECT 127.0.0.1:${f.api.port} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+    const connectRes = await rawExchange(f.api.port, `CONNECT 127.0.0.1:${f.api.port} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
     assert.equal(statusOf(connectRes), 405, connectRes);
     assert.equal(headerOf(connectRes, "Allow"), "DELETE, GET, POST, PUT");
     assert.equal(bodyOf(connectRes).code, API_ERRORS.methodNotAllowed.code);
-    const unknown = await raw(f.api.port, `FOO /kv HTTP/1.1\r\nHost: 127.0.0.1\r\n${headLines()}\r\n`);
+    const unknown = await rawExchange(f.api.port, `FOO /kv HTTP/1.1\r\nHost: 127.0.0.1\r\n${headLines()}\r\n`);
     assert.equal(statusOf(unknown), 405, unknown);
     assert.equal(headerOf(unknown, "Allow"), "DELETE, GET, PUT");
     assert.match(bodyOf(unknown).message, /Method FOO is not allowed/);
-    const unknownPath = await raw(f.api.port, "BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+    const unknownPath = await rawExchange(f.api.port, "BREW /pot HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
     assert.equal(statusOf(unknownPath), 405, unknownPath);
     assert.equal(headerOf(unknownPath, "Allow"), "DELETE, GET, POST, PUT");
     // Methods Node knows but no route takes were already 405s; still are.
@@ -122,7 +99,7 @@ describe("runtime API: sizes, strings that do not round-trip, HTTP edge cases", 
     const snap = f.snapshot();
     const body = JSON.stringify({ namespace: "vars/job/api", key: "abs", value: "x" });
     const send = (authority: string) =>
-      raw(
+      rawExchange(
         f.api.port,
         `PUT http://${authority}/kv HTTP/1.1\r\nHost: 127.0.0.1:${f.api.port}\r\n${headLines()}Content-Type: application/json\r\n` +
           `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
@@ -139,7 +116,7 @@ describe("runtime API: sizes, strings that do not round-trip, HTTP edge cases", 
 
   it("Expect: 100-continue with a body over the limit gets 413 without 100; under it, 100 then the answer", async () => {
     const big = LIMITS.maxBodyBytes + 1;
-    const refused = await raw(
+    const refused = await rawExchange(
       f.api.port,
       `PUT /kv HTTP/1.1\r\nHost: 127.0.0.1\r\n${headLines()}Content-Type: application/json\r\nContent-Length: ${big}\r\nExpect: 100-continue\r\n\r\n`,
     );

@@ -1,17 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { HEADERS } from "../../server/api/routes.js";
-import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
-
-function expectError(r: HttpResult, def: ApiErrorDef): void {
-  assert.equal(r.status, def.status, r.text);
-  // The note's exact message and the code; a detail, where sent, explains without changing them.
-  const { detail, ...rest } = r.json as { message: string; code: string; detail?: string };
-  assert.deepEqual(rest, { message: def.message, code: def.code });
-  if (detail !== undefined) assert.equal(typeof detail, "string");
-  assert.match(String(r.headers["content-type"]), /^application\/json/);
-}
+import { API_ERRORS } from "../../server/api/errors.js";
+import { HEADERS } from "../../server/api/request-headers.js";
+import { ALLOC, call, expectApiError as expectError, startFixture, type Fixture } from "./fixture.js";
 
 describe("runtime API header checks (over HTTP)", () => {
   let f: Fixture;

@@ -2,21 +2,9 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { request as httpRequest } from "node:http";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { LIMITS, ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
-import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
-
-const noStack = (r: HttpResult): void => {
-  assert.doesNotMatch(r.text, /\n\s+at |node_modules|\.js:\d+/);
-  assert.notEqual(r.status, 500, r.text);
-};
-
-function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
-  noStack(r);
-  assert.equal(r.status, def.status, r.text);
-  assert.equal(r.json?.code, def.code, r.text);
-  if (typeof message === "string") assert.equal(r.json.message, message);
-  else assert.match(r.json.message, message);
-}
+import { ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
+import { LIMITS } from "../../server/api/limits.js";
+import { assertNoStack, call, expectApiError as expectError, startFixture, type Fixture, type HttpResult } from "./fixture.js";
 
 /** Valid input per route, as the note shows it. */
 const GOOD: Record<(typeof ROUTE_NAMES)[number], Record<string, unknown>> = {
@@ -125,7 +113,7 @@ describe("runtime API input handling (over HTTP)", () => {
         const res = await call(f.api.url, r.method, r.path, { body, headers: h });
         if (name === "releaseSemaphore") expectError(res, API_ERRORS.semaphoreConflict);
         else assert.equal(res.status, 200, `${name} ${JSON.stringify(body)}: ${res.text}`);
-        noStack(res);
+        assertNoStack(res);
         if (name === "acquireSemaphore") await call(f.api.url, "POST", ROUTES.releaseSemaphore.path, { body: { name: "m" }, headers: h });
         f.kv.rollback();
       }

@@ -1,15 +1,9 @@
 import { after, before, beforeEach, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
+import { API_ERRORS } from "../../server/api/errors.js";
 import type { Invocation } from "../../server/api/registry.js";
-import { ALLOC, call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
-
-function expectError(r: HttpResult, def: ApiErrorDef, message: string | RegExp = def.message): void {
-  assert.equal(r.status, def.status, r.text);
-  assert.equal(r.json.code, def.code);
-  if (typeof message === "string") assert.equal(r.json.message, message);
-  else assert.match(r.json.message, message);
-}
+import { bucketId } from "../../server/store/catalog.js";
+import { ALLOC, call, expectApiError as expectError, startFixture, type Fixture } from "./fixture.js";
 
 describe("KV read/write matrix (over HTTP)", () => {
   let f: Fixture;
@@ -41,7 +35,7 @@ describe("KV read/write matrix (over HTTP)", () => {
   it("reads: bucket-wide namespaces, own worker, own job (secrets decrypted) and upstream demand jobs", async () => {
     const api = as();
     const readable: Array<[string, string, string]> = [
-      ["maand/bucket", "bucket_id", "b-1"],
+      ["maand/bucket", "bucket_id", bucketId(f.bucket.db)],
       ["maand/worker", "worker_workers", "10.0.0.1,10.0.0.2,10.0.0.3"],
       ["maand/worker/10.0.0.1", "worker_ip", "10.0.0.1"],
       ["maand/worker/10.0.0.1/tags", "zone", "a"],

@@ -1,38 +1,21 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { connect } from "node:net";
 import { API_ERRORS, type ApiErrorDef } from "../../server/api/errors.js";
-import { HEADERS, ROUTES } from "../../server/api/routes.js";
-import { call, startFixture, type Fixture, type HttpResult } from "./fixture.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
+import { call, expectApiError, startFixture, type Fixture, type HttpResult } from "./fixture.js";
+import { bodyOf, rawExchange, statusOf } from "./raw-http.js";
 
 /**
  * Requests that stress the HTTP layer rather than the routes: an invocation that ends while its
  * request is in flight, requests Node's parser refuses, unusual request targets and inputs.
  */
 
+/** These answers carry the note's message and code only, no detail. */
 function expectError(r: HttpResult, def: ApiErrorDef): void {
-  assert.equal(r.status, def.status, r.text);
-  assert.deepEqual(r.json, { message: def.message, code: def.code });
+  expectApiError(r, def);
+  assert.equal(r.json.detail, undefined, r.text);
 }
-
-/** Raw HTTP/1.1 over a socket: send `head`, then (when given) `body` once `beforeBody` has run. */
-function rawExchange(port: number, head: string, body?: string, beforeBody?: () => Promise<void>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const s = connect(port, "127.0.0.1");
-    const chunks: Buffer[] = [];
-    s.on("data", (c: Buffer) => chunks.push(c));
-    s.on("error", reject);
-    s.on("close", () => resolve(Buffer.concat(chunks).toString("utf8")));
-    s.write(head, () => {
-      if (body === undefined) return;
-      void (beforeBody ?? (async () => {}))().then(() => s.write(body));
-    });
-  });
-}
-
-const bodyOf = (raw: string): unknown => JSON.parse(raw.slice(raw.indexOf("\r\n\r\n") + 4));
-const statusOf = (raw: string): number => Number(/^HTTP\/1\.1 (\d{3})/.exec(raw)?.[1]);
-const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe("runtime API robustness (over HTTP)", () => {
   let f: Fixture;
@@ -71,7 +54,11 @@ describe("runtime API robustness (over HTTP)", () => {
       [ROUTES.acquireSemaphore, { name: "ghost" }],
       [ROUTES.putKv, { namespace: "vars/job/api", key: "ghost", value: "x" }],
     ] as const) {
-      const inv = f.invoke({ allocId: "ghost-1" });
+      // The server asks hasEnded() on every lookup of the invocation: its first call is the
+      // event "the headers were authenticated", and the body has not been sent yet.
+      let authenticated!: () => void;
+      const headersChecked = new Promise<void>((resolve) => (authenticated = resolve));
+      const inv = f.invoke({ allocId: "ghost-1", hasEnded: () => (authenticated(), false) });
       const before = f.snapshot();
       const body = JSON.stringify(payload);
       const head =
@@ -79,7 +66,7 @@ describe("runtime API robustness (over HTTP)", () => {
         `Content-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n`;
       // The headers pass every check; then the process exits and the engine unregisters it.
       const raw = await rawExchange(f.api.port, head, body, async () => {
-        await pause(50);
+        await headersChecked;
         f.registry.unregister(inv.allocId);
       });
       assert.equal(statusOf(raw), API_ERRORS.invalidAllocationId.status, raw);

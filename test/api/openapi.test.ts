@@ -2,7 +2,8 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { buildOpenApiDocument, BEARER_SECURITY_SCHEME, OPENAPI_SERVER_URL } from "../../server/api/openapi.js";
 import { API_ERRORS } from "../../server/api/errors.js";
-import { HEADERS, ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
+import { ROUTES, ROUTE_NAMES } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 import { ROUTE_ERRORS, COMMON_ERRORS } from "../../server/api/route-errors.js";
 
 type Op = {

@@ -6,20 +6,16 @@ import { toApiError } from "../../server/api/boundary.js";
 import { ROUTES, ROUTE_NAMES, type RouteName } from "../../server/api/routes.js";
 import type { ApiContext } from "../../server/api/context.js";
 import { InvocationRegistry } from "../../server/api/registry.js";
-import { makeBucket } from "../helpers/bucket.js";
-import { openBucket, type BucketContext } from "../../server/bucket/context.js";
+import type { BucketContext } from "../../server/bucket/context.js";
 import { KvSession } from "../../server/store/kv-session.js";
-import { ALLOC, seedCatalog, servicesFor } from "./fixture.js";
+import { ALLOC, fixtureBucket, servicesFor } from "./fixture.js";
 
 describe("router (in-process caller)", () => {
   let bucket: BucketContext;
   let cleanup: () => void;
   let ctx: ApiContext;
   before(async () => {
-    const b = await makeBucket("maand-router-");
-    cleanup = b.cleanup;
-    bucket = openBucket(b.root);
-    seedCatalog(bucket);
+    ({ bucket, cleanup } = await fixtureBucket("maand-router-"));
     const kv = new KvSession(bucket.kv);
     const invocation = new InvocationRegistry().register({ allocId: ALLOC.api1, job: "api", workerIp: "10.0.0.1", event: "pre_deploy", command: "hook_migrate" });
     ctx = { invocation, services: servicesFor(bucket, kv) };

@@ -4,7 +4,8 @@ import { createServer, request as httpRequest, Agent } from "node:http";
 import { MaandError } from "../../server/errors.js";
 import { startRuntimeApi } from "../../server/api/server.js";
 import { ROUTES } from "../../server/api/routes.js";
-import { call, startFixture, type Fixture } from "./fixture.js";
+import { waitFor } from "../helpers/wait.js";
+import { call, semaphoreStatus, startFixture, type Fixture } from "./fixture.js";
 
 const listenOn = (port: number, host: string) =>
   new Promise<import("node:http").Server>((resolve, reject) => {
@@ -61,12 +62,12 @@ describe("runtime API server lifecycle", () => {
       (r) => r.status,
       (e: Error) => e,
     );
-    await new Promise((r) => setTimeout(r, 50));
-    const t0 = Date.now();
+    await waitFor(async () => (await semaphoreStatus(api.url, f.headersFor(holder), "s")).waiting === 1, 10_000, "the waiter to queue");
     await Promise.all([api.stop(), api.stop()]);
     await api.stop();
-    assert.ok(Date.now() - t0 < 2000, "stop does not wait for idle keep-alive sockets or waiters");
     await closed;
+    // stop() answered the waiter itself (409, or its connection closed): a stop that waited for
+    // it would have let the waiter's own 60 s timeout answer it (408).
     const outcome = await pendingWait;
     assert.ok(outcome instanceof Error || outcome === 409, String(outcome));
     // The port is free again.
@@ -86,8 +87,11 @@ describe("runtime API server lifecycle", () => {
   });
 
   it("a stopped server no longer reacts to unregistrations (its listener is removed)", async () => {
+    const listening = f.registry.listenerCount;
     const api = await startRuntimeApi({ db: f.bucket.db, kv: f.kv, registry: f.registry, auth: "token" }, { port: 0 });
+    assert.equal(f.registry.listenerCount, listening + 1, "a running server listens for unregistrations");
     await api.stop();
+    assert.equal(f.registry.listenerCount, listening, "stop() removed the server's listener");
     const inv = f.invoke({ allocId: "after-stop" });
     assert.doesNotThrow(() => f.registry.unregister(inv.allocId));
   });

@@ -6,6 +6,7 @@ import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { catKv, kvGet, PRIVATE_KEY_PLACEHOLDER } from "../../server/inspect/kv.js";
 import { type KvRow } from "../../server/store/kv.js";
+import { latestKvRows } from "../../server/store/catalog.js";
 import { builtBucket, dumpCatalog, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 import { isEncryptedAtRest } from "../../server/kv/namespaces.js";
 import { catCerts } from "../../server/inspect/certs.js";
@@ -107,7 +108,7 @@ describe("build: certificates' private keys are encrypted at rest (SPEC §6, §1
   afterEach(() => bucket.cleanup());
 
   const certRows = (): KvRow[] =>
-    ctx.kv.allLatest().filter((r) => r.namespace.startsWith("maand/job/") && r.key.startsWith("certs/"));
+    latestKvRows(ctx.db).filter((r) => r.namespace.startsWith("maand/job/") && r.key.startsWith("certs/"));
 
   it("stores every certs/<name>.key encrypted and every .crt in clear; KV reads return the PEM", () => {
     const rows = certRows();

@@ -4,8 +4,10 @@ import { makeBucket, writeWorkspace, type WorkspaceFixture } from "../helpers/bu
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult } from "../helpers/cli.js";
 import type { Clock } from "../../server/store/clock.js";
+import { manualClock, type ManualClock } from "../helpers/clock.js";
 import { runBuild } from "../../server/build/run.js";
-
+import { certKey, type CertValues } from "../../server/build/kv-desired.js";
+import { latestKvRows } from "../../server/store/catalog.js";
 
 /** 3 workers, 3 jobs (cache demands db: deployment_seq 1), certs, vars, hooks. */
 export function threeByThree(): WorkspaceFixture {
@@ -45,14 +47,6 @@ export function threeByThree(): WorkspaceFixture {
     },
   };
 }
-
-/** A clock tests move by hand. */
-export function manualClock(start = Date.UTC(2030, 0, 1)): ManualClock {
-  let now = start;
-  return { now: () => now, advance: (ms) => void (now += ms), set: (ms) => void (now = ms) };
-}
-
-export type ManualClock = Clock & { advance(ms: number): void; set(ms: number): void };
 
 export interface OpenTestBucket {
   root: string;
@@ -122,6 +116,17 @@ export function digest(dump: unknown): string {
   return createHash("sha256").update(JSON.stringify(dump)).digest("hex");
 }
 
+/** The leaf certificates build stored (maand/job/<job>/worker/<ip> certs/<name>.crt|.key), as planBuild takes them. */
+export function storedCerts(ctx: BucketContext): CertValues {
+  const certs: CertValues = new Map();
+  for (const r of latestKvRows(ctx.db)) {
+    if (!r.namespace.startsWith("maand/job/") || !r.key.startsWith("certs/") || !r.key.endsWith(".crt") || r.deleted) continue;
+    const [, , job, , ip] = r.namespace.split("/");
+    const name = r.key.slice("certs/".length, -".crt".length);
+    certs.set(certKey(job!, ip!, name), { crt: r.value, key: ctx.kv.get(r.namespace, `certs/${name}.key`)! });
+  }
+  return certs;
+}
 
 /** A workspace of `workers` workers and `jobs` jobs, every job on every worker. */
 export function largeWorkspace(workers: number, jobs: number): WorkspaceFixture {
@@ -149,3 +154,4 @@ export function mustBuild(root: string): CliResult {
 }
 
 export { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult };
+export { manualClock, type ManualClock } from "../helpers/clock.js";

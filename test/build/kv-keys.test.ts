@@ -9,7 +9,8 @@ import { planBuild, isNoOp } from "../../server/build/plan.js";
 import { readBuildState } from "../../server/build/snapshot.js";
 import { readWorkspace } from "../../server/workspace/read.js";
 import { allocationId, jobId, workerId } from "../../server/build/ids.js";
-import { dumpCatalog, threeByThree } from "./fixture.js";
+import { latestKvRows } from "../../server/store/catalog.js";
+import { dumpCatalog, storedCerts, threeByThree } from "./fixture.js";
 
 describe("build: 3 workers x 3 jobs, KV key by key (SPEC §5)", () => {
   let bucket: { root: string; cleanup(): void };
@@ -31,7 +32,7 @@ describe("build: 3 workers x 3 jobs, KV key by key (SPEC §5)", () => {
   const values = (ns: string) => Object.fromEntries(ctx.kv.entries(ns).map((e) => [e.key, e.value]));
 
   it("writes exactly the build-owned namespaces", () => {
-    const namespaces = [...new Set(ctx.kv.allLatest().map((r) => r.namespace))].sort();
+    const namespaces = [...new Set(latestKvRows(ctx.db).map((r) => r.namespace))].sort();
     assert.deepEqual(namespaces, [
       "maand/bucket",
       "maand/job/api",
@@ -203,13 +204,7 @@ describe("build: 3 workers x 3 jobs, KV key by key (SPEC §5)", () => {
     const state = readBuildState(ctx.db, (row) => ctx.kv.decode(row));
     const caCertPem = readFileSync(ctx.paths.caCrt, "utf8");
     // the stored certs are what a rebuild reuses
-    const certs = new Map(
-      ctx.kv.allLatest().filter((r) => r.key.startsWith("certs/") && r.key.endsWith(".crt") && r.namespace.startsWith("maand/job/")).map((r) => {
-        const [, , job, , ip] = r.namespace.split("/");
-        const name = r.key.slice("certs/".length, -".crt".length);
-        return [`${job}|${ip}|${name}`, { crt: r.value, key: ctx.kv.get(r.namespace, `certs/${name}.key`)! }];
-      }),
-    );
+    const certs = storedCerts(ctx);
     assert.ok(isNoOp(planBuild({ workspace: ws, state, now: ctx.clock.now(), caCertPem, certs })), "the plan of an unchanged workspace is empty");
 
     const again = await runBuild(ctx);

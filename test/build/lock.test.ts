@@ -1,15 +1,14 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import Database from "better-sqlite3";
 import { makeBucket, writeWorkspace } from "../helpers/bucket.js";
 import { acquireBucketLock } from "../../server/store/lock.js";
-import { collect, largeWorkspace, maand, maandAsync, REPO, threeByThree, mustBuild } from "./fixture.js";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { processRunning, waitFor } from "../helpers/wait.js";
+import { collect, maand, maandAsync, REPO, threeByThree, mustBuild } from "./fixture.js";
 
 describe("bucket lock: build vs other processes", () => {
   let bucket: { root: string; cleanup(): void };
@@ -25,11 +24,11 @@ describe("bucket lock: build vs other processes", () => {
   it("`maand build` fails at once, exit 1, naming the pid that holds the lock", () => {
     const lock = acquireBucketLock(lockFile);
     try {
-      const t0 = Date.now();
+      // This process holds the lock and is blocked in spawnSync until the build exits: the
+      // build can only fail while the lock is held (a build waiting for it would never end).
       const r = maand(bucket.root, "build");
       assert.equal(r.status, 1);
       assert.match(r.stderr, new RegExp(`locked by another maand process \\(pid ${process.pid}\\)`));
-      assert.ok(Date.now() - t0 < 5000, "no waiting for the lock");
     } finally {
       lock.release();
     }
@@ -72,29 +71,57 @@ describe("bucket lock: build vs other processes", () => {
   });
 });
 
+/**
+ * A post_build hook runs while its build still holds the lock: this one says so (a marker file)
+ * and, while the FIFO `release` exists, blocks reading it until the test writes to it, so the
+ * first build holds the lock for exactly as long as the test needs, however loaded the machine.
+ */
+const HOLD = `import os
+root = os.environ["BUCKET_ROOT"]
+open(os.path.join(root, "holding"), "w").close()
+if os.path.exists(os.path.join(root, "release")):
+    with open(os.path.join(root, "release")) as fifo:
+        fifo.read()
+`;
+
 describe("two concurrent builds", () => {
   let bucket: { root: string; cleanup(): void };
   before(async () => {
     bucket = await makeBucket();
-    // 400 leaf certificates to issue keep the first build holding the lock for a good while
-    const ws = largeWorkspace(200, 2);
-    for (const job of Object.values(ws.jobs!)) (job.manifest as Record<string, unknown>).certs = { tls: { subject: { common_name: "x" } } };
-    writeWorkspace(bucket.root, ws);
+    writeWorkspace(bucket.root, {
+      workers: [{ host: "10.0.0.1", labels: ["w"] }],
+      jobs: { holder: { manifest: { version: "1.0.0", selectors: ["w"], hooks: { hook_hold: { executed_on: ["post_build"] } } }, files: { "_hooks/hook_hold.py": HOLD } } },
+    });
+    const fifo = spawnSync("mkfifo", [join(bucket.root, "release")]);
+    assert.equal(fifo.status, 0, String(fifo.stderr));
   });
   after(() => bucket.cleanup());
 
-  it("the second fails cleanly naming the first one's pid; the first completes", async () => {
-    const pidFile = join(bucket.root, "data", "maand.lock.pid");
+  it("the second fails at once naming the first one's pid, while the first holds the lock; the first completes", async () => {
     const first = maandAsync(bucket.root, "build");
     const firstDone = collect(first);
-    // wait until the first build holds the lock, then start the second
-    for (let i = 0; i < 500 && !(existsSync(pidFile) && readFileSync(pidFile, "utf8").trim() === String(first.pid)); i++) await sleep(5);
-    const second = await collect(maandAsync(bucket.root, "build"));
-    const a = await firstDone;
-    assert.equal(a.status, 0, a.stderr);
-    assert.equal(second.status, 1, `second build: ${second.stdout} ${second.stderr}`);
-    assert.match(second.stderr, new RegExp(`locked by another maand process \\(pid ${first.pid}\\)`));
-    assert.equal(second.stdout, "");
+    let firstEnded = false;
+    void firstDone.then(() => (firstEnded = true));
+    try {
+      await waitFor(() => firstEnded || existsSync(join(bucket.root, "holding")), 60_000, "the first build's post_build hook to start");
+      assert.equal(firstEnded, false, "the first build is still running its hook");
+      const second = maand(bucket.root, "build");
+      assert.equal(second.status, 1, `second build: ${second.stdout} ${second.stderr}`);
+      assert.match(second.stderr, new RegExp(`locked by another maand process \\(pid ${first.pid}\\)`));
+      assert.equal(second.stdout, "");
+      // The second gave up while the first held the lock: the first is still blocked reading the
+      // FIFO, which nobody has written yet (a second build waiting for the lock would never end).
+      assert.ok(processRunning(first.pid!), "the first build is still running");
+      writeFileSync(join(bucket.root, "release"), "go");
+      const a = await firstDone;
+      assert.equal(a.status, 0, a.stderr);
+      assert.match(a.stdout, /build committed/i);
+    } finally {
+      // A failed assertion must not leave the first build blocked in its hook: Ctrl-C stops it.
+      if (!firstEnded) first.kill("SIGINT");
+      await firstDone;
+    }
+    rmSync(join(bucket.root, "release"));
     mustBuild(bucket.root);
   });
 });

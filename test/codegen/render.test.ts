@@ -10,7 +10,8 @@ import { PYTHON_LANG, pyLiteral, renderPythonOperation } from "../../codegen/pyt
 import { sdkValues } from "../../codegen/sdk-values.js";
 import { renderTsOperation, TYPESCRIPT_LANG } from "../../codegen/typescript.js";
 import { API_ERRORS } from "../../server/api/errors.js";
-import { HEADERS, ROUTES } from "../../server/api/routes.js";
+import { ROUTES } from "../../server/api/routes.js";
+import { HEADERS } from "../../server/api/request-headers.js";
 
 /** The generator's parts on fixture input: operations, templates, literals, contract checks. */
 

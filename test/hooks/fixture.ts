@@ -90,24 +90,5 @@ ${body}
 `;
 }
 
-
-/** Whether a process is running (a zombie is not: it has exited and only awaits reaping). */
-export function processRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
-
-export async function waitFor(cond: () => boolean, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
-
+export { processRunning, waitFor } from "../helpers/wait.js";
 export { collect, maand, maandAsync, MAAND_BIN, REPO, type CliResult };

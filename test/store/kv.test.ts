@@ -9,6 +9,7 @@ import { KvStore, type KvRow } from "../../server/store/kv.js";
 import { KvSession } from "../../server/store/kv-session.js";
 import { SecretCipher, SecretDecryptError } from "../../server/store/secrets-cipher.js";
 import { isEncryptedAtRest } from "../../server/kv/namespaces.js";
+import { latestKvRows } from "../../server/store/catalog.js";
 
 function fixture(now = { t: 1_000_000 }) {
   const dir = mkdtempSync(join(tmpdir(), "maand-kv-"));
@@ -152,4 +153,38 @@ test("certificates' private keys are encrypted at rest like secrets; nothing els
   assert.deepEqual(f.kv.entries(ns).map((e) => e.value), ["-----BEGIN CERTIFICATE-----\n", "-----BEGIN PRIVATE KEY-----\nabc\n"]);
   f.kv.delete(ns, "certs/server.key");
   assert.equal(f.kv.latest(ns, "certs/server.key")!.encrypted, 0, "a tombstone has nothing to encrypt");
+});
+
+test("latestKvRows: the newest version of every key, tombstones and expired rows included, in (namespace, key) order", (t) => {
+  const f = fixture();
+  t.after(f.cleanup);
+  const at = (ms: number, fn: () => void) => ((f.now.t = ms), fn());
+  at(1_000, () => f.kv.put("vars/job/b", "k", "v1"));
+  at(2_000, () => f.kv.put("vars/job/b", "k", "v2"));
+  at(3_000, () => f.kv.put("vars/job/b", "k", "v3")); // three versions: only v3 counts
+  at(1_000, () => f.kv.put("vars/job/a", "gone", "x"));
+  at(2_000, () => f.kv.delete("vars/job/a", "gone")); // a tombstone is the latest row
+  at(3_000, () => f.kv.put("vars/job/a", "back", "1"));
+  at(4_000, () => f.kv.delete("vars/job/a", "back"));
+  at(5_000, () => f.kv.put("vars/job/a", "back", "2")); // written again after a tombstone
+  at(1_000, () => f.kv.put("vars/job/a", "lease", "old", 1)); // expired by the time of reading
+  at(1_000, () => f.kv.put("vars/job/a", "k", "same key, other namespace"));
+  at(1_000, () => f.kv.put("vars/job/a", "k2", "a longer key sorts after its prefix"));
+  at(6_000, () => f.kv.put("secrets/job/a", "pw", "hunter2-hunter2")); // stored encrypted
+  f.now.t = 60_000;
+  const rows = latestKvRows(f.db);
+  const secret = f.kv.latest("secrets/job/a", "pw")!;
+  assert.deepEqual(rows, [
+    { namespace: "secrets/job/a", key: "pw", version: 1, value: secret.value, ttl: 0, created_at: 6_000, deleted: 0, encrypted: 1 },
+    { namespace: "vars/job/a", key: "back", version: 3, value: "2", ttl: 0, created_at: 5_000, deleted: 0, encrypted: 0 },
+    { namespace: "vars/job/a", key: "gone", version: 2, value: "", ttl: 0, created_at: 2_000, deleted: 1, encrypted: 0 },
+    { namespace: "vars/job/a", key: "k", version: 1, value: "same key, other namespace", ttl: 0, created_at: 1_000, deleted: 0, encrypted: 0 },
+    { namespace: "vars/job/a", key: "k2", version: 1, value: "a longer key sorts after its prefix", ttl: 0, created_at: 1_000, deleted: 0, encrypted: 0 },
+    { namespace: "vars/job/a", key: "lease", version: 1, value: "old", ttl: 1, created_at: 1_000, deleted: 0, encrypted: 0 },
+    { namespace: "vars/job/b", key: "k", version: 3, value: "v3", ttl: 0, created_at: 3_000, deleted: 0, encrypted: 0 },
+  ]);
+  assert.ok(!secret.value.includes("hunter2"), "the row as stored: ciphertext");
+  // Every row is the one KvStore.latest reads for its key.
+  for (const r of rows) assert.deepEqual(r, f.kv.latest(r.namespace, r.key), `${r.namespace} ${r.key}`);
+  assert.equal(f.kv.get("vars/job/a", "lease"), undefined, "the expired row is not live, yet latestKvRows returns it");
 });

@@ -3,6 +3,7 @@
  * every kind of value and a spread of flags, and every placement of trim markers around every
  * kind of whitespace. Deterministic, so a failure names the same case every run.
  */
+import { mulberry32 } from "../helpers/rng.js";
 import { corpusDefaults, type CorpusCase } from "./corpus.js";
 
 const VALUES = ["1", "-42", "0", "9223372036854775807", "3.14159", "-0.5", "2.5", "1e21", "1e-7", "0.0", '"héllo"', '""', '"a\\tb\\x00\\u2028"', "true", ".Labels", "(index \"a\" 0)", "nil", ".", "'😀'", "1114112"];
@@ -54,24 +55,13 @@ export function trimMatrix(): CorpusCase[] {
 
 // Random templates from a small grammar of atoms, calls, pipes, trim markers and control
 // structures, seeded so every run generates the same ones (mulberry32).
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const ATOMS = [".Job", ".AllocationIndex", ".Labels", ".", "$", "$x", "1", "0", "-3", "2.5", "1e3", '"a"', '""', '"héllo"', "'z'", "true", "nil", '(index "ab" 1)', '(split "a,b" ",")', '(keys "vars/job/app")', '(get "vars/job/app" "port")', '(getOptional "vars/job/app" "x")', "0x10", "`raw`"];
 const UNARY = ["len", "not", "int", "upper", "lower", "trim", "print", "println", "html", "js", "urlquery", "index", "slice", "and", "or"];
 const BINARY = ["eq", "ne", "lt", "le", "gt", "ge", "add", "sub", "mul", "div", "min", "max", "index", "slice", "and", "or", "split", "join", "printf", "print", "get", "getOptional"];
 const PIPED = [...UNARY, 'printf "%v"', 'printf "%5.2f"', 'printf "%q"', "add 1", "eq 1"];
 
 export function randomTemplates(count: number, seed: number): CorpusCase[] {
-  const r = prng(seed);
+  const r = mulberry32(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
   const ws = () => pick(["", " ", "\n", " \n\t"]);
   const open = () => pick(["{{", "{{", "{{- "]);

@@ -1,15 +1,7 @@
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { processRunning } from "../helpers/wait.js";
 
-/** Whether a process exists and is not a zombie. */
-export function processRunning(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "latin1");
-    const state = stat.slice(stat.lastIndexOf(")") + 2).split(" ")[0];
-    return state !== "Z" && state !== "X";
-  } catch {
-    return false;
-  }
-}
+export { processRunning, waitFor } from "../helpers/wait.js";
 
 export function mountNamespace(pid: number | "self"): string | undefined {
   try {
@@ -47,13 +39,5 @@ function mountsOptDir(pid: number, optDir: string): boolean {
       });
   } catch {
     return false;
-  }
-}
-
-export async function waitFor(cond: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = "condition"): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }

@@ -2,7 +2,7 @@ import { describe, it, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { workspaceBucket, assertProblem, assertOnly, HOOK_PY } from "./helpers.js";
+import { workspaceBucket, assertProblem, assertOnly, largeValidWorkspace } from "./helpers.js";
 
 describe("readWorkspace: every problem at once", () => {
   let b: Awaited<ReturnType<typeof workspaceBucket>>;
@@ -43,38 +43,12 @@ describe("readWorkspace: every problem at once", () => {
     assertProblem(err, "workspace/jobs/web/manifest.json", "$.hooks.hook_x.demands.job", ["expected a job in workspace/jobs/"], "ghost");
   });
 
-  it("validates 500 workers x 50 jobs well under a second", () => {
-    const workers = Array.from({ length: 500 }, (_, i) => ({
-      host: `10.0.${Math.floor(i / 250)}.${(i % 250) + 1}`,
-      labels: [`l${i % 50}`, "shared"],
-      memory: "16 gb",
-      cpu: "3000 mhz",
-      tags: { rack: `r${i % 10}` },
-    }));
-    const jobs: Record<string, { manifest: Record<string, unknown>; files: Record<string, string>; vars: string }> = {};
-    for (let j = 0; j < 50; j++) {
-      const name = `job${String(j).padStart(2, "0")}`;
-      const demands = j > 0 ? { job: `job${String(j - 1).padStart(2, "0")}`, hook: "hook_ready", config: { min_version: "1.0.0" } } : undefined;
-      jobs[name] = {
-        manifest: {
-          version: "1.2.0",
-          selectors: [`l${j}`],
-          hooks: { hook_ready: { executed_on: ["post_build", "cli"], ...(demands ? { demands } : {}) } },
-          health_check: { checks: [{ type: "tcp", port: 8000 + j }] },
-          certs: { server: { subject: { common_name: name } } },
-        },
-        files: { "_hooks/hook_ready.py": HOOK_PY, Makefile: "start:\n\ttrue\n", "conf/app.conf.tpl": "x={{ .WorkerIP }}\n" },
-        vars: `name = "${name}"\n`,
-      };
-    }
-    b.write({ workers, jobs, bucketJobsConf: Object.keys(jobs).map((n) => `[${n}]\nx = 1\n`).join("") });
-    const start = performance.now();
+  it("validates 500 workers x 50 jobs, a 50-long demand chain ordering them", () => {
+    // How fast this is measured by bench/workspace.ts, against a floor from the same run.
+    b.write(largeValidWorkspace(500, 50));
     const ws = b.read();
-    const ms = performance.now() - start;
     assert.equal(ws.workers.length, 500);
     assert.equal(ws.jobs.length, 50);
-    assert.equal(ws.jobs[49].deploymentSeq, 49);
-    assert.ok(ms < 1000, `took ${ms.toFixed(0)} ms`);
-    console.log(`# 500 workers x 50 jobs read and validated in ${ms.toFixed(0)} ms`);
+    assert.deepEqual(ws.jobs.map((j) => j.deploymentSeq), Array.from({ length: 50 }, (_, j) => j));
   });
 });

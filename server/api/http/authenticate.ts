@@ -1,7 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { apiError } from "../errors.js";
 import type { Invocation, InvocationRegistry } from "../registry.js";
-import { BEARER_SCHEME, HEADERS } from "../routes.js";
+import { BEARER_SCHEME, HEADERS } from "../request-headers.js";
 
 export type AuthMode = "token" | "headers";
 

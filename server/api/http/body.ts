@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { apiError } from "../errors.js";
-import { JSON_CONTENT_TYPE } from "../routes.js";
+import { JSON_CONTENT_TYPE } from "../request-headers.js";
 
 /** A request carries a body when it says so: a positive Content-Length or any Transfer-Encoding. */
 export function hasBody(req: IncomingMessage): boolean {

@@ -1,7 +1,7 @@
 import { STATUS_CODES } from "node:http";
 import type { Socket } from "node:net";
 import { apiError, type ApiError } from "../errors.js";
-import { JSON_CONTENT_TYPE } from "../routes.js";
+import { JSON_CONTENT_TYPE } from "../request-headers.js";
 
 /** The catalogue error for a request Node's HTTP parser refused (by its error code). */
 export function clientErrorOf(code: string | undefined): ApiError {

@@ -16,7 +16,7 @@ export interface RouteTable {
   allMethods: string;
 }
 
-/** The path -> method -> operation table, built once per server from routes.ts. */
+/** The path -> method -> operation table, built once per server from ROUTES (routes.ts). */
 export function buildRouteTable(): RouteTable {
   const byPath = new Map<string, Map<string, RouteEntry>>();
   for (const name of ROUTE_NAMES) {

@@ -4,7 +4,8 @@ import type { ApiContext, ApiServices } from "../context.js";
 import { toApiError } from "../boundary.js";
 import { ApiError, apiError } from "../errors.js";
 import type { InvocationRegistry } from "../registry.js";
-import { ACCEPTED_HOSTNAMES, HEADERS, LIMITS } from "../routes.js";
+import { ACCEPTED_HOSTNAMES, HEADERS } from "../request-headers.js";
+import { LIMITS } from "../limits.js";
 import { authenticate, type AuthMode } from "./authenticate.js";
 import { hasBody, isJsonContentType, parseJsonObject, parseQuery, readBody } from "./body.js";
 import { answerClientError, answerOnSocket } from "./client-error.js";
@@ -102,7 +103,7 @@ export function createHttpListeners(deps: HandlerDeps): HttpListeners {
       res.writeContinue();
       request(req, res);
     },
-    connect(req, socket) {
+    connect(_req, socket) {
       const allow = routes.allMethods;
       answerOnSocket(socket, apiError("methodNotAllowed", { message: `Method CONNECT is not allowed (allowed: ${allow})` }), { Allow: allow });
     },

@@ -1,6 +1,6 @@
 import type { ServerResponse } from "node:http";
 import type { ApiError } from "../errors.js";
-import { JSON_CONTENT_TYPE } from "../routes.js";
+import { JSON_CONTENT_TYPE } from "../request-headers.js";
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, extraHeaders?: Record<string, string>): void {
   if (res.headersSent || res.destroyed) return;

@@ -9,8 +9,6 @@ globalThis.fetch = (() => {
 }) as unknown as typeof fetch;
 
 const name = process.argv[2] ?? "no-fetch";
-const t0 = Date.now();
 const acquired = await unwrap(acquireSemaphore(name, 1, 30));
-const waitedMs = Date.now() - t0;
 const released = await unwrap(releaseSemaphore(name));
-console.log(JSON.stringify({ acquired: acquired.acquired, released: released.released, waitedMs }));
+console.log(JSON.stringify({ acquired: acquired.acquired, released: released.released }));

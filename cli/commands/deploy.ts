@@ -1,13 +1,12 @@
 import { openBucket, type BucketContext } from "../../server/bucket/context.js";
-import { DeployCheckFailed, DeployFailed, DeployInterrupted, failedSteps, SyncOnlyRefused } from "../../server/deploy/errors.js";
+import { DeployFailed, DeployInterrupted } from "../../server/deploy/errors.js";
 import type { DeployRequest } from "../../server/deploy/plan-types.js";
 import { planDeployment, runDeploy } from "../../server/deploy/run.js";
-import { assertCatalogFresh } from "../../server/deploy/stale-catalog.js";
-import { MaandError, UsageError } from "../../server/errors.js";
+import { planWithStaleHint, warnIfStale } from "../../server/build/stale.js";
+import { UsageError } from "../../server/errors.js";
 import { renderDeployPlan } from "../render/deploy-plan.js";
 import { liveDeployProgress, plainDeployProgress } from "../render/deploy-progress.js";
 import { renderDeploySummary } from "../render/deploy-summary.js";
-import { printJsonError } from "../render/json-error.js";
 import { renderJson } from "../render/table.js";
 
 export interface DeployOptions {
@@ -29,16 +28,7 @@ export function parseJobs(flag: string, raw: string | undefined): string[] | und
 }
 
 /** `maand deploy [--jobs a,b] [--dry-run] [--force] [--build] [--sync-only] [--json] [--verbose]` */
-export default async function deploy(bucket: string, opts: DeployOptions): Promise<number> {
-  try {
-    return await deployCommand(bucket, opts);
-  } catch (err) {
-    if (opts.json && err instanceof MaandError) return printJsonError(err, errorDetail(err));
-    throw err;
-  }
-}
-
-async function deployCommand(bucket: string, opts: DeployOptions): Promise<number> {
+export default async function deployCommand(bucket: string, opts: DeployOptions): Promise<number> {
   const request: DeployRequest = { jobs: parseJobs("--jobs", opts.jobs), force: opts.force ?? false, sync_only: opts.syncOnly ?? false };
   if (opts.force && opts.syncOnly) throw new UsageError("--force restarts every allocation and --sync-only runs no lifecycle target: use one of them");
   if (opts.dryRun) {
@@ -46,7 +36,7 @@ async function deployCommand(bucket: string, opts: DeployOptions): Promise<numbe
     // A dry run contacts no worker, writes nothing and takes no lock (a running deploy does not block it).
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const { plan } = planDeployment(ctx, request);
+      const { plan } = planWithStaleHint(ctx, () => planDeployment(ctx, request));
       console.log(opts.json ? renderJson({ plan }) : renderDeployPlan(plan));
       return 0;
     } finally {
@@ -57,7 +47,7 @@ async function deployCommand(bucket: string, opts: DeployOptions): Promise<numbe
   const ctx = openBucket(bucket);
   try {
     if (opts.build) await buildFirst(ctx, opts.json ?? false);
-    else assertCatalogFresh(ctx);
+    else warnIfStale(ctx);
     // With --json stdout carries only the JSON: progress goes to stderr, as plain lines.
     const live = !opts.json && !opts.verbose && process.stdout.isTTY ? liveDeployProgress(process.stdout) : undefined;
     const reporter = live ?? plainDeployProgress(opts.json ? process.stderr : process.stdout, opts.verbose ?? false);
@@ -95,10 +85,3 @@ async function buildFirst(ctx: BucketContext, json: boolean): Promise<void> {
   });
 }
 
-function errorDetail(err: MaandError): unknown {
-  if (err instanceof DeployFailed) return { run_id: err.result.run_id, failed: failedSteps(err.result) };
-  if (err instanceof DeployInterrupted) return { run_id: err.result.run_id };
-  if (err instanceof DeployCheckFailed) return { workers: err.problems };
-  if (err instanceof SyncOnlyRefused) return { allocations: err.allocations };
-  return null;
-}

@@ -6,8 +6,8 @@ import { planPostBuildHooks, runPostBuildHooks } from "../../server/hooks/post-b
 import type { HookReporter } from "../../server/hooks/reporter.js";
 import type { HookRunResult } from "../../server/hooks/result.js";
 import { runHooksAllOrNothing } from "../../server/hooks/run.js";
-import { MaandError, UsageError } from "../../server/errors.js";
-import { checkStaleCatalog, describeStale, isStale } from "../../server/build/stale.js";
+import { UsageError } from "../../server/errors.js";
+import { planWithStaleHint } from "../../server/build/stale.js";
 import { escapeText } from "../../server/text/escape.js";
 import { hookProgress } from "../render/hook-progress.js";
 import { ignoredOrderText, planJson, renderPlan } from "../render/hook-plan.js";
@@ -36,7 +36,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
     // A dry run writes nothing, so it neither takes the lock nor waits for a running deploy.
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const plan = planWithStaleHint(ctx, request);
+      const plan = planWithStaleHint(ctx, () => planCliHooks(ctx, request));
       console.log(opts.json ? renderJson(planJson(plan)) : renderPlan(plan, { env: opts.env }));
       return 0;
     } finally {
@@ -46,7 +46,7 @@ export default async function hooks(bucket: string, hook: string, job: string | 
 
   const ctx = openBucket(bucket);
   try {
-    const plan = planWithStaleHint(ctx, request);
+    const plan = planWithStaleHint(ctx, () => planCliHooks(ctx, request));
     if (invocationCount(plan) === 0) {
       console.log(opts.json ? renderJson(summaryJson({ runId: "", status: "ok", logsDir: "", invocations: [] })) : "no allocations to run on");
       return 0;
@@ -55,23 +55,6 @@ export default async function hooks(bucket: string, hook: string, job: string | 
     return 0;
   } finally {
     ctx.close();
-  }
-}
-
-/**
- * Plans against the catalog, first warning when the workspace changed since the last build
- * (hooks run the built snapshot); a hook or job the catalog does not know yet gets the same hint.
- */
-function planWithStaleHint(ctx: BucketContext, request: Parameters<typeof planCliHooks>[1]): HookRunPlan {
-  const stale = checkStaleCatalog(ctx.paths, ctx.db);
-  if (isStale(stale)) ctx.log.warn(describeStale(stale));
-  try {
-    return planCliHooks(ctx, request);
-  } catch (err) {
-    if (err instanceof MaandError && !(err instanceof UsageError) && isStale(stale)) {
-      throw new MaandError(`${err.message}\n(${describeStale(stale)})`, err.exitCode, { cause: err });
-    }
-    throw err;
   }
 }
 

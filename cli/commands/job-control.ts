@@ -1,14 +1,13 @@
 import { isIP } from "node:net";
 import { openBucket } from "../../server/bucket/context.js";
-import { assertCatalogFresh } from "../../server/deploy/stale-catalog.js";
-import { MaandError, UsageError } from "../../server/errors.js";
+import { STALE_FIX, warnIfStale } from "../../server/build/stale.js";
+import { UsageError } from "../../server/errors.js";
 import { commandLine, JobControlFailed, JobControlInterrupted, planJobControlFor, runJobControl, type JobControlResult } from "../../server/jobcontrol/run.js";
 import type { JobControlPlan } from "../../server/jobcontrol/plan.js";
 import { readDeployStates } from "../../server/store/deploy-state.js";
 import { canonicalHost } from "../../server/workspace/hosts.js";
 import { isValidHost } from "../../server/workspace/names.js";
 import { plainDeployProgress } from "../render/deploy-progress.js";
-import { printJsonError } from "../render/json-error.js";
 import { renderJson, renderTable } from "../render/table.js";
 import type { BucketContext } from "../../server/bucket/context.js";
 
@@ -31,36 +30,31 @@ function parseAllocations(raw: string | undefined): string[] | undefined {
 
 /** `maand job start|stop|restart|reload <job>` and `maand job run <job> --target T`. */
 async function control(bucket: string, job: string, target: string, opts: ControlOptions, readOnly = false): Promise<number> {
-  try {
-    const request = { job, target, allocations: parseAllocations(opts.allocations), allAtOnce: readOnly };
-    if (opts.dryRun) {
-      const ctx = openBucket(bucket, { readonly: true });
-      try {
-        const plan = planJobControlFor(ctx, request);
-        console.log(opts.json ? renderJson({ plan }) : renderControlPlan(plan));
-        return 0;
-      } finally {
-        ctx.close();
-      }
-    }
-    // status changes nothing in the catalog: it neither takes the lock nor waits for a deploy.
-    const ctx = openBucket(bucket, { readonly: readOnly });
+  const request = { job, target, allocations: parseAllocations(opts.allocations), allAtOnce: readOnly };
+  if (opts.dryRun) {
+    const ctx = openBucket(bucket, { readonly: true });
     try {
-      if (!readOnly) assertCatalogFresh(ctx);
       const plan = planJobControlFor(ctx, request);
-      const reporter = readOnly && !opts.verbose ? undefined : plainDeployProgress(opts.json || readOnly ? process.stderr : process.stdout, opts.verbose ?? false);
-      const result = await runJobControl(ctx, plan, { reporter, verbose: opts.verbose ?? false, readOnly });
-      if (opts.json) console.log(renderJson({ plan, result, ...(readOnly ? { allocations: statusRows(ctx, plan, result) } : {}) }));
-      else console.log(readOnly ? renderStatus(ctx, plan, result) : renderControlSummary(result));
-      if (result.status === "interrupted") throw new JobControlInterrupted(result);
-      if (result.status === "failed") throw new JobControlFailed(result);
+      console.log(opts.json ? renderJson({ plan }) : renderControlPlan(plan));
       return 0;
     } finally {
       ctx.close();
     }
-  } catch (err) {
-    if (opts.json && err instanceof MaandError) return printJsonError(err, err instanceof JobControlFailed ? { run_id: err.result.run_id, failed: err.result.steps.filter((s) => s.status === "failed" || s.status === "timeout") } : null);
-    throw err;
+  }
+  // status changes nothing in the catalog: it neither takes the lock nor waits for a deploy.
+  const ctx = openBucket(bucket, { readonly: readOnly });
+  try {
+    if (!readOnly) warnIfStale(ctx, STALE_FIX.deploy);
+    const plan = planJobControlFor(ctx, request);
+    const reporter = readOnly && !opts.verbose ? undefined : plainDeployProgress(opts.json || readOnly ? process.stderr : process.stdout, opts.verbose ?? false);
+    const result = await runJobControl(ctx, plan, { reporter, verbose: opts.verbose ?? false, readOnly });
+    if (opts.json) console.log(renderJson({ plan, result, ...(readOnly ? { allocations: statusRows(ctx, plan, result) } : {}) }));
+    else console.log(readOnly ? renderStatus(ctx, plan, result) : renderControlSummary(result));
+    if (result.status === "interrupted") throw new JobControlInterrupted(result);
+    if (result.status === "failed") throw new JobControlFailed(result);
+    return 0;
+  } finally {
+    ctx.close();
   }
 }
 

@@ -7,6 +7,8 @@ import type { Db } from "../store/db.js";
 import { listJobFilePaths } from "../workspace/job-files.js";
 import { listJobDirs } from "../workspace/job-dirs.js";
 import { Problems } from "../workspace/problems.js";
+import { MaandError, UsageError } from "../errors.js";
+import type { Logger } from "../log/logger.js";
 
 /**
  * Whether the workspace's job files still are what the last build put in the catalog: hooks,
@@ -100,10 +102,44 @@ function safeList(problems: ReturnType<Problems["in"]>, dir: string): Array<{ re
   }
 }
 
+/** What the operator should do about a stale catalog, per command. */
+export const STALE_FIX = {
+  /** hooks and deploy: they run or ship the built snapshot, and have --build. */
+  build: "maand runs the built snapshot; run 'maand build' first, or pass --build",
+  /** job control runs what the last deploy put on the workers. */
+  deploy: "job control runs what the last deploy shipped; run 'maand build' and 'maand deploy' to ship it",
+} as const;
+
 /** One line naming what changed (at most a few files of each kind), for warnings and hints. */
-export function describeStale(r: StaleReport): string {
+export function describeStale(r: StaleReport, fix: string = STALE_FIX.build): string {
   const part = (what: string, list: string[]) =>
     list.length ? `${what} ${list.slice(0, 5).join(", ")}${list.length > 5 ? ` and ${list.length - 5} more` : ""}` : "";
   const parts = [part("changed", r.changed), part("added", r.added), part("removed", r.removed)].filter(Boolean).join("; ");
-  return `the workspace changed since the last 'maand build' (${parts}): maand runs the built snapshot; run 'maand build' first, or pass --build`;
+  return `the workspace changed since the last 'maand build' (${parts}): ${fix}`;
+}
+
+type StaleCheckContext = { paths: BucketPaths; db: Db; log: Logger };
+
+/** Warns (naming the files) when the workspace changed since the last build; returns what it found. */
+export function warnIfStale(ctx: StaleCheckContext, fix: string = STALE_FIX.build): StaleReport {
+  const stale = checkStaleCatalog(ctx.paths, ctx.db);
+  if (isStale(stale)) ctx.log.warn(describeStale(stale, fix));
+  return stale;
+}
+
+/**
+ * Plans against the catalog, first warning when the workspace changed since the last build; a
+ * plan that fails on something the catalog does not know yet (a new hook or job) gets the same
+ * hint in its error.
+ */
+export function planWithStaleHint<T>(ctx: StaleCheckContext, plan: () => T, fix: string = STALE_FIX.build): T {
+  const stale = warnIfStale(ctx, fix);
+  try {
+    return plan();
+  } catch (err) {
+    if (err instanceof MaandError && !(err instanceof UsageError) && isStale(stale)) {
+      throw new MaandError(`${err.message}\n(${describeStale(stale, fix)})`, err.exitCode, { cause: err });
+    }
+    throw err;
+  }
 }

@@ -12,6 +12,10 @@ export class SyncOnlyRefused extends MaandError {
         "\nrun 'maand deploy' without --sync-only (or with --jobs for the other jobs)",
     );
   }
+
+  override jsonDetail(): unknown {
+    return { allocations: this.allocations };
+  }
 }
 
 /** The workers the plan needs failed the check before anything changed; every problem is listed. */
@@ -25,6 +29,10 @@ export class DeployCheckFailed extends MaandError {
       problems.some((p) => p.unreachable) ? EXIT.unreachable : EXIT.failure,
     );
   }
+
+  override jsonDetail(): unknown {
+    return { workers: this.problems };
+  }
 }
 
 /** Some step failed: every failed allocation with worker, job, step, exit code and its last lines. */
@@ -33,12 +41,20 @@ export class DeployFailed extends MaandError {
     const failed = failedSteps(result);
     super(describe(result, failed, bucketRoot), failed.some((s) => s.unreachable) ? EXIT.unreachable : EXIT.stepFailed);
   }
+
+  override jsonDetail(): unknown {
+    return { run_id: this.result.run_id, failed: failedSteps(this.result) };
+  }
 }
 
 /** Ctrl-C: running hooks and remote commands were stopped; nothing uncommitted was kept. */
 export class DeployInterrupted extends MaandError {
   constructor(readonly result: DeployResult) {
     super(`interrupted: deploy ${result.run_id} stopped; what was promoted before stays, nothing uncommitted was kept (rerun 'maand deploy' to finish)`, EXIT.interrupted);
+  }
+
+  override jsonDetail(): unknown {
+    return { run_id: this.result.run_id };
   }
 }
 

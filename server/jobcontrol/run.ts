@@ -202,6 +202,10 @@ export class JobControlFailed extends MaandError {
       failed.some((s) => s.unreachable) ? EXIT.unreachable : EXIT.stepFailed,
     );
   }
+
+  override jsonDetail(): unknown {
+    return { run_id: this.result.run_id, failed: this.result.steps.filter((s) => s.status === "failed" || s.status === "timeout") };
+  }
 }
 
 export class JobControlInterrupted extends MaandError {

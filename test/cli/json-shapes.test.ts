@@ -2,7 +2,7 @@ import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO } from "../helpers/cli.js";
+import { jsonError, REPO } from "../helpers/cli.js";
 import { hookBucket, maand, recorderPy, workers, type HookBucket } from "../hooks/fixture.js";
 
 /**
@@ -105,11 +105,10 @@ describe("--json on every command: one shape, pinned", () => {
   it("errors: one JSON object on stderr with message, code and detail; stdout stays empty", () => {
     const failed = maand(b.root, "hooks", "hook_fail", "api", "--json");
     assert.equal(failed.status, 3);
-    const lines = failed.stderr.trim().split("\n");
-    const err = JSON.parse(lines[lines.length - 1]!) as { error: { message: string; code: string; detail: { failed: unknown[] } } };
+    const err = { error: jsonError<{ failed: unknown[] }>(failed.stderr) };
     assert.equal(err.error.code, "HOOK_RUN_FAILED");
     assert.match(err.error.message, /hook run \S+ failed on 1 allocation:/);
-    assert.equal(err.error.detail.failed.length, 1);
+    assert.equal(err.error.detail!.failed.length, 1);
     checkConventions(err, "hooks error");
     shapes["error (hook run failed)"] = shape(err);
     const usage = maand(b.root, "hooks", "hook_x", "api", "--concurrency", "0", "--json");

@@ -6,6 +6,7 @@ import { acquireBucketLock } from "../../server/store/lock.js";
 import { waitFor } from "../workers/procs.js";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { collect, deployBucket, maandAsync, recordingJob, type DeployBucket } from "./fixture.js";
+import { jsonError } from "../helpers/cli.js";
 import type { DeployPlan } from "../../server/deploy/plan-types.js";
 import type { DeployResult } from "../../server/deploy/result.js";
 
@@ -35,9 +36,10 @@ describe("deploy failures: a worker dying mid-deploy, a failed wave", { skip }, 
     await b.set.kill(1);
     const r = await done;
     assert.equal(r.status, 4, `a worker unreachable: exit 4\n${r.stderr}`);
-    const err = JSON.parse(r.stderr.slice(r.stderr.indexOf('{\n  "error"'))) as { error: { message: string; code: number } };
-    assert.match(err.error.message, new RegExp(`${b.ips[1]!.replace(/\./g, "\\.")} \\(job a, target start`));
-    assert.match(err.error.message, /unreachable/);
+    const err = jsonError(r.stderr);
+    assert.equal(err.code, "DEPLOY_FAILED");
+    assert.match(err.message, new RegExp(`${b.ips[1]!.replace(/\./g, "\\.")} \\(job a, target start`));
+    assert.match(err.message, /unreachable/);
     const { result } = JSON.parse(r.stdout) as { result: DeployResult };
     assert.deepEqual(result.jobs.map((j) => [j.job, j.status]), [["a", "failed"], ["b", "ok"]]);
     assert.deepEqual(result.jobs[0]!.promoted, [], "nothing of a was promoted");
@@ -75,7 +77,11 @@ describe("deploy failures: a worker dying mid-deploy, a failed wave", { skip }, 
     assert.equal(r.status, 3, r.stderr);
     assert.deepEqual(r.plan!.waves.map((w) => w.jobs.map((j) => j.job)), [["a", "b", "db"], ["api"]]);
     assert.deepEqual(r.result!.jobs.map((j) => [j.job, j.status]).filter(([j]) => j === "db" || j === "api"), [["db", "failed"], ["api", "not_run"]]);
-    const message = (JSON.parse(r.stderr.slice(r.stderr.indexOf('{\n  "error"'))) as { error: { message: string } }).error.message;
+    const error = jsonError<{ run_id: string; failed: Array<{ worker: string; job: string; step: string; exit_code: number }> }>(r.stderr);
+    assert.equal(error.code, "DEPLOY_FAILED");
+    assert.deepEqual(error.detail!.failed.map((f) => [f.worker, f.job, f.step, f.exit_code]), [[b.ips[2], "db", "target", 2]]);
+    assert.equal(error.detail!.run_id, r.result!.run_id);
+    const message = error.message;
     assert.match(message, new RegExp(`${b.ips[2]!.replace(/\./g, "\\.")} \\(job db, target start, new, exit code 2\\): make start exited with 2`), "make's own exit code; the recipe's 3 is in the tail");
     assert.match(message, /\| about to fail\n.*\| disk full\n.*Error 3/);
     assert.match(message, /not started \(a wave before them failed\): api/);

@@ -89,8 +89,9 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
     const bad = b.maand("deploy", "--json", "--jobs", "nope");
     assert.equal(bad.status, 1);
     assert.equal(bad.stdout, "");
-    const e = JSON.parse(bad.stderr) as { error: { message: string; code: number; detail: unknown } };
-    assert.equal(e.error.code, 1);
+    // One line, the same shape as every command's (server/errors.ts MaandError.toJson).
+    const e = JSON.parse(bad.stderr) as { error: { message: string; code: string; detail?: unknown } };
+    assert.equal(e.error.code, "MAAND");
     assert.match(e.error.message, /--jobs nope: unknown job \(known: api\)/);
   });
 

@@ -29,3 +29,9 @@ export function collect(child: ChildProcess): Promise<CliResult> {
   child.stderr?.setEncoding("utf8").on("data", (d: string) => (stderr += d));
   return new Promise((res) => child.on("close", (status) => res({ status, stdout, stderr })));
 }
+
+/** The `{"error": {message, code, detail}}` a command printed under --json: the last line of stderr (warnings come before it). */
+export function jsonError<D = unknown>(stderr: string): { message: string; code: string; detail?: D } {
+  const lines = stderr.trimEnd().split("\n");
+  return (JSON.parse(lines[lines.length - 1]!) as { error: { message: string; code: string; detail?: D } }).error;
+}

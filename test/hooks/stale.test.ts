@@ -64,4 +64,21 @@ describe("maand hooks: stale catalog detection", () => {
     assert.equal(JSON.parse(json.stdout).status, "ok");
     assert.match(json.stderr, /build committed/);
   });
+
+  it("deploy (also --dry-run) and job control warn the same way; job control's fix is a build and a deploy", () => {
+    assert.equal(maand(b.root, "build").status, 0);
+    assert.doesNotMatch(maand(b.root, "deploy", "--dry-run").stderr, /changed since the last/);
+    writeFileSync(file("conf/app.conf"), "port = 3\n");
+    try {
+      const dry = maand(b.root, "deploy", "--dry-run");
+      assert.equal(dry.status, 0, dry.stderr);
+      assert.match(dry.stderr, /^warning: the workspace changed since the last 'maand build' \(changed jobs\/api\/conf\/app\.conf\): maand runs the built snapshot; run 'maand build' first, or pass --build$/m);
+      // Never deployed, so job control refuses; the warning comes first either way.
+      const control = maand(b.root, "job", "restart", "api");
+      assert.notEqual(control.status, 0);
+      assert.match(control.stderr, /^warning: the workspace changed since the last 'maand build' \(changed jobs\/api\/conf\/app\.conf\): job control runs what the last deploy shipped; run 'maand build' and 'maand deploy' to ship it$/m);
+    } finally {
+      writeJob(b.root, "api", job);
+    }
+  });
 });

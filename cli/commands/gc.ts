@@ -1,5 +1,6 @@
 import { openBucket } from "../../server/bucket/context.js";
-import { applyGc, parseRetainDays, planGc, type GcPlan, type GcResult } from "../../server/inspect/gc.js";
+import { parseRetainDays } from "../../server/inspect/gc.js";
+import { applyGc, planGc, type GcPlan, type GcResult } from "../../server/store/gc.js";
 import { applyLogGc, planLogGc, WORKER_LOG_ROTATE_BYTES, type LogGcPlan, type LogGcResult } from "../../server/logs/gc.js";
 import { renderJson } from "../render/table.js";
 

@@ -4,7 +4,7 @@ import { writeWorkspace, type WorkspaceFixture } from "../helpers/bucket.js";
 import type { BucketContext } from "../../server/bucket/context.js";
 import { runBuild } from "../../server/build/run.js";
 import { allocationId } from "../../server/build/ids.js";
-import { applyGc, planGc } from "../../server/inspect/gc.js";
+import { applyGc, planGc } from "../../server/store/gc.js";
 import { builtBucket, manualClock, threeByThree, type OpenTestBucket } from "./fixture.js";
 
 interface Alloc {

@@ -1,7 +1,8 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import type { BucketContext } from "../../server/bucket/context.js";
-import { applyGc, parseRetainDays, planGc } from "../../server/inspect/gc.js";
+import { parseRetainDays } from "../../server/inspect/gc.js";
+import { applyGc, planGc } from "../../server/store/gc.js";
 import { manualClock, openTestBucket, type OpenTestBucket } from "./fixture.js";
 
 const DAY = 86400_000;

@@ -16,11 +16,11 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
+import { connectBucket, startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
 import type { DeployResult } from "../server/deploy/result.js";
 
 function arg(name: string, fallback: number): number {
@@ -75,18 +75,8 @@ function must(bucket: string, ...args: string[]): string {
 function makeBucket(dir: string, set: WorkerSet, hosts: string[], files: File[]): string {
   const bucket = mkdtempSync(join(dir, "bucket-"));
   must(bucket, "init");
-  const conf = join(bucket, "maand.conf");
-  writeFileSync(
-    conf,
-    readFileSync(conf, "utf8")
-      .replace(/^ssh_user = .*$/m, 'ssh_user = "root"')
-      .replace(/^ssh_port = .*$/m, `ssh_port = ${set.port}`)
-      .replace(/^use_sudo = .*$/m, "use_sudo = false")
-      .replace(/^hook_api_port = .*$/m, "hook_api_port = 0"),
-  );
-  copyFileSync(set.keyPath, join(bucket, "secrets", "worker.key"));
   // The same host keys the rsync side trusts: neither side pays for first contact.
-  copyFileSync(set.knownHostsFile, join(bucket, "secrets", "known_hosts"));
+  connectBucket(bucket, set, { settings: { hook_api_port: "0" }, trustHostKeys: true });
   writeFileSync(join(bucket, "workspace", "workers.json"), JSON.stringify(hosts.map((host) => ({ host, labels: ["worker"] }))));
   const job = join(bucket, "workspace", "jobs", "big");
   writeTree(job, files);

@@ -8,11 +8,11 @@
  * them; otherwise it says why it skips that part.
  */
 import { spawnSync } from "node:child_process";
-import { copyFileSync, cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
+import { connectBucket, startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const maand = join(repo, "bin", "maand.js");
@@ -43,15 +43,7 @@ function failingStep(args: string[], note: string): void {
 async function startDemoWorkers(): Promise<WorkerSet> {
   const hosts = (JSON.parse(readFileSync(join(bucket, "workspace", "workers.json"), "utf8")) as Array<{ host: string }>).map((w) => w.host);
   const set = await startWorkers(hosts.length, { hosts, dir: mkdtempSync(join(tmpdir(), "maand-demo-workers-")) });
-  const conf = join(bucket, "maand.conf");
-  writeFileSync(
-    conf,
-    readFileSync(conf, "utf8")
-      .replace(/^ssh_user = .*$/m, 'ssh_user = "root"')
-      .replace(/^ssh_port = .*$/m, `ssh_port = ${set.port}`)
-      .replace(/^use_sudo = .*$/m, "use_sudo = false"),
-  );
-  copyFileSync(set.keyPath, join(bucket, "secrets", "worker.key"));
+  connectBucket(bucket, set);
   return set;
 }
 

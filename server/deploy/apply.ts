@@ -3,7 +3,7 @@ import { interpreterResolver, type InterpreterResolver } from "../hooks/interpre
 import { newRunId } from "../hooks/run-logs.js";
 import type { HookSession, RunOptions } from "../hooks/session.js";
 import { trapInterrupt } from "../hooks/interrupt.js";
-import { openEventLog, type StepRecord } from "../rollout/events.js";
+import { openStepRecorder, type StepRecord } from "../rollout/events.js";
 import { listWorkers } from "../store/catalog.js";
 import { nextUpdateSeq } from "../store/deploy-state.js";
 import { checkWorkers } from "../workers/check.js";
@@ -45,13 +45,9 @@ export interface ApplyOptions {
 export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: DeployPlanInput, o: ApplyOptions = {}): Promise<DeployResult> {
   const t0 = ctx.clock.now();
   const runId = newRunId(t0);
-  const events = openEventLog(ctx.paths.logs, runId);
-  const steps: StepRecord[] = [];
-  const record = (r: StepRecord) => {
-    steps.push(r);
-    events.write(r);
-    o.reporter?.stepEnd?.(r);
-  };
+  const events = openStepRecorder(ctx.paths.logs, runId, (r) => o.reporter?.stepEnd?.(r));
+  const { steps } = events;
+  const record = (r: StepRecord) => events.record(r);
   const jobs: JobResult[] = [];
   const warnings: string[] = [];
   let interrupted = false;

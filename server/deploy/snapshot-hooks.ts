@@ -1,5 +1,5 @@
 import type { BucketPaths } from "../bucket/paths.js";
-import { listAllocations } from "../store/catalog.js";
+import { planAllocations } from "../hooks/plan-input.js";
 import type { Db } from "../store/db.js";
 import { deployedJobFileContent, listDeployedJobFileHashes } from "../store/deploy-state.js";
 import { sdkFiles } from "../hooks/package-files.js";
@@ -19,15 +19,7 @@ export function snapshotHookInput(db: Db, paths: BucketPaths, request: HookRunRe
     request,
     bucketRoot: paths.root,
     jobs: [{ name: job.job, version: job.version, maxConcurrentUpgrades: job.max_concurrent_upgrades, maxConcurrentStarts: job.max_concurrent_starts, deploymentSeq: job.deployment_seq }],
-    allocations: listAllocations(db, { jobs: [job.job], includeRemoved: true }).map((a) => ({
-      allocId: a.alloc_id,
-      job: a.job,
-      workerIp: a.worker_ip,
-      disabled: a.disabled !== 0,
-      removed: a.removed !== 0,
-      position: a.position,
-      currentVersion: a.current_version,
-    })),
+    allocations: planAllocations(db, [job.job]),
     hooks: job.hooks.map((h) => ({ job: job.job, hook: h.hook, event: h.event, script: h.script, timeoutSeconds: h.timeout_seconds, interpreter: h.interpreter })),
     rolloutOrders: {},
   };

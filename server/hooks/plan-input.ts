@@ -38,17 +38,7 @@ export function loadHookPlanInput(source: PlanSource, request: HookRunRequest, o
       maxConcurrentStarts: j.max_concurrent_starts,
       deploymentSeq: j.deployment_seq,
     }));
-  const allocations = names.length
-    ? listAllocations(db, { jobs: names, includeRemoved: true }).map((a) => ({
-        allocId: a.alloc_id,
-        job: a.job,
-        workerIp: a.worker_ip,
-        disabled: a.disabled !== 0,
-        removed: a.removed !== 0,
-        position: a.position,
-        currentVersion: a.current_version,
-      }))
-    : [];
+  const allocations = names.length ? planAllocations(db, names) : [];
   const hooks = listHooks(db, { event: request.event })
     .filter((h) => names.includes(h.job))
     .map((h) => ({ job: h.job, hook: h.hook, event: h.event, script: h.script, timeoutSeconds: h.timeout_seconds, interpreter: interpreterOf(db, resolver, h.job, h.script) }));
@@ -66,6 +56,19 @@ function interpreterOf(db: Db, resolver: InterpreterResolver, job: string, scrip
 }
 
 /** Every (job, hook) registered for an event, upstream jobs first (deployment_seq), then by name. */
+/** The allocations of `jobs` as a hook plan sees them, removed ones included (their hooks may still run). */
+export function planAllocations(db: Db, jobs: readonly string[]): HookPlanInput["allocations"] {
+  return listAllocations(db, { jobs, includeRemoved: true }).map((a) => ({
+    allocId: a.alloc_id,
+    job: a.job,
+    workerIp: a.worker_ip,
+    disabled: a.disabled !== 0,
+    removed: a.removed !== 0,
+    position: a.position,
+    currentVersion: a.current_version,
+  }));
+}
+
 export function hookTargets(db: Db, event: HookEvent, filter: { job?: string; hook?: string } = {}): Array<{ job: string; hook: string }> {
   return listHooks(db, { event, ...filter }).map((h) => ({ job: h.job, hook: h.hook }));
 }

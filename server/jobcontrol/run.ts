@@ -5,7 +5,7 @@ import { loadHookPlanInput, type PlanSource } from "../hooks/plan-input.js";
 import { trapInterrupt } from "../hooks/interrupt.js";
 import { newRunId } from "../hooks/run-logs.js";
 import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
-import { inPlanOrder, openEventLog, type StepRecord } from "../rollout/events.js";
+import { inPlanOrder, openStepRecorder, type StepRecord } from "../rollout/events.js";
 import { runBatches } from "../rollout/run-batches.js";
 import { bucketId, getJob, listAllocations, listHooks } from "../store/catalog.js";
 import { readDeployStates, recordStep } from "../store/deploy-state.js";
@@ -80,13 +80,9 @@ export interface JobControlOptions {
 export async function runJobControl(ctx: BucketContext, plan: JobControlPlan, o: JobControlOptions = {}): Promise<JobControlResult> {
   const t0 = ctx.clock.now();
   const runId = newRunId(t0);
-  const events = openEventLog(ctx.paths.logs, runId);
-  const steps: StepRecord[] = [];
-  const record = (r: StepRecord) => {
-    steps.push(r);
-    events.write(r);
-    o.reporter?.stepEnd?.(r);
-  };
+  const events = openStepRecorder(ctx.paths.logs, runId, (r) => o.reporter?.stepEnd?.(r));
+  const { steps } = events;
+  const record = (r: StepRecord) => events.record(r);
   const trap = trapInterrupt(o.signal);
   let status: JobControlResult["status"] = "ok";
   try {

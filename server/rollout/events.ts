@@ -80,3 +80,26 @@ export function openEventLog(logsDir: string, runId: string): EventLog {
     },
   };
 }
+
+/** A run's step records: kept in order for its result, appended to events.jsonl, told to the reporter. */
+export interface StepRecorder {
+  readonly steps: StepRecord[];
+  readonly file: string;
+  record(r: StepRecord): void;
+  close(): void;
+}
+
+export function openStepRecorder(logsDir: string, runId: string, onStep?: (r: StepRecord) => void): StepRecorder {
+  const log = openEventLog(logsDir, runId);
+  const steps: StepRecord[] = [];
+  return {
+    steps,
+    file: log.file,
+    record(r) {
+      steps.push(r);
+      log.write(r);
+      onStep?.(r);
+    },
+    close: () => log.close(),
+  };
+}

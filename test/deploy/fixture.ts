@@ -1,9 +1,9 @@
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { makeBucket, writeWorkspace, type JobFixture, type WorkspaceFixture } from "../helpers/bucket.js";
 import { collect, maand, maandAsync, type CliResult } from "../helpers/cli.js";
-import { startWorkers, type StartOptions, type WorkerSet } from "../workers/workers.js";
+import { connectBucket, startWorkers, type StartOptions, type WorkerSet } from "../workers/workers.js";
 import { bucketDir } from "../../server/workers/layout.js";
 import { recorderPy, recorderTs } from "../hooks/fixture.js";
 import type { DeployPlan } from "../../server/deploy/plan-types.js";
@@ -39,16 +39,7 @@ export interface DeployBucket {
 export async function deployBucket(workers: number, options: StartOptions = {}): Promise<DeployBucket> {
   const set = await startWorkers(workers, options);
   const b = await makeBucket("maand-deploy-");
-  const conf = join(b.root, "maand.conf");
-  writeFileSync(
-    conf,
-    readFileSync(conf, "utf8")
-      .replace(/^ssh_user = .*$/m, 'ssh_user = "root"')
-      .replace(/^ssh_port = .*$/m, `ssh_port = ${set.port}`)
-      .replace(/^use_sudo = .*$/m, "use_sudo = false")
-      .replace(/^ssh_connect_timeout = .*$/m, "ssh_connect_timeout = 5"),
-  );
-  copyFileSync(set.keyPath, join(b.root, "secrets", "worker.key"));
+  connectBucket(b.root, set, { settings: { ssh_connect_timeout: "5" } });
   const recordFile = join(b.root, "record.jsonl");
   const run = (...args: string[]) => maand(b.root, ...args);
   const bucketId = (JSON.parse(run("info", "--json").stdout) as { bucket_id: string }).bucket_id;

@@ -1,12 +1,12 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, chmodSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createTcpServer, type Server as TcpServer } from "node:net";
 import { join } from "node:path";
 import { makeBucket, writeWorkspace } from "../helpers/bucket.js";
 import { maandAsync, collect, type CliResult } from "../helpers/cli.js";
-import { startWorkers, testWorkersUnavailable, type WorkerSet } from "../workers/workers.js";
+import { connectBucket, startWorkers, testWorkersUnavailable, type WorkerSet } from "../workers/workers.js";
 
 /**
  * `maand health_check` against real listeners on the test workers' loopback addresses and real
@@ -46,17 +46,7 @@ describe("maand health_check (real listeners and sshd workers)", { skip }, () =>
     const b = await makeBucket("maand-health-");
     root = b.root;
     cleanup = b.cleanup;
-    copyFileSync(set.keyPath, join(root, "secrets", "worker.key"));
-    chmodSync(join(root, "secrets", "worker.key"), 0o600);
-    const conf = join(root, "maand.conf");
-    writeFileSync(
-      conf,
-      readFileSync(conf, "utf8")
-        .replace(/^ssh_user = .*$/m, 'ssh_user = "root"')
-        .replace(/^ssh_port = .*$/m, `ssh_port = ${set.port}`)
-        .replace(/^use_sudo = .*$/m, "use_sudo = false")
-        .replace(/^ssh_connect_timeout = .*$/m, "ssh_connect_timeout = 5"),
-    );
+    connectBucket(root, set, { settings: { ssh_connect_timeout: "5" } });
     writeWorkspace(root, {
       workers: set.workers.map((w) => ({ host: w.ip, labels: ["web"] })),
       jobs: {

@@ -7,7 +7,7 @@
  * /run/sshd. Processes are started and stopped by pid; only loopback addresses are used.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { connect } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -365,4 +365,24 @@ function safeList(ns: string, optDir: string): number[] {
   } catch {
     return [];
   }
+}
+
+/**
+ * Points a bucket at the set: maand.conf reaches the workers as root on the set's port without
+ * sudo (plus `settings`, e.g. ssh_connect_timeout = 5), the set's key becomes secrets/worker.key
+ * (0600), and with `trustHostKeys` the workers' host keys are pre-trusted in secrets/known_hosts.
+ */
+export function connectBucket(root: string, set: WorkerSet, options: { settings?: Record<string, string>; trustHostKeys?: boolean } = {}): void {
+  const conf = join(root, "maand.conf");
+  const settings: Record<string, string> = { ssh_user: '"root"', ssh_port: String(set.port), use_sudo: "false", ...options.settings };
+  let text = readFileSync(conf, "utf8");
+  for (const [key, value] of Object.entries(settings)) {
+    const line = new RegExp(`^${key} = .*$`, "m");
+    if (!line.test(text)) throw new Error(`maand.conf has no ${key} line to set`);
+    text = text.replace(line, `${key} = ${value}`);
+  }
+  writeFileSync(conf, text);
+  copyFileSync(set.keyPath, join(root, "secrets", "worker.key"));
+  chmodSync(join(root, "secrets", "worker.key"), 0o600);
+  if (options.trustHostKeys) copyFileSync(set.knownHostsFile, join(root, "secrets", "known_hosts"));
 }

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { processRunning, waitFor } from "../workers/procs.js";
@@ -127,5 +127,22 @@ describe("KV by context and kill -9: checkpoints after pre_deploy and after each
     assert.match(r.stderr, /interrupted/);
     await waitFor(() => !processRunning(remote), 15_000, "the remote target's process to be killed");
     b.db((db) => assert.equal((db.prepare("SELECT MAX(updated_at) AS t FROM hash").get() as { t: number }).t, before, "nothing promoted"));
+  });
+
+  it("Ctrl-C while a pre_deploy hook runs: the hook's process group is stopped, its KV writes are dropped, exit 130", async () => {
+    const marker = join(b.root, "beta.block");
+    rmSync(marker, { force: true }); // beta's hook blocks again
+    const versions = () => b.db((db) => (db.prepare("SELECT COUNT(*) AS n FROM kv WHERE namespace = 'vars/job/beta' AND key = 'pre'").get() as { n: number }).n);
+    const before = versions();
+    const child = maandAsync(b.root, "deploy", "--jobs", "beta", "--force");
+    const done = collect(child);
+    await waitFor(() => existsSync(marker), 60_000, "beta's pre_deploy hook to block");
+    const hookPid = Number(readFileSync(marker, "utf8"));
+    child.kill("SIGINT");
+    const r = await done;
+    assert.equal(r.status, 130, r.stderr);
+    assert.match(r.stderr, /interrupted/);
+    await waitFor(() => !processRunning(hookPid), 15_000, "the hook to be stopped");
+    assert.equal(versions(), before, "the hook's put_job_variable was never committed");
   });
 });

@@ -87,6 +87,9 @@ function renderControlSummary(result: JobControlResult): string {
   return `${table}\n${commandLine(result)} (run ${result.run_id}): ${result.status}`;
 }
 
+/** GNU make's own words for a target the Makefile lacks (a job without a `status` target is common). */
+const missingTarget = (tail: readonly string[], target: string): boolean => tail.some((l) => l.includes(`No rule to make target '${target}'`));
+
 function statusRows(ctx: BucketContext, plan: JobControlPlan, result: JobControlResult) {
   const states = readDeployStates(ctx.db, [plan.job]);
   return [...states.values()].filter((s) => plan.rollout_order.includes(s.worker_ip) || result.steps.some((r) => r.alloc_id === s.alloc_id)).map((s) => {
@@ -97,8 +100,8 @@ function statusRows(ctx: BucketContext, plan: JobControlPlan, result: JobControl
       running: s.running === 1,
       last_result: s.last_result,
       last_deploy_at: s.last_deploy_at ? new Date(s.last_deploy_at).toISOString() : null,
-      status: step?.status ?? "not asked",
-      output: step?.status === "ok" ? (step.tail.at(-1) ?? "") : (step?.error ?? ""),
+      status: step && missingTarget(step.tail, plan.target) ? "no target" : (step?.status ?? "not asked"),
+      output: step?.status === "ok" ? (step.tail.at(-1) ?? "") : step && missingTarget(step.tail, plan.target) ? `the deployed Makefile has no ${plan.target} target` : (step?.error ?? ""),
     };
   });
 }

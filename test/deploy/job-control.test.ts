@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
-import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
+import { deployBucket, recordingJob, recordingMakefile, type DeployBucket } from "./fixture.js";
 import type { DeployPlan } from "../../server/deploy/plan-types.js";
 
 const skip = testWorkersUnavailable();
@@ -23,6 +23,7 @@ describe("maand job start|stop|restart|reload|run|status on real workers", { ski
       jobs: {
         api: recordingJob(b.recordFile, { manifest: { max_concurrent_upgrades: 2 }, makeExtra: { status: "\t@echo api is up at $$CURRENT_VERSION\n" } }),
         ctl: recordingJob(b.recordFile, { py: ["job_control"] }),
+        bare: { manifest: { version: "1.0.0", selectors: ["worker"] }, files: { Makefile: recordingMakefile(b.recordFile, ["start", "stop"]) } },
       },
     });
   });
@@ -90,6 +91,13 @@ describe("maand job start|stop|restart|reload|run|status on real workers", { ski
     const j = JSON.parse(b.maand("job", "status", "api", "--json").stdout) as { plan: { batches: unknown[] }; allocations: Array<{ status: string; output: string; running: boolean }> };
     assert.equal(j.plan.batches.length, 1, "one batch: status changes nothing");
     assert.deepEqual(j.allocations.map((a) => [a.status, a.output, a.running]), Array(3).fill(["ok", "api is up at 1.0.0", true]));
+  });
+
+  it("status of a job whose Makefile has no status target says so instead of a bare failure", () => {
+    const r = b.maand("job", "status", "bare", "--json");
+    assert.equal(r.status, 3, r.stderr);
+    const j = JSON.parse(r.stdout) as { allocations: Array<{ status: string; output: string }> };
+    assert.deepEqual(j.allocations.map((a) => [a.status, a.output]), Array(3).fill(["no target", "the deployed Makefile has no status target"]));
   });
 
   it("a job with a job_control hook runs the hook with TARGET set instead of the Makefile", () => {

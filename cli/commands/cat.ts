@@ -3,7 +3,8 @@ import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
 import { catCerts } from "../../server/inspect/certs.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
-import { catDeployments } from "../../server/inspect/deployments.js";
+import { catDeployments, type DeploymentRow } from "../../server/inspect/deployments.js";
+import { deployRenderStep } from "../../server/deploy/render-step.js";
 import { renderJson, tableLines, type Column } from "../render/table.js";
 
 /** `maand cat ...`: read-only, never takes the bucket lock, so it works during a build or deploy. */
@@ -113,7 +114,14 @@ export async function hooks(bucket: string, opts: ListOptions): Promise<number> 
 }
 
 export async function deployments(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catDeployments(ctx, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
+  const filter = { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) };
+  const ctx = openBucket(bucket, { readonly: true });
+  let rows: DeploymentRow[];
+  try {
+    rows = catDeployments(ctx, await deployRenderStep(ctx.db), filter);
+  } finally {
+    ctx.close();
+  }
   const hash = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 12) : "-");
   return print(rows, opts, [
     { field: "job" },

@@ -2,6 +2,8 @@ import { openBucket, type BucketContext } from "../../server/bucket/context.js";
 import { DeployFailed, DeployInterrupted } from "../../server/deploy/errors.js";
 import type { DeployRequest } from "../../server/deploy/plan-types.js";
 import { planDeployment, runDeploy } from "../../server/deploy/run.js";
+import { deployRenderStep } from "../../server/deploy/render-step.js";
+import { PlannedTemplateErrors } from "../../server/deploy/template-errors.js";
 import { planWithStaleHint, warnIfStale } from "../../server/build/stale.js";
 import { UsageError } from "../../server/errors.js";
 import { renderDeployPlan } from "../render/deploy-plan.js";
@@ -36,8 +38,12 @@ export default async function deployCommand(bucket: string, opts: DeployOptions)
     // A dry run contacts no worker, writes nothing and takes no lock (a running deploy does not block it).
     const ctx = openBucket(bucket, { readonly: true });
     try {
-      const { plan } = planWithStaleHint(ctx, () => planDeployment(ctx, request));
+      const render = await deployRenderStep(ctx.db);
+      const { plan } = planWithStaleHint(ctx, () => planDeployment(ctx, request, { render }));
       console.log(opts.json ? renderJson({ plan }) : renderDeployPlan(plan));
+      // Templates that do not render fail the dry run (after the plan, which marks them).
+      const templateErrors = PlannedTemplateErrors.of(plan);
+      if (templateErrors) throw templateErrors;
       return 0;
     } finally {
       ctx.close();

@@ -62,6 +62,9 @@ export function renderDeployPlan(plan: DeployPlan): string {
   const notes: string[] = [];
   for (const w of plan.waves) {
     for (const j of w.jobs) {
+      if (j.template_errors?.length) {
+        notes.push(`job ${j.job}: templates do not render for ${[...new Set(j.template_errors.map((e) => e.worker_ip))].join(",")} (errors below)`);
+      }
       if (!j.needs_work) continue;
       const hooks = Object.entries(j.hooks).map(([e, names]) => `${e}: ${names.join(",")}`);
       notes.push(

@@ -15,7 +15,8 @@ import { openGate, type DeployGate, type JobRun, type LazySession } from "./job-
 import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
 import type { DeployReporter } from "./reporter.js";
 import type { DeployResult, JobResult } from "./result.js";
-import { identityRender, type RenderStep } from "./stage.js";
+import { deployRenderStep } from "./render-step.js";
+import type { RenderStep } from "./stage.js";
 import { workerLayout } from "./worker-layout.js";
 
 /** A Makefile target that has not finished after this long is killed (its process group) and fails. */
@@ -25,7 +26,7 @@ export interface ApplyOptions {
   reporter?: DeployReporter;
   /** Aborting stops running hooks and remote commands (Ctrl-C is trapped as well). */
   signal?: AbortSignal;
-  /** The templates seam (stage.ts); identity by default. */
+  /** The render step (stage.ts); deployRenderStep by default. runDeploy passes the one planning used: templates are parsed once. */
   render?: RenderStep;
   /** The health-gate seam (job-run.ts); passes by default. */
   gate?: DeployGate;
@@ -54,6 +55,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
   let transport = { connections_opened: 0, peak_connections: 0 };
   const updateSeq = nextUpdateSeq(ctx.db);
   const resolver = o.resolver ?? interpreterResolver({ jobsDir: ctx.paths.jobs });
+  const render = o.render ?? (await deployRenderStep(ctx.db));
   o.reporter?.runStart?.(plan, runId);
   try {
     if (!isNoOp(plan)) {
@@ -96,7 +98,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
               verbose: o.verbose ?? false,
               reporter: o.reporter,
               record,
-              render: o.render ?? identityRender,
+              render,
               gate: o.gate ?? openGate,
               resolver,
               targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,

@@ -13,6 +13,13 @@ export const MANIFEST_FILE = "manifest.json";
 
 export const isSyncedPath = (path: string): boolean => path !== CLI_HOST_DIR && !path.startsWith(`${CLI_HOST_DIR}/`);
 
+/**
+ * The planned hash of an allocation whose templates did not render at plan time: never a
+ * promoted hash (those are sha256 hex), so the job is planned as changed and renders again
+ * after its pre_deploy hooks.
+ */
+export const UNRENDERED_HASH = "unrendered";
+
 export interface HashedFile {
   path: string;
   mode: number;

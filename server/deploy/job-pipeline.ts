@@ -10,6 +10,8 @@ import { eventHooks } from "./event-hooks.js";
 import { skippedStep, syncStep, type StepBase } from "./remote-steps.js";
 import type { JobResult } from "./result.js";
 import { jobSyncFiles, stageAllocation, type StagedAllocation } from "./stage.js";
+import { TemplateRenderFailed } from "./template-errors.js";
+import { hasTemplates } from "./template-files.js";
 
 /**
  * One job of a wave (issue 11 point 5): pre_deploy hooks (KV checkpoint) -> stage -> sync ->
@@ -42,12 +44,15 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
   if (!planned.removed_job) {
     try {
       const files = jobSyncFiles(run.ctx.db, planned.job);
+      // pre_deploy may have changed what a template reads: every allocation of a templated job
+      // is rendered again, also those planned as skip.
+      const templated = hasTemplates(files);
       for (const a of planned.allocations) {
-        if (a.removed || (!a.sync && !a.promote)) continue;
-        staged.set(a.alloc_id, await stageAllocation({ kv, render: run.render }, planned.job, a, files));
+        if (a.removed || (!a.sync && !a.promote && !templated)) continue;
+        staged.set(a.alloc_id, stageAllocation({ kv, render: run.render }, planned.job, a, files));
       }
     } catch (err) {
-      return fail("failed", `staging failed: ${(err as Error).message}`);
+      return fail("failed", err instanceof TemplateRenderFailed ? err.message : `staging failed: ${(err as Error).message}`);
     }
   }
   // pre_deploy may have reordered the rollout, and rendering decides the real content hash:

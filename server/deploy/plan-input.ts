@@ -7,25 +7,31 @@ import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
 import { escapeText } from "../text/escape.js";
 import type { KvReader } from "../store/kv.js";
 import type { RestartPolicy } from "../workspace/model.js";
-import { contentHash, isSyncedPath, type HashedFile } from "./content.js";
+import { contentHash, isSyncedPath, UNRENDERED_HASH, type HashedFile } from "./content.js";
 import { DEPLOY_EVENTS, planJob } from "./plan.js";
 import type { AllocationInput, DeployPlanInput, DeployRequest, JobHookInput, JobInput } from "./plan-types.js";
-import { certFiles, withCerts } from "./stage.js";
+import { jobSyncFiles, stageAllocation, withCerts, type RenderStep } from "./stage.js";
+import { allocationCertFiles } from "../certs/staged.js";
+import { hasTemplates } from "./template-files.js";
+import { TemplateRenderFailed, type TemplateProblem } from "./template-errors.js";
 
 export interface DeployInputOptions {
   /** One resolver per command: each interpreter is probed once, not once per job and event. */
   resolver?: InterpreterResolver;
+  /** Renders templated jobs (render-step.ts), so their hash is the rendered output's, as apply's is. */
+  render: RenderStep;
 }
 
 const DEPLOY_EVENT_SET: ReadonlySet<string> = new Set(DEPLOY_EVENTS);
 
 /**
  * Reads what planDeploy needs: the catalog's jobs, allocations (removed ones included) and
- * deploy state, the content hash each allocation would get (job files + its certs from KV),
+ * deploy state, the content hash each allocation would get (job files + its certs from KV,
+ * templates rendered),
  * deploy-event hooks with their interpreters, rollout orders; plus, for jobs that left the
  * workspace but still have allocations on workers, their last deployed snapshot.
  */
-export function loadDeployInput(source: PlanSource, request: DeployRequest, options: DeployInputOptions = {}): DeployPlanInput {
+export function loadDeployInput(source: PlanSource, request: DeployRequest, options: DeployInputOptions): DeployPlanInput {
   const { db, kv, paths } = source;
   const resolver = options.resolver ?? interpreterResolver({ jobsDir: paths.jobs });
   const states = readDeployStates(db);
@@ -42,12 +48,8 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
   for (const j of catalogJobs) {
     if (!selected(j.name)) continue;
     const files = listJobFileHashes(db, j.name).filter((f) => isSyncedPath(f.path));
-    // Most allocations carry no certs: their hash is the job's, computed once.
-    const jobHash = contentHash(files);
-    const hashOf = (ip: string) => {
-      const certs = certHashes(kv, j.name, ip);
-      return certs.length ? contentHash(withCerts(files, certs)) : jobHash;
-    };
+    const templateErrors: TemplateProblem[] = [];
+    const hashOf = hasTemplates(files) ? renderedHashes(source, j.name, options.render, templateErrors) : fileHashes(kv, j.name, files);
     const hooks = listHooks(db, { job: j.name }).filter((h) => DEPLOY_EVENT_SET.has(h.event));
     jobs.push({
       job: j.name,
@@ -61,7 +63,8 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
       rollout_order: kv.get(NS.job(j.name), ROLLOUT_ORDER_KEY),
       allocations: allocations
         .filter((a) => a.job === j.name)
-        .map((a) => allocationInput(a, states.get(a.alloc_id), a.removed ? "" : hashOf(a.worker_ip))),
+        .map((a) => allocationInput(a, states.get(a.alloc_id), a.removed ? "" : hashOf(a))),
+      ...(templateErrors.length ? { template_errors: templateErrors } : {}),
     });
   }
   // Jobs that left the workspace: build deleted their rows; the snapshot stops them.
@@ -129,6 +132,32 @@ function resolved(h: JobHookInput, job: string, resolver: InterpreterResolver, h
   return { ...h, interpreter: problems.length ? { problems } : { path: "path" in r ? r.path : "" } };
 }
 
-function certHashes(kv: KvReader, job: string, workerIp: string): HashedFile[] {
-  return certFiles(kv, job, workerIp).map((f) => ({ path: f.path, mode: f.mode, hash: f.hash }));
+type AllocationHash = (a: { alloc_id: string; worker_ip: string }) => string;
+
+/** A job without templates: its files' hashes, plus the allocation's certs where it has any. */
+function fileHashes(kv: KvReader, job: string, files: readonly HashedFile[]): AllocationHash {
+  // Most allocations carry no certs: their hash is the job's, computed once.
+  const jobHash = contentHash(files);
+  return (a) => {
+    const certs = allocationCertFiles(kv, job, a.worker_ip).map((f) => ({ path: f.path, mode: f.mode, hash: f.hash }));
+    return certs.length ? contentHash(withCerts(files, certs)) : jobHash;
+  };
+}
+
+/**
+ * A templated job: staged and rendered as apply will (committed KV; apply renders again after
+ * pre_deploy and replans). An allocation that fails to render is recorded and planned as
+ * changed, so the job's pre_deploy hooks still run: they may write what the template lacks.
+ */
+function renderedHashes(source: PlanSource, job: string, render: RenderStep, errors: TemplateProblem[]): AllocationHash {
+  const files = jobSyncFiles(source.db, job);
+  return (a) => {
+    try {
+      return stageAllocation({ kv: source.kv, render }, job, a, files).hash;
+    } catch (err) {
+      if (!(err instanceof TemplateRenderFailed)) throw err;
+      errors.push(err.details());
+      return UNRENDERED_HASH;
+    }
+  };
 }

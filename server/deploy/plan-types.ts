@@ -1,4 +1,5 @@
 import type { RestartPolicy } from "../workspace/model.js";
+import type { TemplateProblem } from "./template-errors.js";
 
 /**
  * A deploy plan and everything planning reads, as plain serialisable data. Keys are snake_case
@@ -83,6 +84,8 @@ export interface JobInput {
   rollout_order: string | undefined;
   /** Catalog order. */
   allocations: AllocationInput[];
+  /** Allocations whose templates failed to render when planning (committed KV); absent when none. */
+  template_errors?: TemplateProblem[];
 }
 
 export interface DeployPlanInput {
@@ -146,6 +149,11 @@ export interface JobPlan {
   /** Deploy job_control extras (NEW_ALLOCATIONS / UPDATED_ALLOCATIONS), in rollout order. */
   new_allocations: string[];
   updated_allocations: string[];
+  /**
+   * Allocations whose templates failed to render with the committed KV; absent when none. A
+   * deploy renders again after pre_deploy and fails the job (before syncing it) if they still do.
+   */
+  template_errors?: TemplateProblem[];
 }
 
 export interface WavePlan {

@@ -111,6 +111,7 @@ export function planJob(job: JobInput, request: DeployRequest): JobPlan {
     batches,
     new_allocations: lifecycle === "job_control" ? starts.map((a) => a.worker_ip) : [],
     updated_allocations: lifecycle === "job_control" ? updates.map((a) => a.worker_ip) : [],
+    ...(job.template_errors?.length ? { template_errors: job.template_errors } : {}),
   };
 }
 
@@ -125,5 +126,8 @@ function split(phase: LifecyclePhase, allocs: readonly AllocationPlan[], width_s
 /** A job input with what apply learned after planning: the session's rollout_order and the staged content hashes. */
 export function withApplyFacts(job: JobInput, facts: { rolloutOrder: string | undefined; hashes: ReadonlyMap<string, string> }): JobInput {
   const allocations: AllocationInput[] = job.allocations.map((a) => (facts.hashes.has(a.alloc_id) ? { ...a, new_hash: facts.hashes.get(a.alloc_id)! } : a));
-  return { ...job, rollout_order: facts.rolloutOrder, allocations };
+  const out: JobInput = { ...job, rollout_order: facts.rolloutOrder, allocations };
+  // Staging rendered every template (or the job failed): what planning could not render is moot.
+  delete out.template_errors;
+  return out;
 }

@@ -1,9 +1,8 @@
-import { createHash } from "node:crypto";
 import { listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import type { SyncFile } from "../workers/sync-plan.js";
-import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
+import { allocationCertFiles } from "../certs/staged.js";
 import { contentHash, isSyncedPath } from "./content.js";
 
 /**
@@ -21,19 +20,18 @@ export interface RenderInput {
   allocId: string;
   /** The built snapshot of the job (minus _hooks/) followed by the allocation's certs. */
   files: readonly SyncFile[];
-  /** The deploy session's KV (pre_deploy's writes visible): what templates read. */
+  /** What templates read: the committed KV when planning, the deploy session's (pre_deploy's writes visible) when applying. */
   kv: KvReader;
 }
 
 /**
- * THE SEAM for templates (next issue): turn an allocation's staged files into what is synced,
- * e.g. render `*.tpl` with Go text/template semantics and drop the `.tpl`. It runs after the
- * job's pre_deploy hooks; a throw fails the allocation's job with the message as its error.
- * The default changes nothing.
+ * Turns an allocation's staged files into what is synced: render.ts's templateRender (the
+ * default) renders `*.tpl` and drops them. It runs after the job's pre_deploy hooks, and at
+ * plan time with the committed KV (the content hash is the rendered output's); a throw fails
+ * the allocation's job with the message as its error. Synchronous, so planning stays a plain
+ * read.
  */
-export type RenderStep = (input: RenderInput) => SyncFile[] | Promise<SyncFile[]>;
-
-export const identityRender: RenderStep = (input) => [...input.files];
+export type RenderStep = (input: RenderInput) => SyncFile[];
 
 export interface StagedAllocation {
   allocId: string;
@@ -66,33 +64,19 @@ export function jobSyncFiles(db: Db, job: string): SyncFile[] {
     });
 }
 
-/** `maand/job/<job>/worker/<ip>` certs/<name>.crt|.key as files of the job (keys 0600). */
-export function certFiles(kv: KvReader, job: string, workerIp: string): SyncFile[] {
-  const ns = NS.allocation(job, workerIp);
-  return kv
-    .keys(ns)
-    .filter(isCertFile)
-    .flatMap((k) => {
-      const value = kv.get(ns, k);
-      if (value === undefined) return [];
-      const content = Buffer.from(value);
-      return [{ path: k, mode: isCertPrivateKey(ns, k) ? 0o600 : 0o644, hash: createHash("sha256").update(content).digest("hex"), content }];
-    });
-}
-
 /** Certs from KV replace a job file at the same path (as hook staging does). */
 export function withCerts<T extends { path: string }>(files: readonly T[], certs: readonly T[]): T[] {
   const certPaths = new Set(certs.map((c) => c.path));
   return [...files.filter((f) => !certPaths.has(f.path)), ...certs];
 }
 
-export async function stageAllocation(
+export function stageAllocation(
   deps: { kv: KvReader; render: RenderStep },
   job: string,
   alloc: { alloc_id: string; worker_ip: string },
   jobFiles: readonly SyncFile[],
-): Promise<StagedAllocation> {
-  const files = withCerts(jobFiles, certFiles(deps.kv, job, alloc.worker_ip));
-  const rendered = await deps.render({ job, workerIp: alloc.worker_ip, allocId: alloc.alloc_id, files, kv: deps.kv });
+): StagedAllocation {
+  const files = withCerts(jobFiles, allocationCertFiles(deps.kv, job, alloc.worker_ip));
+  const rendered = deps.render({ job, workerIp: alloc.worker_ip, allocId: alloc.alloc_id, files, kv: deps.kv });
   return { allocId: alloc.alloc_id, workerIp: alloc.worker_ip, files: rendered, hash: contentHash(rendered) };
 }

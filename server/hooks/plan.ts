@@ -12,7 +12,7 @@ import type {
   PlanJob,
 } from "./plan-types.js";
 import { resolveRolloutOrder } from "../kv/rollout-order.js";
-import { batchWidth, byCatalogOrder, eventWorkerSet, splitBatches } from "./worker-set.js";
+import { batchWidth, eventWorkerSet, livePeers, splitBatches } from "./worker-set.js";
 
 /**
  * Plans a hook run: worker sets, rollout order, batches and the complete environment of every
@@ -65,7 +65,7 @@ function planStep(
   const widthSource = request.width !== undefined ? "concurrency" : manifestSource;
   const width = request.width !== undefined ? Math.max(1, request.width) : batchWidth(job, manifestSource, order.length);
   const byIp = new Map(allocations.map((a) => [a.workerIp, a]));
-  const peers = allocations.filter((a) => !a.removed).sort(byCatalogOrder).map((a) => a.workerIp);
+  const peers = livePeers(allocations);
   const groups = splitBatches(order, width);
 
   const batches: HookBatchPlan[] = groups.map((workers, batchIndex) => ({

@@ -8,7 +8,7 @@ import { type KvReader } from "../store/kv.js";
 import { LEGACY_HOOK_SCRIPT_DIR } from "../workspace/legacy.js";
 import { sdkFiles } from "./package-files.js";
 import { stageDirectory, type StageEntry, type StageResult } from "./stage.js";
-import { isCertFile, isCertPrivateKey, NS } from "../kv/namespaces.js";
+import { allocationCertFiles } from "../certs/staged.js";
 
 /** Contents kept in memory across allocations of one run, so N workers do not mean N reads. */
 const CONTENT_CACHE_BYTES = 64 * 1024 * 1024;
@@ -67,27 +67,12 @@ export function createStager(deps: { paths: BucketPaths; db: Db; kv: KvReader; s
   return {
     stage(job, workerIp) {
       const dir = stagedJobDir(deps.paths, workerIp, job);
-      const certs = certEntries(deps.kv, job, workerIp);
+      const certs = allocationCertFiles(deps.kv, job, workerIp).map((f) => ({ path: f.path, mode: f.mode, hash: f.hash, load: () => f.content }));
       const files = snapshot(job);
       const result = stageDirectory(dir, manifestOf(deps.paths, workerIp, job), mergeByPath(files, certs, sdkFor(files)));
       return { dir, result };
     },
   };
-}
-
-/**
- * `maand/job/<job>/worker/<ip>` keys certs/<name>.crt|.key -> certs/<name>.crt|.key; private keys
- * 0600 (KV decrypts them: they are encrypted only at rest in maand.db).
- */
-function certEntries(kv: KvReader, job: string, workerIp: string): StageEntry[] {
-  const ns = NS.allocation(job, workerIp);
-  return kv
-    .keys(ns)
-    .filter(isCertFile)
-    .flatMap((k) => {
-      const value = kv.get(ns, k);
-      return value === undefined ? [] : [bufferEntry(k, isCertPrivateKey(ns, k) ? 0o600 : 0o644, Buffer.from(value))];
-    });
 }
 
 function bufferEntry(path: string, mode: number, content: Buffer): StageEntry {

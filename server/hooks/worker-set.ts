@@ -26,6 +26,15 @@ export function eventWorkerSet(request: HookRunRequest, job: string, allocations
   return inCatalogOrder.filter((a) => !a.removed);
 }
 
+/**
+ * The workers of a job's non-removed allocations in catalog order: an allocation's
+ * ALLOCATION_INDEX (hooks) and .AllocationIndex (templates) is its worker's index here, as
+ * build's `<job>_allocation_index`. A removed allocation has none (-1).
+ */
+export function livePeers(allocations: readonly PlanAllocation[]): string[] {
+  return allocations.filter((a) => !a.removed).sort(byCatalogOrder).map((a) => a.workerIp);
+}
+
 export function byCatalogOrder(a: PlanAllocation, b: PlanAllocation): number {
   return a.position - b.position || (a.workerIp < b.workerIp ? -1 : a.workerIp > b.workerIp ? 1 : 0);
 }

@@ -1,5 +1,6 @@
 import type { PlanSource } from "../hooks/plan-input.js";
 import { loadDeployInput } from "../deploy/plan-input.js";
+import type { RenderStep } from "../deploy/stage.js";
 import { readDeployStates } from "../store/deploy-state.js";
 import { assertKnownNames } from "./filters.js";
 
@@ -26,10 +27,10 @@ export interface DeploymentRow {
 
 /**
  * Read-only: the same input the deploy planner reads (so "changed" here is what `maand deploy`
- * would act on), without its interpreter probes.
+ * would act on: templates rendered with `render`, deployRenderStep's), without its interpreter probes.
  */
-export function catDeployments(source: PlanSource, filter: { jobs?: readonly string[]; workers?: readonly string[] } = {}): DeploymentRow[] {
-  const input = loadDeployInput(source, {});
+export function catDeployments(source: PlanSource, render: RenderStep, filter: { jobs?: readonly string[]; workers?: readonly string[] } = {}): DeploymentRow[] {
+  const input = loadDeployInput(source, {}, { render });
   const states = readDeployStates(source.db);
   assertKnownNames("--jobs", "job", filter.jobs, input.jobs.map((j) => j.job));
   assertKnownNames("--workers", "worker", filter.workers, input.jobs.flatMap((j) => j.allocations.map((a) => a.worker_ip)));

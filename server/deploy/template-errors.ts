@@ -68,21 +68,21 @@ export interface TemplateProblem {
 function missingKeyFix(job: string, e: TemplateError): string | undefined {
   if (e.key === undefined || e.namespace === undefined || e.cause instanceof NamespaceDenied) return undefined;
   if (e.function !== "get" && e.function !== "getSecret") return undefined;
-  const source = (() => {
+  const where = (() => {
     switch (parseNamespace(e.namespace)?.kind) {
       case "jobVars":
-        return `workspace/jobs/${job}/vars.toml (then maand build) or a hook's put_job_variable`;
+        return `set ${e.key} in workspace/jobs/${job}/vars.toml (then maand build) or with a hook's put_job_variable`;
       case "bucketVars":
-        return "workspace/bucket.conf (then maand build)";
+        return `set ${e.key} in workspace/bucket.conf (then maand build)`;
       case "bucketJobVars":
-        return "workspace/bucket.jobs.conf (then maand build)";
+        return `set ${e.key} in section [${job}] of workspace/bucket.jobs.conf (then maand build)`;
       case "jobSecrets":
-        return "a pre_deploy hook's put_job_secret (it runs before rendering)";
+        return `write ${e.key} with put_job_secret in a pre_deploy hook (it runs before rendering)`;
       default:
-        return undefined;
+        return `${e.namespace} has no key ${e.key}`;
     }
   })();
-  return `fix: ${source ? `set ${e.key} in ${source}` : `${e.namespace} has no key ${e.key}`}, or read it with getOptional when it may be absent`;
+  return `fix: ${where}, or read it with getOptional when it may be absent`;
 }
 
 /**

@@ -87,7 +87,7 @@ export async function main(argv: string[]): Promise<void> {
   }
 
   program.command("deploy").description("deploy the built jobs to their workers over SSH, wave by wave (plan with --dry-run)")
-    .option("--jobs <a,b>", "only these jobs").option("--dry-run", "print the plan (per allocation: action and reason) and contact no worker")
+    .option("--jobs <a,b>", "only these jobs").option("--dry-run", "print the plan (per allocation: action and reason), render templates (exit 1 when one fails) and contact no worker")
     .option("--force", "restart every active allocation").option("--build", "run maand build first")
     .option("--sync-only", "sync files and promote, run no lifecycle target (fails when an allocation needs a start)")
     .option("--json", "print the plan and the result as JSON (progress on stderr)").option("--verbose", "stream hook and make output")

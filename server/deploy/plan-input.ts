@@ -26,10 +26,10 @@ const DEPLOY_EVENT_SET: ReadonlySet<string> = new Set(DEPLOY_EVENTS);
 
 /**
  * Reads what planDeploy needs: the catalog's jobs, allocations (removed ones included) and
- * deploy state, the content hash each allocation would get (job files + its certs from KV,
- * templates rendered),
- * deploy-event hooks with their interpreters, rollout orders; plus, for jobs that left the
- * workspace but still have allocations on workers, their last deployed snapshot.
+ * deploy state, the content hash each allocation would get (job files with templates rendered
+ * + its certs from KV), deploy-event hooks with their interpreters, rollout orders; plus, for
+ * jobs that left the workspace but still have allocations on workers, their last deployed
+ * snapshot.
  */
 export function loadDeployInput(source: PlanSource, request: DeployRequest, options: DeployInputOptions): DeployPlanInput {
   const { db, kv, paths } = source;

@@ -14,7 +14,7 @@ export function planDeployment(source: PlanSource, request: DeployRequest, optio
   return { input, plan: planDeploy(input) };
 }
 
-/** `maand deploy`: plan, then apply with the same resolver (each interpreter probed once). */
+/** `maand deploy`: plan, then apply with the same resolver and render step (each interpreter probed once, each template parsed once). */
 export async function runDeploy(ctx: BucketContext, request: DeployRequest, options: ApplyOptions & { onPlan?: (plan: DeployPlan) => void } = {}): Promise<{ plan: DeployPlan; result: DeployResult }> {
   const resolver = options.resolver ?? interpreterResolver({ jobsDir: ctx.paths.jobs });
   const render = options.render ?? (await deployRenderStep(ctx.db));

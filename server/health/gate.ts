@@ -1,7 +1,9 @@
 import { readFileSync } from "node:fs";
 import type { BucketContext } from "../bucket/context.js";
 import type { DeployGate, GateBatch, JobRun } from "../deploy/job-run.js";
+import { outcomeOf } from "../deploy/remote-steps.js";
 import type { StepRecord } from "../rollout/events.js";
+import { recordStep } from "../store/deploy-state.js";
 import { loadHealthPlan } from "./input.js";
 import type { JobProbePlan } from "./plan.js";
 import type { checkError as CheckError, ProbeResult } from "./run.js";
@@ -11,7 +13,7 @@ import type { checkError as CheckError, ProbeResult } from "./run.js";
  * checks must pass on that batch's allocations, each retried per the manifest's wait, before
  * the next batch starts. The probes are `maand health_check`'s (loadHealthPlan, runJob),
  * restricted to the job and the batch's workers; every allocation x check is a "health" step of
- * the deploy's result and events.jsonl. health_check hooks are not part of the gate: they are
+ * the deploy's result and events.jsonl and the allocation's last deploy step. health_check hooks are not part of the gate: they are
  * `maand health_check`'s (and `maand job … --health_check`'s) second stage.
  */
 export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
@@ -32,7 +34,14 @@ export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
       ca,
       wait: true,
       signal: batch.signal,
-      onResult: (r) => run.record(healthStep(run, batch, r, t0, checkError)),
+      onResult: (r) => {
+        const step = healthStep(run, batch, r, t0, checkError);
+        run.record(step);
+        // A failed check un-applies the allocation: its target succeeded but it is not healthy,
+        // so the next deploy runs its lifecycle again (and gates it again) instead of only
+        // syncing and promoting it as "applied".
+        recordStep(run.ctx.db, { alloc_id: r.allocId, job: r.job, worker_ip: r.workerIp }, step.status === "failed" ? { applied_hash: "", applied_version: "" } : {}, outcomeOf(run, step));
+      },
     });
     return describeFailedChecks(results);
   };

@@ -17,9 +17,10 @@ export type LifecycleOutcome = { status: "ok" } | { status: "failed" | "interrup
  * The job's lifecycle (issue 11 point 6): its batches in order (starts, then updates, then
  * stops), the allocations of a batch in parallel, each batch followed by its
  * after_allocation_started / after_allocation_stopped hooks, the removal of removed allocations
- * from their workers, and the gate (start/update batches of a plan with a health gate); a failure anywhere stops the job's later batches. With a
- * job_control hook, that hook replaces the starts and updates (stops stay Makefile targets: the
- * hook is told only NEW_ALLOCATIONS and UPDATED_ALLOCATIONS).
+ * from their workers, and the gate (start/update batches of a plan with a health gate); a
+ * failure anywhere stops the job's later batches. With a job_control hook, that hook replaces
+ * the starts and updates (stops stay Makefile targets: the hook is told only NEW_ALLOCATIONS
+ * and UPDATED_ALLOCATIONS).
  */
 export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, staged: ReadonlyMap<string, StagedAllocation>): Promise<LifecycleOutcome> {
   if (plan.lifecycle === "job_control" && (plan.new_allocations.length || plan.updated_allocations.length)) {

@@ -13,13 +13,23 @@ import type { checkError as CheckError, ProbeResult } from "./run.js";
  * checks must pass on that batch's allocations, each retried per the manifest's wait, before
  * the next batch starts. The probes are `maand health_check`'s (loadHealthPlan, runJob),
  * restricted to the job and the batch's workers; every allocation x check is a "health" step of
- * the deploy's result and events.jsonl and the allocation's last deploy step. health_check hooks are not part of the gate: they are
- * `maand health_check`'s (and `maand job … --health_check`'s) second stage.
+ * the deploy's result and events.jsonl, and the allocation's last deploy step. health_check
+ * hooks are not part of the gate: they are `maand health_check`'s (and `maand job …
+ * --health_check`'s) second stage.
  */
 export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
   // Read on the first gated batch only: a deploy without checks never opens the file.
   let ca: string | undefined;
   return async (batch, run) => {
+    try {
+      return await gateBatch(batch, run);
+    } catch (err) {
+      // The job fails with the reason (like a failed target), not the whole deploy with a throw.
+      return `the health checks could not run: ${(err as Error).message}`;
+    }
+  };
+
+  async function gateBatch(batch: GateBatch, run: JobRun): Promise<string | undefined> {
     // The session's KV when hooks ran: a pre_deploy hook may have written a port key.
     const kv = run.hooks.current()?.kv ?? run.ctx.kv;
     const job = loadHealthPlan(run.ctx.db, kv, { jobs: [batch.job], workers: batch.workers }).jobs[0];
@@ -44,7 +54,7 @@ export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
       },
     });
     return describeFailedChecks(results);
-  };
+  }
 }
 
 /**

@@ -6,6 +6,7 @@ import { testWorkersUnavailable } from "../workers/workers.js";
 import { deployBucket, recordingMakefile, type DeployBucket } from "./fixture.js";
 import type { WorkspaceFixture } from "../helpers/bucket.js";
 import type { StepRecord } from "../../server/rollout/events.js";
+import { GATE_FAILED } from "../../server/deploy/lifecycle.js";
 
 /**
  * Deploy's health gate against real listeners: the job's `make start` starts a small Python
@@ -132,7 +133,7 @@ describe("deploy health gate: start/update batches wait for the job's checks (re
     const job = r.result!.jobs[0]!;
     assert.equal(job.status, "failed");
     assert.deepEqual(job.promoted, []);
-    assert.match(job.error!, new RegExp(`^health gate failed after new batch 2/3: ${b.ips[1]!.replace(/\./g, "\\.")} \\(job web\\) ${HTTP.replace("/", "\\/")}: GET`));
+    assert.match(job.error!, new RegExp(`^${GATE_FAILED} after new batch 2/3: ${b.ips[1]!.replace(/\./g, "\\.")} \\(job web\\) ${HTTP.replace("/", "\\/")}: GET`));
     assert.match(r.stderr, new RegExp(`${b.ips[1]!.replace(/\./g, "\\.")} \\(job web, health ${HTTP.replace("/", "\\/")}, new, batch 2/3\\): GET .* answered 503`));
     assert.ok(!states().includes("1 promoted") && !states().some((s) => s.endsWith("promoted")), states().join(", "));
     assert.deepEqual(health(events(r.result!.run_id)), health(r.result!.steps), "events.jsonl has the same health steps");

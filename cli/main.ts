@@ -90,6 +90,7 @@ export async function main(argv: string[]): Promise<void> {
     .option("--jobs <a,b>", "only these jobs").option("--dry-run", "print the plan (per allocation: action and reason), render templates (exit 1 when one fails) and contact no worker")
     .option("--force", "restart every active allocation").option("--build", "run maand build first")
     .option("--sync-only", "sync files and promote, run no lifecycle target (fails when an allocation needs a start)")
+    .option("--no-health-gate", "do not wait for the manifest's health checks after each start/update batch (the gate is on by default)")
     .option("--json", "print the plan and the result as JSON (progress on stderr)").option("--verbose", "stream hook and make output")
     .action(run(() => import("./commands/deploy.js")));
 
@@ -103,11 +104,14 @@ export async function main(argv: string[]): Promise<void> {
       .action(run(() => jobCmd().then((m) => ({ default: m.create }))));
     const allocations = () => new Option("--allocations <ip,ip>", "only these active allocations");
     const common = (c: Command) => c.addOption(allocations()).option("--dry-run", "print the batches and run nothing").option("--json", "print the plan and the result as JSON").option("--verbose", "stream make and hook output");
+    const healthCheck = (c: Command) =>
+      c.option("--health_check", "then run the job's health checks (probes, with the manifest's wait, and health_check hooks) on those allocations; exit 3 when one fails");
     for (const verb of ["start", "stop", "restart", "reload"] as const) {
-      common(job.command(verb).description(`make ${verb} on the job's active allocations in rollout batches (or its job_control hooks with TARGET=${verb})`).argument("<job>"))
-        .action(run(() => control().then((m) => ({ default: m[verb] }))));
+      const c = common(job.command(verb).description(`make ${verb} on the job's active allocations in rollout batches (or its job_control hooks with TARGET=${verb})`).argument("<job>"));
+      // After a stop there is nothing to probe.
+      (verb === "stop" ? c : healthCheck(c)).action(run(() => control().then((m) => ({ default: m[verb] }))));
     }
-    common(job.command("run").description("run any Makefile target of the job on its active allocations in rollout batches").argument("<job>").requiredOption("--target <target>", "the Makefile target"))
+    healthCheck(common(job.command("run").description("run any Makefile target of the job on its active allocations in rollout batches").argument("<job>").requiredOption("--target <target>", "the Makefile target")))
       .action(run(() => control().then((m) => ({ default: m.run }))));
     common(job.command("status").description("the job's status target on every active allocation, beside deployed version and state (changes nothing)").argument("<job>"))
       .action(run(() => control().then((m) => ({ default: m.status }))));

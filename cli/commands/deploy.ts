@@ -17,6 +17,8 @@ export interface DeployOptions {
   force?: boolean;
   build?: boolean;
   syncOnly?: boolean;
+  /** commander's --no-health-gate: false when given. */
+  healthGate?: boolean;
   json?: boolean;
   verbose?: boolean;
 }
@@ -29,9 +31,9 @@ export function parseJobs(flag: string, raw: string | undefined): string[] | und
   return [...new Set(list)];
 }
 
-/** `maand deploy [--jobs a,b] [--dry-run] [--force] [--build] [--sync-only] [--json] [--verbose]` */
+/** `maand deploy [--jobs a,b] [--dry-run] [--force] [--build] [--sync-only] [--no-health-gate] [--json] [--verbose]` */
 export default async function deployCommand(bucket: string, opts: DeployOptions): Promise<number> {
-  const request: DeployRequest = { jobs: parseJobs("--jobs", opts.jobs), force: opts.force ?? false, sync_only: opts.syncOnly ?? false };
+  const request: DeployRequest = { jobs: parseJobs("--jobs", opts.jobs), force: opts.force ?? false, sync_only: opts.syncOnly ?? false, health_gate: opts.healthGate !== false };
   if (opts.force && opts.syncOnly) throw new UsageError("--force restarts every allocation and --sync-only runs no lifecycle target: use one of them");
   if (opts.dryRun) {
     if (opts.build) throw new UsageError("--dry-run writes nothing, --build writes the catalog: build first, then dry-run");

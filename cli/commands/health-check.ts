@@ -42,7 +42,7 @@ export default async function healthCheck(bucket: string, opts: HealthOptions): 
         wait: opts.wait ?? false,
         ...(timeoutSeconds !== undefined ? { timeoutSeconds } : {}),
         reporter: progress.reporter,
-        ...(opts.json ? {} : { onResult: (r: ProbeResult) => out.write(`  ${r.status.padEnd(7)} ${r.workerIp} ${r.job} ${r.check} (${r.latencyMs} ms)${r.error ? `: ${r.error}` : ""}\n`) }),
+        ...(opts.json ? {} : { onResult: (r: ProbeResult) => out.write(probeLine(r)) }),
       });
     } catch (err) {
       await progress.done();
@@ -57,29 +57,37 @@ export default async function healthCheck(bucket: string, opts: HealthOptions): 
   }
 }
 
+/** A check's line as it finishes (progress, not the report). */
+export const probeLine = (r: ProbeResult): string => `  ${r.status.padEnd(7)} ${r.workerIp} ${r.job} ${r.check} (${r.latencyMs} ms)${r.error ? `: ${r.error}` : ""}\n`;
+
 function print(report: HealthCheckReport, json: boolean): void {
-  if (json) {
-    console.log(
-      renderJson({
-        ok: report.ok,
-        unreachable: report.unreachable,
-        checks: report.checks.map((c) => ({
-          job: c.job,
-          alloc_id: c.allocId,
-          worker_ip: c.workerIp,
-          check: c.check,
-          status: c.status,
-          latency_ms: c.latencyMs,
-          attempts: c.attempts,
-          ...(c.error ? { error: c.error } : {}),
-        })),
-        hooks: report.hooks ? summaryJson(report.hooks) : null,
-      }),
-    );
-    return;
-  }
+  console.log(json ? renderJson(healthReportJson(report)) : renderHealthReport(report));
+}
+
+/** The report as `--json` prints it (also `maand job … --health_check --json`'s `health`). */
+export function healthReportJson(report: HealthCheckReport) {
+  return {
+    ok: report.ok,
+    unreachable: report.unreachable,
+    checks: report.checks.map((c) => ({
+      job: c.job,
+      alloc_id: c.allocId,
+      worker_ip: c.workerIp,
+      check: c.check,
+      status: c.status,
+      latency_ms: c.latencyMs,
+      attempts: c.attempts,
+      ...(c.error ? { error: c.error } : {}),
+    })),
+    hooks: report.hooks ? summaryJson(report.hooks) : null,
+  };
+}
+
+/** One row per allocation x check, then the one-line verdict. */
+export function renderHealthReport(report: HealthCheckReport): string {
+  const out: string[] = [];
   if (report.checks.length) {
-    console.log(
+    out.push(
       renderTable(report.checks, [
         { field: "workerIp", title: "ALLOCATION" },
         { field: "job", title: "JOB" },
@@ -92,8 +100,9 @@ function print(report: HealthCheckReport, json: boolean): void {
   }
   const hooks = report.hooks?.invocations ?? [];
   const failedHooks = hooks.filter((h) => h.status !== "ok").length;
-  console.log(
+  out.push(
     `health check: ${report.ok ? "ok" : "failed"} (${report.checks.filter((c) => c.status === "ok").length}/${report.checks.length} checks passed` +
       `${hooks.length ? `, ${hooks.length - failedHooks}/${hooks.length} health_check hooks passed` : ""})`,
   );
+  return out.join("\n");
 }

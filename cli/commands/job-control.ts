@@ -10,6 +10,7 @@ import { isValidHost } from "../../server/workspace/names.js";
 import { plainDeployProgress } from "../render/deploy-progress.js";
 import { renderJson, renderTable } from "../render/table.js";
 import type { BucketContext } from "../../server/bucket/context.js";
+import type { HealthCheckReport } from "../../server/health/check.js";
 
 interface ControlOptions {
   allocations?: string;
@@ -17,6 +18,8 @@ interface ControlOptions {
   dryRun?: boolean;
   json?: boolean;
   verbose?: boolean;
+  /** --health_check (start, restart, reload, run): commander keeps the underscore. */
+  health_check?: boolean;
 }
 
 function parseAllocations(raw: string | undefined): string[] | undefined {
@@ -48,10 +51,15 @@ async function control(bucket: string, job: string, target: string, opts: Contro
     const plan = planJobControlFor(ctx, request);
     const reporter = readOnly && !opts.verbose ? undefined : plainDeployProgress(opts.json || readOnly ? process.stderr : process.stdout, opts.verbose ?? false);
     const result = await runJobControl(ctx, plan, { reporter, verbose: opts.verbose ?? false, readOnly });
-    if (opts.json) console.log(renderJson({ plan, result, ...(readOnly ? { allocations: statusRows(ctx, plan, result) } : {}) }));
-    else console.log(readOnly ? renderStatus(ctx, plan, result) : renderControlSummary(result));
+    if (!opts.json) console.log(readOnly ? renderStatus(ctx, plan, result) : renderControlSummary(result));
+    // Only after a job control that succeeded: a failed one is reported as such, not probed.
+    const health = opts.health_check && result.status === "ok" ? await healthAfter(ctx, plan, opts.json ?? false) : undefined;
+    if (opts.json) {
+      console.log(renderJson({ plan, result, ...(readOnly ? { allocations: statusRows(ctx, plan, result) } : {}), ...(health ? { health: health.json } : {}) }));
+    } else if (health) console.log(health.text);
     if (result.status === "interrupted") throw new JobControlInterrupted(result);
     if (result.status === "failed") throw new JobControlFailed(result);
+    if (health?.failure) throw health.failure;
     return 0;
   } finally {
     ctx.close();
@@ -68,6 +76,30 @@ export function run(bucket: string, job: string, opts: ControlOptions): Promise<
 }
 /** `maand job status <job>`: the Makefile's status target (or job_control with TARGET=status) beside what the catalog says. */
 export const status = (bucket: string, job: string, opts: ControlOptions) => control(bucket, job, "status", opts, true);
+
+/**
+ * --health_check: `maand health_check --jobs <job> --allocations <the plan's> --wait` after the
+ * control (probes, then health_check hooks); its failure (exit 3, or 4 for an unreachable
+ * worker) names each allocation and check.
+ */
+async function healthAfter(ctx: BucketContext, plan: JobControlPlan, json: boolean): Promise<{ json: unknown; text: string; failure?: Error }> {
+  // Loaded only with --health_check: probes, hook progress and the report renderers.
+  const [{ runHealthCheck, HealthCheckFailed }, { healthReportJson, renderHealthReport, probeLine }] = await Promise.all([
+    import("../../server/health/check.js"),
+    import("./health-check.js"),
+  ]);
+  const workers = plan.batches.flatMap((b) => b.items.map((i) => i.worker_ip));
+  let report: HealthCheckReport;
+  let failure: Error | undefined;
+  try {
+    report = await runHealthCheck(ctx, { jobs: [plan.job], workers, wait: true, ...(json ? {} : { onResult: (r) => process.stdout.write(probeLine(r)) }) });
+  } catch (err) {
+    if (!(err instanceof HealthCheckFailed)) throw err;
+    report = err.report;
+    failure = err;
+  }
+  return { json: healthReportJson(report), text: renderHealthReport(report), ...(failure ? { failure } : {}) };
+}
 
 function renderControlPlan(plan: JobControlPlan): string {
   const lines = [`plan: ${plan.target} on job ${plan.job} via ${plan.mode === "job_control" ? `job_control hooks ${plan.hooks.join(",")} (TARGET=${plan.target})` : "the Makefile"}; nothing is run`];

@@ -22,16 +22,24 @@ function batchOf(job: JobPlan, a: AllocationPlan): string {
   return "-";
 }
 
+/** What each start/update batch of the job waits for before the next one starts. */
+function gateNote(plan: DeployPlan, j: JobPlan): string {
+  if (j.health_gate) return `health gate after each start/update batch: ${j.health_gate.join(", ")}`;
+  if (!plan.request.health_gate) return "no health gate (--no-health-gate)";
+  return "no health gate";
+}
+
 /**
  * `maand deploy --dry-run`: one row per allocation (wave, job, worker, action, reason, version
- * change, lifecycle batch), then a line per job that has work: lifecycle, rollout order, hooks.
+ * change, lifecycle batch), then a line per job that has work: lifecycle, rollout order, hooks,
+ * and the health gate its start/update batches wait for.
  */
 export function renderDeployPlan(plan: DeployPlan): string {
   const c = plan.counts;
   const head =
     `deploy plan: ${plan.waves.length} wave(s), ${plan.waves.reduce((n, w) => n + w.jobs.length, 0)} job(s); ` +
     `start ${c.start}, restart ${c.restart}, reload ${c.reload}, sync ${c.sync}, stop ${c.stop}, skip ${c.skip}; ` +
-    `${plan.workers.length} worker(s) to contact${plan.request.force ? "; --force" : ""}${plan.request.sync_only ? "; --sync-only" : ""}`;
+    `${plan.workers.length} worker(s) to contact${plan.request.force ? "; --force" : ""}${plan.request.sync_only ? "; --sync-only" : ""}${plan.request.health_gate ? "" : "; --no-health-gate"}`;
   const rows: Row[] = [];
   for (const w of plan.waves) {
     for (const j of w.jobs) {
@@ -70,7 +78,7 @@ export function renderDeployPlan(plan: DeployPlan): string {
       notes.push(
         `job ${j.job}: ${j.removed_job ? "left the workspace (stopped from its last deployed snapshot); " : ""}lifecycle ${j.lifecycle}` +
           `, restart_policy ${j.restart_policy}, rollout order (${j.rollout_order_source}) ${j.rollout_order.join(",") || "-"}` +
-          `${hooks.length ? `; hooks ${hooks.join("; ")}` : ""}`,
+          `${hooks.length ? `; hooks ${hooks.join("; ")}` : ""}; ${gateNote(plan, j)}`,
       );
     }
   }

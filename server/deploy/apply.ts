@@ -11,7 +11,8 @@ import { syncWorkers } from "../workers/sync.js";
 import type { WorkerPool } from "../workers/pool.js";
 import { DeployCheckFailed } from "./errors.js";
 import { deployJob } from "./job-pipeline.js";
-import { openGate, type DeployGate, type JobRun, type LazySession } from "./job-run.js";
+import type { DeployGate, JobRun, LazySession } from "./job-run.js";
+import { healthGate } from "../health/gate.js";
 import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
 import type { DeployReporter } from "./reporter.js";
 import type { DeployResult, JobResult } from "./result.js";
@@ -28,7 +29,10 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** The render step (stage.ts); deployRenderStep by default. runDeploy passes the one planning used: templates are parsed once. */
   render?: RenderStep;
-  /** The health-gate seam (job-run.ts); passes by default. */
+  /**
+   * What start/update batches wait for (job-run.ts): by default the health gate, for the jobs
+   * whose plan has one (request.health_gate false, --no-health-gate, plans none).
+   */
   gate?: DeployGate;
   resolver?: InterpreterResolver;
   verbose?: boolean;
@@ -75,6 +79,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
         o.reporter?.checked?.(plan.workers);
         const inputs = new Map(input.jobs.map((j) => [j.job, j]));
         const touched = new Map<string, string>();
+        const gate = o.gate ?? healthGate(ctx);
         let stopped = false;
         for (const wave of plan.waves) {
           if (!stopped) o.reporter?.waveStart?.(wave);
@@ -95,11 +100,12 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
               bucketId: plan.bucket_id,
               force: plan.request.force,
               syncOnly: plan.request.sync_only,
+              healthGate: plan.request.health_gate,
               verbose: o.verbose ?? false,
               reporter: o.reporter,
               record,
               render,
-              gate: o.gate ?? openGate,
+              gate,
               resolver,
               targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
               ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),

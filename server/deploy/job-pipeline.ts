@@ -58,7 +58,7 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
   // pre_deploy may have reordered the rollout, and rendering decides the real content hash:
   // the job is planned again from those facts, by the same planner.
   const rolloutOrder = kv.get(NS.job(planned.job), ROLLOUT_ORDER_KEY);
-  const plan = planJob(withApplyFacts(input, { rolloutOrder, hashes: new Map([...staged].map(([id, s]) => [id, s.hash])) }), { force: run.force, sync_only: run.syncOnly });
+  const plan = planJob(withApplyFacts(input, { rolloutOrder, hashes: new Map([...staged].map(([id, s]) => [id, s.hash])) }), { force: run.force, sync_only: run.syncOnly, health_gate: run.healthGate });
   result.replanned = JSON.stringify(plan) !== JSON.stringify(planned);
   if (run.syncOnly) {
     const starts = plan.allocations.filter((a) => a.action === "start").map((a) => a.worker_ip);

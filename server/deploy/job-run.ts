@@ -7,14 +7,24 @@ import type { DeployReporter } from "./reporter.js";
 import type { RenderStep } from "./stage.js";
 import type { LifecyclePhase } from "./plan-types.js";
 
-/**
- * THE SEAM for the health gate (next issue): called after every lifecycle batch succeeded and
- * its after_allocation_* hooks ran, before the next batch starts. A non-empty string stops the
- * job's rollout with that reason (the job fails, later batches do not run). The default passes.
- */
-export type DeployGate = (batch: { job: string; phase: LifecyclePhase; batch_index: number; batch_count: number; workers: string[]; signal: AbortSignal }) => Promise<string | undefined>;
+/** The lifecycle batch a gate is asked about, after it succeeded and its after_allocation_* hooks ran. */
+export interface GateBatch {
+  job: string;
+  phase: LifecyclePhase;
+  batch_index: number;
+  batch_count: number;
+  workers: string[];
+  signal: AbortSignal;
+}
 
-export const openGate: DeployGate = async () => undefined;
+/**
+ * Called after every lifecycle batch the plan gates (isGatedBatch in plan.ts), before the next
+ * batch starts. A non-empty string stops the job's rollout with that reason (the job fails,
+ * later batches do not run). The run is passed so a gate records its own steps (events.jsonl)
+ * and reads the session's KV (pre_deploy may have written a port key). Deploy's gate is the
+ * health gate (server/health/gate.ts); ApplyOptions.gate replaces it.
+ */
+export type DeployGate = (batch: GateBatch, run: JobRun) => Promise<string | undefined>;
 
 /** What running remote steps (sync, targets, removals) needs: deploy's and `maand job`'s. */
 export interface StepRun {
@@ -55,6 +65,8 @@ export interface JobRun extends StepRun {
   waveIndex: number;
   force: boolean;
   syncOnly: boolean;
+  /** The plan's request.health_gate: apply replans each job with the same request. */
+  healthGate: boolean;
   render: RenderStep;
   gate: DeployGate;
   resolver: InterpreterResolver;

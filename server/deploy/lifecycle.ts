@@ -1,11 +1,15 @@
 import { runBatches } from "../rollout/run-batches.js";
 import type { StepRecord } from "../rollout/events.js";
 import type { JobInput, JobPlan, LifecycleBatch, BatchItem } from "./plan-types.js";
+import { isGatedBatch } from "./plan.js";
 import { eventHooks } from "./event-hooks.js";
 import type { JobRun } from "./job-run.js";
 import { removeStep, skippedStep, targetStep, type StepBase } from "./remote-steps.js";
 import type { StagedAllocation } from "./stage.js";
 import { recordStep } from "../store/deploy-state.js";
+
+/** How a job's error starts when the gate stopped its rollout. */
+export const GATE_FAILED = "health gate failed";
 
 export type LifecycleOutcome = { status: "ok" } | { status: "failed" | "interrupted"; error: string | null };
 
@@ -13,9 +17,10 @@ export type LifecycleOutcome = { status: "ok" } | { status: "failed" | "interrup
  * The job's lifecycle (issue 11 point 6): its batches in order (starts, then updates, then
  * stops), the allocations of a batch in parallel, each batch followed by its
  * after_allocation_started / after_allocation_stopped hooks, the removal of removed allocations
- * from their workers, and the gate; a failure anywhere stops the job's later batches. With a
- * job_control hook, that hook replaces the starts and updates (stops stay Makefile targets: the
- * hook is told only NEW_ALLOCATIONS and UPDATED_ALLOCATIONS).
+ * from their workers, and the gate (start/update batches of a plan with a health gate); a
+ * failure anywhere stops the job's later batches. With a job_control hook, that hook replaces
+ * the starts and updates (stops stay Makefile targets: the hook is told only NEW_ALLOCATIONS
+ * and UPDATED_ALLOCATIONS).
  */
 export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, staged: ReadonlyMap<string, StagedAllocation>): Promise<LifecycleOutcome> {
   if (plan.lifecycle === "job_control" && (plan.new_allocations.length || plan.updated_allocations.length)) {
@@ -78,8 +83,9 @@ export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, 
         );
         if (removed.some((r) => r.status !== "ok")) return (afterFailure = `taking removed allocations off their workers failed after ${b.phase} batch ${b.batch_index + 1}/${b.batch_count}`);
         if (run.signal.aborted) return "interrupted";
-        const reason = await run.gate({ job: plan.job, phase: b.phase, batch_index: b.batch_index, batch_count: b.batch_count, workers: b.items.map((i) => i.worker_ip), signal: run.signal });
-        if (reason) afterFailure = `gate after ${b.phase} batch ${b.batch_index + 1}/${b.batch_count}: ${reason}`;
+        if (!isGatedBatch(plan, b)) return undefined;
+        const reason = await run.gate({ job: plan.job, phase: b.phase, batch_index: b.batch_index, batch_count: b.batch_count, workers: b.items.map((i) => i.worker_ip), signal: run.signal }, run);
+        if (reason) afterFailure = `${GATE_FAILED} after ${b.phase} batch ${b.batch_index + 1}/${b.batch_count}: ${reason}`;
         return reason;
       },
     },

@@ -1,9 +1,10 @@
-import { bucketId, listAllocations, listJobFileHashes, listHooks, listJobs, hasJobFile, type HookRow } from "../store/catalog.js";
+import { bucketId, hasJobFile, jobHealthCheck, listAllocations, listJobFileHashes, listHooks, listJobs, type HookRow } from "../store/catalog.js";
 import { listDeployedJobFileHashes, listDeployedJobs, readDeployStates, type DeployStateRow } from "../store/deploy-state.js";
 import { interpreterResolver, type InterpreterResolver } from "../hooks/interpreters.js";
 import type { PlanSource } from "../hooks/plan-input.js";
 import { MaandError } from "../errors.js";
 import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
+import { checkLabel } from "../health/plan.js";
 import { escapeText } from "../text/escape.js";
 import type { KvReader } from "../store/kv.js";
 import type { RestartPolicy } from "../workspace/model.js";
@@ -60,6 +61,7 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
       max_concurrent_starts: j.max_concurrent_starts,
       removed_job: false,
       hooks: hooks.map((h) => unresolved(h)),
+      health_checks: (jobHealthCheck(db, j.name)?.checks ?? []).map(checkLabel),
       rollout_order: kv.get(NS.job(j.name), ROLLOUT_ORDER_KEY),
       allocations: allocations
         .filter((a) => a.job === j.name)
@@ -83,6 +85,8 @@ export function loadDeployInput(source: PlanSource, request: DeployRequest, opti
       max_concurrent_starts: 0,
       removed_job: true,
       hooks: hooks.map((h) => unresolved(h)),
+      // Only stops remain for it: nothing to probe.
+      health_checks: [],
       rollout_order: undefined,
       allocations: allocs.map((a) => allocationInput(a, states.get(a.alloc_id), "")),
     });

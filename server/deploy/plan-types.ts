@@ -38,6 +38,8 @@ export interface DeployRequest {
   jobs?: string[];
   force?: boolean;
   sync_only?: boolean;
+  /** false: --no-health-gate, no batch waits for the job's health checks. Default true. */
+  health_gate?: boolean;
 }
 
 /** One allocation as planning sees it: catalog placement, deploy state, desired content. */
@@ -80,6 +82,8 @@ export interface JobInput {
   /** The job left the workspace: planned from its last deployed snapshot, stops only. */
   removed_job: boolean;
   hooks: JobHookInput[];
+  /** Labels of the manifest's health checks ("tcp:8080", checkLabel in health/plan.ts); [] when none. */
+  health_checks: string[];
   /** KV maand/job/<job> rollout_order as stored (pre_deploy may change it; apply replans). */
   rollout_order: string | undefined;
   /** Catalog order. */
@@ -146,6 +150,12 @@ export interface JobPlan {
   allocations: AllocationPlan[];
   /** start batches, then update batches, then stop batches. */
   batches: LifecycleBatch[];
+  /**
+   * The health checks that must pass on a start/update batch's allocations (with the
+   * manifest's wait) before the next batch starts; null when no batch is gated: --no-health-gate,
+   * no checks, or no start/update batch (a job_control lifecycle has none).
+   */
+  health_gate: string[] | null;
   /** Deploy job_control extras (NEW_ALLOCATIONS / UPDATED_ALLOCATIONS), in rollout order. */
   new_allocations: string[];
   updated_allocations: string[];
@@ -166,7 +176,7 @@ export type ActionCounts = Record<DeployAction, number>;
 
 export interface DeployPlan {
   bucket_id: string;
-  request: { jobs: string[] | null; force: boolean; sync_only: boolean };
+  request: { jobs: string[] | null; force: boolean; sync_only: boolean; health_gate: boolean };
   waves: WavePlan[];
   /** Allocations per action over the whole plan. */
   counts: ActionCounts;

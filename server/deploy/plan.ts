@@ -50,7 +50,7 @@ export function planDeploy(input: DeployPlanInput): DeployPlan {
   }
   return {
     bucket_id: input.bucket_id,
-    request: { jobs: request.jobs?.length ? [...request.jobs] : null, force: request.force ?? false, sync_only: request.sync_only ?? false },
+    request: { jobs: request.jobs?.length ? [...request.jobs] : null, force: request.force ?? false, sync_only: request.sync_only ?? false, health_gate: request.health_gate ?? true },
     waves,
     counts,
     workers,
@@ -96,6 +96,7 @@ export function planJob(job: JobInput, request: DeployRequest): JobPlan {
     batches.push(...split("update", updates, "max_concurrent_upgrades", Math.max(1, job.max_concurrent_upgrades)));
   }
   batches.push(...split("stop", stops, "max_concurrent_upgrades", Math.max(1, job.max_concurrent_upgrades)));
+  const gated = (request.health_gate ?? true) && job.health_checks.length > 0 && batches.some((b) => b.phase !== "stop");
   return {
     job: job.job,
     version: job.version,
@@ -109,10 +110,19 @@ export function planJob(job: JobInput, request: DeployRequest): JobPlan {
     needs_work: allocations.some((a) => a.action !== "skip" || a.promote),
     allocations,
     batches,
+    health_gate: gated ? [...job.health_checks] : null,
     new_allocations: lifecycle === "job_control" ? starts.map((a) => a.worker_ip) : [],
     updated_allocations: lifecycle === "job_control" ? updates.map((a) => a.worker_ip) : [],
     ...(job.template_errors?.length ? { template_errors: job.template_errors } : {}),
   };
+}
+
+/**
+ * Whether apply asks the deploy gate about this batch: start and update batches of a job whose
+ * plan has a health gate. Stops are not gated: a stopped allocation has nothing to probe.
+ */
+export function isGatedBatch(job: Pick<JobPlan, "health_gate">, batch: Pick<LifecycleBatch, "phase">): boolean {
+  return job.health_gate !== null && batch.phase !== "stop";
 }
 
 function split(phase: LifecyclePhase, allocs: readonly AllocationPlan[], width_source: WidthSource, width: number): LifecycleBatch[] {

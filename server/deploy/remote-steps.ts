@@ -66,7 +66,7 @@ function failure(err: unknown): Outcome {
 const ok = (): Outcome => ({ status: "ok", exit_code: 0, timed_out: false, unreachable: false, error: null, tail: [] });
 
 /** The last-deploy columns; only deploy writes them (see recordStep). */
-const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "deploy" ? { run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" } : null);
+export const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "deploy" ? { run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" } : null);
 
 /** Syncs one allocation's staged files (and the worker's layout files) and records synced_hash. */
 export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {

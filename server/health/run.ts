@@ -92,5 +92,10 @@ function probeOnce(item: ProbeItem, timeoutMs: number, deps: ProbeDeps): Promise
 export function describeFailedChecks(results: readonly ProbeResult[]): string | undefined {
   const failed = results.filter((r) => r.status === "failed");
   if (!failed.length) return undefined;
-  return failed.map((r) => `${r.workerIp} (job ${r.job}) ${r.check}: ${r.error ?? "failed"}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`).join("; ");
+  return failed.map((r) => `${r.workerIp} (job ${r.job}) ${r.check}: ${checkError(r)}`).join("; ");
+}
+
+/** Why one check failed, with how often it was tried (the gate's step records, describeFailedChecks). */
+export function checkError(r: Pick<ProbeResult, "error" | "attempts">): string {
+  return `${r.error ?? "failed"}${r.attempts > 1 ? ` after ${r.attempts} attempts` : ""}`;
 }

@@ -2,8 +2,11 @@ import { closeSync, writeSync } from "node:fs";
 import { join } from "node:path";
 import { makeLogDir, openLogFile, secureLogsDir } from "../hooks/log-modes.js";
 
-/** What ran for one allocation: a hook, a sync, a Makefile target, a removal from the worker. */
-export type StepKind = "hook" | "sync" | "target" | "remove";
+/**
+ * What ran for one allocation: a hook, a sync, a Makefile target, a removal from the worker, or
+ * one health check of deploy's gate after a start/update batch.
+ */
+export type StepKind = "hook" | "sync" | "target" | "remove" | "health";
 export type StepStatus = "ok" | "failed" | "timeout" | "interrupted" | "skipped";
 
 /**
@@ -20,7 +23,7 @@ export interface StepRecord {
   worker: string;
   alloc_id: string;
   step: StepKind;
-  /** Hook name, Makefile target, "sync" or "remove". */
+  /** Hook name, Makefile target, "sync", "remove", or a health check's label ("tcp:8080"). */
   name: string;
   /** Hook event (pre_deploy, ...); null for steps that are not hooks. */
   event: string | null;

@@ -1,6 +1,6 @@
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { planDeploy, planJob } from "../../server/deploy/plan.js";
+import { isGatedBatch, planDeploy, planJob } from "../../server/deploy/plan.js";
 import { SyncOnlyRefused } from "../../server/deploy/errors.js";
 import { HookPreflightError } from "../../server/hooks/errors.js";
 import type { AllocationInput, DeployPlanInput, JobInput } from "../../server/deploy/plan-types.js";
@@ -43,6 +43,7 @@ function job(name: string, allocations: AllocationInput[], o: Partial<JobInput> 
     max_concurrent_starts: 0,
     removed_job: false,
     hooks: [],
+    health_checks: [],
     rollout_order: undefined,
     allocations,
     ...o,
@@ -136,6 +137,20 @@ describe("planDeploy: one action and reason per allocation, lifecycle batches, w
     assert.deepEqual(j.new_allocations, ["10.0.0.2"]);
     assert.deepEqual(j.updated_allocations, ["10.0.0.1"]);
     assert.deepEqual(batches(j), ["stop 0/1: 10.0.0.3:stop"]);
+  });
+
+  it("health gate: start and update batches of a job with checks are gated by them, stops never; null with health_gate false, no checks or no start/update batch", () => {
+    const checks = ["tcp:8080", "http:8080/healthz"];
+    const j = planJob(job("api", [alloc(1), deployed(2, { new_hash: H2 }), deployed(3, { disabled: true })], { health_checks: checks }), {});
+    assert.deepEqual(j.health_gate, checks);
+    assert.deepEqual(j.batches.map((b) => `${b.phase} ${isGatedBatch(j, b)}`), ["new true", "update true", "stop false"]);
+    assert.equal(planJob(job("api", [alloc(1)], { health_checks: checks }), { health_gate: false }).health_gate, null);
+    assert.equal(planJob(job("api", [alloc(1)]), {}).health_gate, null, "no checks");
+    assert.equal(planJob(job("api", [deployed(1), deployed(2, { disabled: true })], { health_checks: checks }), {}).health_gate, null, "only a stop batch");
+    const hooks = [{ hook: "hook_ctl", event: "job_control", script: "_hooks/hook_ctl.py", timeout_seconds: 60, interpreter: { path: "/usr/bin/python3" } }];
+    assert.equal(planJob(job("api", [alloc(1)], { health_checks: checks, hooks }), {}).health_gate, null, "job_control lifecycle: no start batch");
+    assert.equal(planDeploy(input([job("api", [alloc(1)], { health_checks: checks })], { health_gate: false })).request.health_gate, false);
+    assert.equal(planDeploy(input([job("api", [alloc(1)], { health_checks: checks })])).request.health_gate, true, "on by default");
   });
 
   it("waves by deployment_seq; only jobs with work name the workers to contact; a missing interpreter of such a job fails planning", () => {

@@ -10,9 +10,10 @@
 import { spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { connectBucket, startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
+import { connectBucket, startWorkers, testWorkersUnavailable, WORKER_MOUNT, type WorkerSet } from "../test/workers/workers.js";
+import { bucketDir } from "../server/workers/layout.js";
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const maand = join(repo, "bin", "maand.js");
@@ -47,6 +48,14 @@ async function startDemoWorkers(): Promise<WorkerSet> {
   return set;
 }
 
+/** A file as deploy left it on a worker: templates rendered there, the .tpl not sent. */
+function showRendered(set: WorkerSet, i: number, rel: string): void {
+  const w = set.workers[i]!;
+  const info = spawnSync(process.execPath, [maand, "--bucket", bucket, "info", "--json"], { encoding: "utf8" });
+  const onWorker = join(w.optDir, relative(WORKER_MOUNT, bucketDir((JSON.parse(info.stdout) as { bucket_id: string }).bucket_id)), rel);
+  console.log(`\n# ${rel} on ${w.ip} (its /opt/worker is ${w.optDir}), rendered from ${rel}.tpl:\n${readFileSync(onWorker, "utf8")}`);
+}
+
 async function main(): Promise<number> {
   rmSync(bucket, { recursive: true, force: true });
   step(["init"], `a fresh bucket in ${bucket}`);
@@ -78,10 +87,12 @@ async function main(): Promise<number> {
     console.log(`\n# started 3 real sshd workers on ${set.workers.map((w) => w.ip).join(", ")} port ${set.port} (test/workers/), each with a private /opt/worker`);
     try {
       step(["deploy", "--dry-run"], "the deploy plan: per wave, job and allocation one action and its reason; contacts no worker");
-      step(["deploy"], "deploy: database first (wave 0), then api and web; make start in batches, then promote");
+      step(["deploy"], "deploy: database first (wave 0), then api and web; templates rendered per allocation, make start in batches, web's batches gated by its health checks, then promote");
+      showRendered(set, 1, "jobs/web/serve.conf");
       step(["cat", "deployments"], "what is promoted where");
+      step(["health_check", "--wait"], "the manifests' probes (web: tcp + http against the service make start launched) on every active allocation");
       step(["deploy"], "nothing changed: every allocation is skipped and no worker is contacted");
-      step(["job", "restart", "web"], "job control: make restart on web's allocations in rollout batches");
+      step(["job", "restart", "web", "--health_check"], "job control: make restart on web's allocations in rollout batches, then its health checks");
     } finally {
       await set.stop();
     }

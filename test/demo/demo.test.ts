@@ -30,6 +30,10 @@ test("the demo runs end to end and leaves the KV the hooks wrote", (t) => {
     assert.match(r.stdout, /deploy \S+: ok in .*\n[\s\S]*deploy \S+: ok in/);
     assert.match(r.stdout, /job database: ok, promoted 1\n[\s\S]*job web: ok, promoted 2\n[\s\S]*job api: ok, promoted 3/);
     assert.match(r.stdout, /maand job restart web \(run \S+\): ok/);
+    // web's template rendered on its worker, its batches gated by real probes of the service make start launched.
+    assert.match(r.stdout, /rendered from jobs\/web\/serve\.conf\.tpl:\n# web 0\.9\.0 on 127\.0\.0\.12 \(allocation 0, labels api,web,worker\)\nbind=127\.0\.0\.12\nport=18080\nenvironment=demo\n/);
+    assert.match(r.stdout, /ok +127\.0\.0\.13 web health http:port\/healthz \(new 1\/1\)/);
+    assert.match(r.stdout, /\$ maand health_check --wait\n[\s\S]*?health check: ok \(4\/4 checks passed\)/);
   }
 
   const db = new Database(join(bucket, "data", "maand.db"), { readonly: true });

@@ -37,6 +37,14 @@ export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, 
         error: "",
       });
     }
+    if (plan.health_gate !== null) {
+      // The hook was the job's one start/update "batch": its new and updated allocations are gated together.
+      const workers = [...plan.new_allocations, ...plan.updated_allocations];
+      const phase = plan.new_allocations.length ? "new" : "update";
+      const reason = run.signal.aborted ? undefined : await run.gate({ job: plan.job, phase, batch_index: 0, batch_count: 1, workers, signal: run.signal }, run);
+      if (run.signal.aborted) return { status: "interrupted", error: null };
+      if (reason) return { status: "failed", error: `${GATE_FAILED} after the job_control hook: ${reason}` };
+    }
   }
   if (!plan.batches.length) return { status: "ok" };
   const byAlloc = new Map(plan.allocations.map((a) => [a.alloc_id, a]));

@@ -96,7 +96,9 @@ export function planJob(job: JobInput, request: DeployRequest): JobPlan {
     batches.push(...split("update", updates, "max_concurrent_upgrades", Math.max(1, job.max_concurrent_upgrades)));
   }
   batches.push(...split("stop", stops, "max_concurrent_upgrades", Math.max(1, job.max_concurrent_upgrades)));
-  const gated = (request.health_gate ?? true) && job.health_checks.length > 0 && batches.some((b) => b.phase !== "stop");
+  // A job_control hook starts and updates its allocations in one go: the gate follows the hook.
+  const startsOrUpdates = batches.some((b) => b.phase !== "stop") || (lifecycle === "job_control" && starts.length + updates.length > 0);
+  const gated = (request.health_gate ?? true) && job.health_checks.length > 0 && startsOrUpdates;
   return {
     job: job.job,
     version: job.version,

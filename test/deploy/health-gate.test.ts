@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
-import { deployBucket, recordingMakefile, type DeployBucket } from "./fixture.js";
+import { deployBucket, recordingJob, recordingMakefile, type DeployBucket } from "./fixture.js";
 import type { WorkspaceFixture } from "../helpers/bucket.js";
 import type { StepRecord } from "../../server/rollout/events.js";
 import { GATE_FAILED } from "../../server/deploy/lifecycle.js";
@@ -187,5 +187,58 @@ describe("deploy health gate: start/update batches wait for the job's checks (re
     const plain = b.maand("job", "restart", "web", "--allocations", b.ips[2]!);
     assert.equal(plain.status, 0);
     assert.doesNotMatch(plain.stdout, /health check/, "without --health_check no check runs");
+  });
+});
+
+describe("deploy health gate with a job_control hook: the hook's new and updated allocations are gated together", { skip }, () => {
+  let b: DeployBucket;
+  // An ssh check: passes on a worker whose private /opt/worker holds `healthy`.
+  const CHECK = "test -f /opt/worker/healthy";
+  const healthy = (i: number) => join(b.set.workers[i]!.optDir, "healthy");
+  let conf = "v = 1\n";
+  const workspace = (): WorkspaceFixture => ({
+    workers: b.ips.map((host) => ({ host, labels: ["worker"] })),
+    jobs: {
+      ctl: recordingJob(b.recordFile, {
+        manifest: { selectors: ["worker"], health_check: { checks: [{ type: "ssh", command: CHECK }], timeout_seconds: 5, wait: { attempts: 2, interval_seconds: 0.1 } } },
+        py: ["job_control"],
+        files: { "app.conf": conf },
+      }),
+    },
+  });
+
+  before(async () => {
+    b = await deployBucket(2);
+  });
+  after(async () => {
+    await b?.cleanup();
+  });
+
+  it("plans the gate, fails the job after the hook when a check fails (not promoted, allocation named), and passes after the fix", () => {
+    b.build(workspace());
+    const dry = JSON.parse(b.maand("deploy", "--dry-run", "--json").stdout).plan.waves[0].jobs[0];
+    assert.equal(dry.lifecycle, "job_control");
+    assert.equal(dry.health_gate.length, 1);
+    writeFileSync(healthy(0), "");
+    b.clearRecords();
+    const bad = b.deploy();
+    assert.equal(bad.status, 3, `${bad.stderr}\n${bad.stdout}`);
+    assert.equal(b.records().filter((x) => x.EVENT === "job_control").length, 2, "the hook ran on both allocations first");
+    const job = bad.result!.jobs[0]!;
+    assert.deepEqual(job.promoted, []);
+    assert.match(job.error!, new RegExp(`^${GATE_FAILED} after the job_control hook: ${b.ips[1]!.replace(/\./g, "\\.")} \\(job ctl\\)`));
+    const steps = bad.result!.steps.filter((s) => s.step === "health").map((s) => `${b.ips.indexOf(s.worker) + 1} ${s.phase} ${s.status}`).sort();
+    assert.deepEqual(steps, ["1 new ok", "2 new failed"]);
+
+    writeFileSync(healthy(1), "");
+    conf = "v = 2\n";
+    b.build(workspace());
+    const good = b.deploy();
+    assert.equal(good.status, 0, `${good.stderr}\n${good.stdout}`);
+    assert.deepEqual(good.result!.jobs[0]!.promoted.length, 2);
+    assert.ok(good.result!.steps.some((s) => s.step === "health" && s.status === "ok"));
+
+    const off = JSON.parse(b.maand("deploy", "--dry-run", "--json", "--no-health-gate", "--force").stdout).plan.waves[0].jobs[0];
+    assert.equal(off.health_gate, null);
   });
 });

@@ -148,7 +148,9 @@ describe("planDeploy: one action and reason per allocation, lifecycle batches, w
     assert.equal(planJob(job("api", [alloc(1)]), {}).health_gate, null, "no checks");
     assert.equal(planJob(job("api", [deployed(1), deployed(2, { disabled: true })], { health_checks: checks }), {}).health_gate, null, "only a stop batch");
     const hooks = [{ hook: "hook_ctl", event: "job_control", script: "_hooks/hook_ctl.py", timeout_seconds: 60, interpreter: { path: "/usr/bin/python3" } }];
-    assert.equal(planJob(job("api", [alloc(1)], { health_checks: checks, hooks }), {}).health_gate, null, "job_control lifecycle: no start batch");
+    const ctl = planJob(job("api", [alloc(1)], { health_checks: checks, hooks }), {});
+    assert.deepEqual([ctl.batches.length, ctl.health_gate], [0, checks], "job_control lifecycle: no batch, the gate follows the hook");
+    assert.equal(planJob(job("api", [deployed(1)], { health_checks: checks, hooks }), {}).health_gate, null, "job_control with nothing to start or update");
     assert.equal(planDeploy(input([job("api", [alloc(1)], { health_checks: checks })], { health_gate: false })).request.health_gate, false);
     assert.equal(planDeploy(input([job("api", [alloc(1)], { health_checks: checks })])).request.health_gate, true, "on by default");
   });

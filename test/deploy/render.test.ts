@@ -92,4 +92,12 @@ describe("deploy's render step (issue 12 point 5)", () => {
       ["10.0.0.3", "db.conf.tpl", 1, 4, "get", "nope"],
     ]);
   });
+  it("a template Go's parser rejects is an error of its job naming file, line and column, like an execution error", async () => {
+    const ctx = await build(templated((ws) => (ws.jobs!.db!.files!["conf/db.conf.tpl"] = "a\nport={{ if }}\n")));
+    const db = loadDeployInput(ctx, {}, { render: templateRender(ctx.db) }).jobs.find((j) => j.job === "db")!;
+    assert.deepEqual(db.allocations.map((a) => a.new_hash), [UNRENDERED_HASH, UNRENDERED_HASH]);
+    const e = db.template_errors![0]!;
+    assert.deepEqual([e.file, e.line], ["conf/db.conf.tpl", 2]);
+    assert.match(String(e.message), /conf\/db\.conf\.tpl:2:\d*:? ?.*missing value for if/);
+  });
 });

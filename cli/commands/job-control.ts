@@ -38,7 +38,9 @@ async function control(bucket: string, job: string, target: string, opts: Contro
     const ctx = openBucket(bucket, { readonly: true });
     try {
       const plan = planJobControlFor(ctx, request);
-      console.log(opts.json ? renderJson({ plan }) : renderControlPlan(plan));
+      const then = opts.health_check ? { jobs: [plan.job], allocations: healthTargets(plan) } : undefined;
+      if (opts.json) console.log(renderJson({ plan, ...(then ? { health_check: then } : {}) }));
+      else console.log(renderControlPlan(plan) + (then ? `\nthen: the health checks of job ${plan.job} on ${then.allocations.join(",") || "no allocation"} (probes with the manifest's wait, health_check hooks)` : ""));
       return 0;
     } finally {
       ctx.close();
@@ -88,7 +90,7 @@ async function healthAfter(ctx: BucketContext, plan: JobControlPlan, json: boole
     import("../../server/health/check.js"),
     import("./health-check.js"),
   ]);
-  const workers = plan.batches.flatMap((b) => b.items.map((i) => i.worker_ip));
+  const workers = healthTargets(plan);
   let report: HealthCheckReport;
   let failure: Error | undefined;
   try {
@@ -100,6 +102,9 @@ async function healthAfter(ctx: BucketContext, plan: JobControlPlan, json: boole
   }
   return { json: healthReportJson(report), text: renderHealthReport(report), ...(failure ? { failure } : {}) };
 }
+
+/** The allocations --health_check probes: the ones the control ran on. */
+const healthTargets = (plan: JobControlPlan): string[] => plan.batches.flatMap((b) => b.items.map((i) => i.worker_ip));
 
 function renderControlPlan(plan: JobControlPlan): string {
   const lines = [`plan: ${plan.target} on job ${plan.job} via ${plan.mode === "job_control" ? `job_control hooks ${plan.hooks.join(",")} (TARGET=${plan.target})` : "the Makefile"}; nothing is run`];

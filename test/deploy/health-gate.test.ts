@@ -167,6 +167,11 @@ describe("deploy health gate: start/update batches wait for the job's checks (re
   });
 
   it("maand job restart --health_check: fails (exit 3) naming the allocation and check, passes after the fix", () => {
+    const dry = b.maand("job", "restart", "web", "--health_check", "--dry-run", "--allocations", b.ips[1]!);
+    assert.equal(dry.status, 0, dry.stderr);
+    assert.match(dry.stdout, new RegExp(`\nthen: the health checks of job web on ${b.ips[1]!.replace(/\./g, "\\.")} `));
+    assert.deepEqual(JSON.parse(b.maand("job", "restart", "web", "--health_check", "--dry-run", "--json").stdout).health_check, { jobs: ["web"], allocations: b.ips });
+    assert.doesNotMatch(b.maand("job", "restart", "web", "--dry-run").stdout, /health checks/);
     b.clearRecords();
     const bad = b.maand("job", "restart", "web", "--health_check");
     assert.equal(bad.status, 3, `${bad.stderr}\n${bad.stdout}`);

@@ -20,6 +20,11 @@ export interface ExecOptions {
   sudo?: boolean;
   /** Per stream; output beyond it is dropped (and `truncated` set) so a chatty command cannot exhaust memory. */
   maxOutputBytes?: number;
+  /**
+   * Sees each stdout chunk as it arrives (it is still collected): for a conversation on one
+   * channel, where what is written to stdin depends on what the command printed first.
+   */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -166,7 +171,10 @@ function collect(job: ChannelJob, ch: ClientChannel, started: number): Promise<E
       chunks.push(d.length > room ? d.subarray(0, room) : d);
       return size + Math.min(d.length, room);
     };
-    ch.on("data", (d: Buffer) => (outBytes = keep(out, outBytes, d)));
+    ch.on("data", (d: Buffer) => {
+      outBytes = keep(out, outBytes, d);
+      o.onStdout?.(d);
+    });
     ch.stderr.on("data", (d: Buffer) => (errBytes = keep(err, errBytes, d)));
     ch.on("error", () => {}); // surfaced through 'close' without an exit status
     ch.on("exit", (code: number | null, signal?: string) => {

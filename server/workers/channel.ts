@@ -46,7 +46,7 @@ const EXIT_DRAIN_MS = 1_500;
 /** Beyond the remote timeout and its SIGKILL grace, how long to wait before abandoning the channel. */
 const DEADLINE_SLACK_MS = 5_000;
 /** GNU timeout exits 124 when it sent the signal, 137 (128+KILL) when the command needed SIGKILL. */
-const TIMEOUT_EXIT_CODES: ReadonlySet<number> = new Set([124, 137]);
+export const TIMEOUT_EXIT_CODES: ReadonlySet<number> = new Set([124, 137]);
 
 export interface ChannelJob {
   client: Client;

@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { helperArgv } from "./scripts.js";
-import { shellJoin } from "./shell.js";
+import { shellJoin, shellQuote } from "./shell.js";
 
 /**
  * A sync is one conversation on one SSH channel, so it costs one sshd session (fork, shell,
@@ -9,14 +9,34 @@ import { shellJoin } from "./shell.js";
  * `apply` does the shell exec python3, which reads the rest of the same stdin (sh's `read`
  * consumes exactly one line of a pipe), so a sync with nothing to send starts no interpreter.
  */
-export const APPLY = "apply\n";
 export const SKIP = "skip\n";
+/** `apply <deadline seconds>`: the deadline of round-trip 2, known only once maand knows what it sends. */
+export const applyLine = (deadlineSec: number): string => `apply ${Math.ceil(deadlineSec)}\n`;
 
 /** The fence ends the listing; it is random per sync, so no path or manifest can contain it. */
 export const newFence = (): string => `maand-state-end-${randomBytes(12).toString("hex")}`;
 
-export function exchangeScript(stateScript: string, fence: string, applyScript: string): string {
-  return [stateScript, `printf '%s' ${fence}`, `IFS= read -r go || exit 0`, `[ "$go" = apply ] || exit 0`, `exec ${shellJoin(helperArgv(applyScript))}`].join("\n");
+export interface ExchangeDeadlines {
+  /** For the state listing (round-trip 1). */
+  listingSec: number;
+  /** Between the deadline's SIGTERM and SIGKILL. */
+  killAfterSec: number;
+}
+
+/**
+ * Each round-trip has its own remote deadline (GNU timeout, which forwards a SIGTERM from an
+ * abort to its command): the listing's is fixed, apply's comes with the answer, as it grows
+ * with what is sent. The channel itself therefore runs without one (see syncWorker).
+ */
+export function exchangeScript(stateScript: string, fence: string, applyScript: string, d: ExchangeDeadlines): string {
+  return [
+    `timeout -k ${d.killAfterSec} ${Math.ceil(d.listingSec)} sh -c ${shellQuote(stateScript)} || exit $?`,
+    `printf '%s' ${fence}`,
+    `read -r go secs || exit 0`,
+    `[ "$go" = apply ] || exit 0`,
+    `case "$secs" in ''|*[!0-9]*) echo "bad deadline" >&2; exit 2;; esac`,
+    `exec timeout -k ${d.killAfterSec} "$secs" ${shellJoin(helperArgv(applyScript))}`,
+  ].join("\n");
 }
 
 /**

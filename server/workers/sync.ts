@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { MaandError } from "../errors.js";
-import type { ExecResult } from "./channel.js";
+import { TIMEOUT_EXIT_CODES, type ExecResult } from "./channel.js";
 import type { WorkerConnection } from "./connection.js";
 import { SyncInputError, WorkerStepFailed, assertNotLost } from "./errors.js";
 import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
 import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
-import { APPLY, exchangeScript, FenceWatcher, newFence, SKIP } from "./sync-exchange.js";
+import { applyLine, exchangeScript, FenceWatcher, newFence, SKIP } from "./sync-exchange.js";
 import { isSafeName, planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
 
@@ -36,7 +36,7 @@ export interface SyncRequest {
   removeJobs?: readonly string[];
   layout?: WorkerLayout;
   signal?: AbortSignal;
-  /** For the whole sync (both round-trips); default 2 minutes plus a second per MB of the jobs' files. */
+  /** Per round-trip; default 2 minutes (plus a second per MB sent, for round-trip 2). */
   timeoutMs?: number;
 }
 
@@ -123,6 +123,9 @@ export function writeLayout(pool: WorkerPool, host: string, bucketId: string, la
 }
 
 const STATE_STEP = "reading the worker's sync state";
+const LISTING_TIMEOUT_MS = 120_000;
+/** Plus a second per MB sent. */
+const APPLY_TIMEOUT_MS = 120_000;
 const APPLY_STEP = "applying the sync";
 
 async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string, started: number): Promise<SyncResult> {
@@ -130,7 +133,8 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
   const jobNames = jobs.map((j) => j.job);
   const removeJobs = req.removeJobs ?? [];
   const fence = newFence();
-  const script = exchangeScript(stateScript(root, jobNames, req.layout ? LAYOUT_NAMES : []), fence, pool.scripts.apply);
+  const listingSec = (req.timeoutMs ?? LISTING_TIMEOUT_MS) / 1000;
+  const script = exchangeScript(stateScript(root, jobNames, req.layout ? LAYOUT_NAMES : []), fence, pool.scripts.apply, { listingSec, killAfterSec: pool.options.killAfterSec });
   let answer!: (parts: Iterable<Buffer>) => void;
   const answered = new Promise<Iterable<Buffer>>((resolve) => (answer = resolve));
   let decided: { state: WorkerState; plans: JobSyncPlan[]; wireBytes: number } | undefined;
@@ -144,7 +148,7 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
         decided = { state, plans, wireBytes: 0 };
         return answer([Buffer.from(SKIP)]);
       }
-      const payload = applyPayload(root, plans, layout, removeJobs);
+      const payload = applyPayload(root, plans, layout, removeJobs, req.timeoutMs);
       decided = { state, plans, wireBytes: payload.bytes };
       answer(payload.parts);
     } catch (err) {
@@ -152,27 +156,21 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
       answer([Buffer.from(SKIP)]);
     }
   });
-  // The deadline covers both round-trips: a minute per direction plus a second per MB that may travel.
-  const mayTravel = jobs.reduce((n, j) => n + j.files.reduce((m, f) => m + f.content.length, 0), 0);
   let r: ExecResult;
   try {
-    r = await conn.exec(script, {
-      stdin: fromPromise(answered),
-      onStdout: watcher.push,
-      signal: req.signal,
-      timeoutMs: req.timeoutMs ?? 120_000 + Math.ceil(mayTravel / 1_000_000) * 1000,
-    });
+    // No channel deadline: each round-trip has its own on the worker (exchangeScript).
+    r = await conn.exec(script, { stdin: fromPromise(answered), onStdout: watcher.push, signal: req.signal });
   } finally {
     answer([Buffer.from(SKIP)]);
   }
   if (!watcher.seen || stateError || !decided) {
     assertNotLost(req.host, STATE_STEP, r);
-    if (r.timedOut) throw new WorkerStepFailed(req.host, STATE_STEP, `timed out after ${Math.round(r.durationMs)} ms`);
+    if (!watcher.seen && r.exitCode !== null && TIMEOUT_EXIT_CODES.has(r.exitCode)) throw new WorkerStepFailed(req.host, STATE_STEP, `timed out after ${Math.round(r.durationMs)} ms`);
     const why = stateError?.message ?? (watcher.seen ? "no answer" : "the worker's state listing ended early");
     throw new WorkerStepFailed(req.host, STATE_STEP, `${why}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
   }
   if (decided.wireBytes === 0) return finish(req, decided.plans, { ok: true, jobs: {}, removed: {}, layout: [] }, decided.state, 0, 1, started);
-  const reply = parseReply<ApplyReply>(req.host, APPLY_STEP, { ...r, stdout: watcher.after(r.stdout) });
+  const reply = parseReply<ApplyReply>(req.host, APPLY_STEP, { ...r, stdout: watcher.after(r.stdout), timedOut: r.exitCode !== null && TIMEOUT_EXIT_CODES.has(r.exitCode) });
   return finish(req, decided.plans, reply, decided.state, decided.wireBytes, 2, started);
 }
 
@@ -193,7 +191,7 @@ function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState 
 }
 
 /** What round-trip 2 writes to the worker: the answer line, the control line, then the tar. */
-function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[]): { parts: Iterable<Buffer>; bytes: number } {
+function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[], timeoutMs: number | undefined): { parts: Iterable<Buffer>; bytes: number } {
   const control = {
     root,
     jobs_dir: JOBS_DIR,
@@ -218,12 +216,14 @@ function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], 
     ...plans.flatMap((p) => p.write.map((f) => ({ name: `${JOBS_DIR}/${p.job}/${f.path}`, mode: f.mode, content: f.content }))),
     ...layout.map((f) => ({ name: f.name, mode: f.mode, content: f.content })),
   ];
-  const head = Buffer.from(`${APPLY}${JSON.stringify(control)}\n`);
+  const size = tarSize(entries);
+  const deadlineMs = timeoutMs ?? APPLY_TIMEOUT_MS + Math.ceil(size / 1_000_000) * 1000;
+  const head = Buffer.from(`${applyLine(deadlineMs / 1000)}${JSON.stringify(control)}\n`);
   function* parts(): Generator<Buffer> {
     yield head;
     yield* tarChunks(entries);
   }
-  return { parts: parts(), bytes: head.length + tarSize(entries) };
+  return { parts: parts(), bytes: head.length + size };
 }
 
 function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: WorkerState | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {

@@ -26,7 +26,7 @@ export interface ExchangeDeadlines {
 /**
  * Each round-trip has its own remote deadline (GNU timeout, which forwards a SIGTERM from an
  * abort to its command): the listing's is fixed, apply's comes with the answer, as it grows
- * with what is sent. The channel itself therefore runs without one (see syncWorker).
+ * with what is sent. The channel itself therefore runs without one (see exchange in sync.ts).
  */
 export function exchangeScript(stateScript: string, fence: string, applyScript: string, d: ExchangeDeadlines): string {
   return [

@@ -20,6 +20,11 @@ export interface ExecOptions {
   sudo?: boolean;
   /** Per stream; output beyond it is dropped (and `truncated` set) so a chatty command cannot exhaust memory. */
   maxOutputBytes?: number;
+  /**
+   * Sees each stdout chunk as it arrives (it is still collected): for a conversation on one
+   * channel, where what is written to stdin depends on what the command printed first.
+   */
+  onStdout?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -41,7 +46,7 @@ const EXIT_DRAIN_MS = 1_500;
 /** Beyond the remote timeout and its SIGKILL grace, how long to wait before abandoning the channel. */
 const DEADLINE_SLACK_MS = 5_000;
 /** GNU timeout exits 124 when it sent the signal, 137 (128+KILL) when the command needed SIGKILL. */
-const TIMEOUT_EXIT_CODES: ReadonlySet<number> = new Set([124, 137]);
+export const TIMEOUT_EXIT_CODES: ReadonlySet<number> = new Set([124, 137]);
 
 export interface ChannelJob {
   client: Client;
@@ -166,7 +171,10 @@ function collect(job: ChannelJob, ch: ClientChannel, started: number): Promise<E
       chunks.push(d.length > room ? d.subarray(0, room) : d);
       return size + Math.min(d.length, room);
     };
-    ch.on("data", (d: Buffer) => (outBytes = keep(out, outBytes, d)));
+    ch.on("data", (d: Buffer) => {
+      outBytes = keep(out, outBytes, d);
+      o.onStdout?.(d);
+    });
     ch.stderr.on("data", (d: Buffer) => (errBytes = keep(err, errBytes, d)));
     ch.on("error", () => {}); // surfaced through 'close' without an exit status
     ch.on("exit", (code: number | null, signal?: string) => {

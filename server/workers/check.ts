@@ -61,7 +61,9 @@ export async function assertWorkersReady(pool: WorkerPool, hosts: readonly strin
 function probeScript(tools: readonly string[], useSudo: boolean): string {
   const lines = [
     `for t in ${tools.map(shellQuote).join(" ")}; do command -v "$t" >/dev/null 2>&1 || echo "missing $t"; done`,
-    `if command -v python3 >/dev/null 2>&1; then python3 -E -S -c 'import sys; sys.exit(0 if sys.version_info >= (${MIN_PYTHON.join(", ")}) else 1)' || echo "oldpython $(python3 -V 2>&1)"; fi`,
+    // `python3 -V` answers before the interpreter initialises: a fraction of a real start-up.
+    `if command -v python3 >/dev/null 2>&1; then v=$(python3 -V 2>&1); n=\${v#Python }; maj=\${n%%.*}; n=\${n#*.}; min=\${n%%.*}; ` +
+      `if [ "$maj" -gt ${MIN_PYTHON[0]} ] 2>/dev/null || { [ "$maj" -eq ${MIN_PYTHON[0]} ] && [ "$min" -ge ${MIN_PYTHON[1]} ]; } 2>/dev/null; then :; else echo "oldpython $v"; fi; fi`,
   ];
   if (useSudo)
     lines.push(`if command -v sudo >/dev/null 2>&1; then out=$(sudo -n true 2>&1) || echo "nosudo $(printf '%s' "$out" | head -n 1)"; else echo "missing sudo"; fi`);

@@ -4,6 +4,7 @@ import { WorkerStepFailed, assertNotLost } from "./errors.js";
 import { isSafeName } from "./sync-plan.js";
 import { runnerPath } from "./layout.js";
 import type { WorkerPool } from "./pool.js";
+import { PYTHON_ARGV } from "./scripts.js";
 import { shellJoin } from "./shell.js";
 
 export interface RunTargetRequest {
@@ -46,7 +47,7 @@ const BACKSTOP_SEC = 30;
 
 /** The worker-side command line; exactly what an operator can type on the worker. */
 export function runnerCommand(bucketId: string, target: string, jobs: readonly string[], o: { timeoutSec?: number; json?: boolean } = {}): string {
-  const argv = ["python3", runnerPath(bucketId), bucketId, target, "--jobs", jobs.join(",")];
+  const argv = [...PYTHON_ARGV, runnerPath(bucketId), bucketId, target, "--jobs", jobs.join(",")];
   if (o.timeoutSec !== undefined) argv.push("--timeout", String(o.timeoutSec));
   if (o.json) argv.push("--json");
   return shellJoin(argv);

@@ -17,11 +17,14 @@ export interface WorkerScripts {
 }
 
 /**
- * argv running a helper script on a worker. -E ignores PYTHON* variables of the login
- * environment (a PYTHONPATH there must not change what runs); -S skips site-packages, which the
- * helpers never need and which costs a noticeable part of interpreter start-up.
+ * How maand starts python3 on a worker. -E ignores PYTHON* variables of the login environment
+ * (a PYTHONPATH there must not change what runs); -S skips site-packages, which maand's
+ * scripts never need and which costs a noticeable part of interpreter start-up.
  */
-export const helperArgv = (script: string, ...args: string[]): string[] => ["python3", "-E", "-S", "-c", script, ...args];
+export const PYTHON_ARGV: readonly string[] = ["python3", "-E", "-S"];
+
+/** argv running a helper script on a worker. */
+export const helperArgv = (script: string, ...args: string[]): string[] => [...PYTHON_ARGV, "-c", script, ...args];
 
 export function loadWorkerScripts(root: string = packageRoot()): WorkerScripts {
   const dir = join(root, "server", "workers");

@@ -1,14 +1,13 @@
 import { createHash } from "node:crypto";
 import { MaandError } from "../errors.js";
-import type { ExecResult } from "./channel.js";
+import { TIMEOUT_EXIT_CODES, type ExecResult } from "./channel.js";
 import type { WorkerConnection } from "./connection.js";
 import { SyncInputError, WorkerStepFailed, assertNotLost } from "./errors.js";
 import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
-import { helperArgv } from "./scripts.js";
-import { shellJoin } from "./shell.js";
 import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
+import { applyLine, exchangeScript, FenceWatcher, newFence, SKIP } from "./sync-exchange.js";
 import { isSafeName, planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
 
@@ -37,7 +36,7 @@ export interface SyncRequest {
   removeJobs?: readonly string[];
   layout?: WorkerLayout;
   signal?: AbortSignal;
-  /** Per round-trip; default 2 minutes plus a second per MB sent. */
+  /** Per round-trip; default 2 minutes (plus a second per MB sent, for round-trip 2). */
   timeoutMs?: number;
 }
 
@@ -61,7 +60,7 @@ export interface SyncResult {
   layout: string[];
   /** update_seq the worker had before this sync (null on a fresh worker). */
   previousUpdateSeq: number | null;
-  /** Bytes written to the worker's stdin in round-trip 2 (control line + tar), 0 when it was skipped. */
+  /** Bytes written to the worker's stdin in round-trip 2 (answer and control lines + tar), 0 when it was skipped. */
   wireBytes: number;
   roundTrips: number;
   durationMs: number;
@@ -78,11 +77,12 @@ interface ApplyReply {
 }
 
 /**
- * Brings one worker's job directories to the given files, in at most two round-trips on one
- * connection: (1) a shell script lists each job's manifest and the stat of its files, compared
- * here (remote-state.ts); (2) only when something differs, one stream carries the control line and a tar of
- * the changed files to a script that stages, verifies, renames into place and deletes. A job
- * removal and the layout files ride along in round-trip 2.
+ * Brings one worker's job directories to the given files, in one SSH session on one
+ * connection (sync-exchange.ts), in at most two round-trips: (1) a shell script lists each
+ * job's manifest and the stat of its files, compared here (remote-state.ts); (2) only when
+ * something differs, the same channel carries the control line and a tar of the changed files
+ * to a script that stages, verifies, renames into place and deletes. A job removal and the
+ * layout files ride along in round-trip 2.
  */
 export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<SyncResult> {
   const started = performance.now();
@@ -91,26 +91,7 @@ export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<Sy
   if (badNames.length) throw new SyncInputError(badNames.join(", "), [`${badNames.map((n) => JSON.stringify(n)).join(", ")}: expected bucket ids and job names of letters, digits, _ . - (not starting with . or -)`]);
   for (const j of jobs) validateJobSync(j);
   const root = bucketDir(req.bucketId);
-  return pool.session(
-    req.host,
-    async (conn) => {
-      let roundTrips = 0;
-      let state: WorkerState | undefined;
-      if (jobs.length || req.layout) {
-        state = await readState(conn, req, root);
-        roundTrips++;
-      }
-      const plans = jobs.map((j) => planJobSync(j, state?.jobs[j.job]));
-      const layout = req.layout ? layoutFiles(pool, req.layout, state) : [];
-      const removeJobs = req.removeJobs ?? [];
-      if (plans.every(planIsNoOp) && layout.length === 0 && removeJobs.length === 0)
-        return finish(req, plans, { ok: true, jobs: {}, removed: {}, layout: [] }, state, 0, roundTrips, started);
-      const { reply, wireBytes } = await apply(conn, pool, req, root, plans, layout, removeJobs);
-      return finish(req, plans, reply, state, wireBytes, roundTrips + 1, started);
-    },
-    req.signal,
-    "sync",
-  );
+  return pool.session(req.host, (conn) => exchange(conn, pool, req, root, started), req.signal, "sync");
 }
 
 export interface WorkerOutcome<T> {
@@ -141,16 +122,56 @@ export function writeLayout(pool: WorkerPool, host: string, bucketId: string, la
   return syncWorker(pool, { host, bucketId, layout, signal });
 }
 
-async function readState(conn: WorkerConnection, req: SyncRequest, root: string): Promise<WorkerState> {
-  const jobs = (req.jobs ?? []).map((j) => j.job);
-  const r = await conn.exec(stateScript(root, jobs, req.layout ? LAYOUT_NAMES : []), { signal: req.signal, timeoutMs: req.timeoutMs ?? 120_000 });
-  const step = "reading the worker's sync state";
-  if (r.timedOut) throw new WorkerStepFailed(req.host, step, `timed out after ${Math.round(r.durationMs)} ms`);
+const STATE_STEP = "reading the worker's sync state";
+const LISTING_TIMEOUT_MS = 120_000;
+/** Plus a second per MB sent. */
+const APPLY_TIMEOUT_MS = 120_000;
+const APPLY_STEP = "applying the sync";
+
+async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string, started: number): Promise<SyncResult> {
+  const jobs = req.jobs ?? [];
+  const jobNames = jobs.map((j) => j.job);
+  const removeJobs = req.removeJobs ?? [];
+  const fence = newFence();
+  const listingSec = (req.timeoutMs ?? LISTING_TIMEOUT_MS) / 1000;
+  const script = exchangeScript(stateScript(root, jobNames, req.layout ? LAYOUT_NAMES : []), fence, pool.scripts.apply, { listingSec, killAfterSec: pool.options.killAfterSec });
+  let answer!: (parts: Iterable<Buffer>) => void;
+  const answered = new Promise<Iterable<Buffer>>((resolve) => (answer = resolve));
+  let decided: { state: WorkerState; plans: JobSyncPlan[]; wireBytes: number } | undefined;
+  let stateError: Error | undefined;
+  const watcher = new FenceWatcher(fence, (listing) => {
+    try {
+      const state = parseState(listing, jobNames);
+      const plans = jobs.map((j) => planJobSync(j, state.jobs[j.job]));
+      const layout = req.layout ? layoutFiles(pool, req.layout, state) : [];
+      if (plans.every(planIsNoOp) && layout.length === 0 && removeJobs.length === 0) {
+        decided = { state, plans, wireBytes: 0 };
+        return answer([Buffer.from(SKIP)]);
+      }
+      const payload = applyPayload(root, plans, layout, removeJobs, req.timeoutMs);
+      decided = { state, plans, wireBytes: payload.bytes };
+      answer(payload.parts);
+    } catch (err) {
+      stateError = err as Error;
+      answer([Buffer.from(SKIP)]);
+    }
+  });
+  let r: ExecResult;
   try {
-    return parseState(r.stdout, jobs);
-  } catch (err) {
-    throw new WorkerStepFailed(req.host, step, `${(err as Error).message}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
+    // No channel deadline: each round-trip has its own on the worker (exchangeScript).
+    r = await conn.exec(script, { stdin: fromPromise(answered), onStdout: watcher.push, signal: req.signal });
+  } finally {
+    answer([Buffer.from(SKIP)]);
   }
+  if (!watcher.seen || stateError || !decided) {
+    assertNotLost(req.host, STATE_STEP, r);
+    if (!watcher.seen && r.exitCode !== null && TIMEOUT_EXIT_CODES.has(r.exitCode)) throw new WorkerStepFailed(req.host, STATE_STEP, `timed out after ${Math.round(r.durationMs)} ms`);
+    const why = stateError?.message ?? (watcher.seen ? "no answer" : "the worker's state listing ended early");
+    throw new WorkerStepFailed(req.host, STATE_STEP, `${why}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
+  }
+  if (decided.wireBytes === 0) return finish(req, decided.plans, { ok: true, jobs: {}, removed: {}, layout: [] }, decided.state, 0, 1, started);
+  const reply = parseReply<ApplyReply>(req.host, APPLY_STEP, { ...r, stdout: watcher.after(r.stdout), timedOut: r.exitCode !== null && TIMEOUT_EXIT_CODES.has(r.exitCode) });
+  return finish(req, decided.plans, reply, decided.state, decided.wireBytes, 2, started);
 }
 
 interface LayoutFile {
@@ -169,7 +190,8 @@ function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState 
   return files.filter((f) => !state?.layout[f.name]?.equals(f.content)).map((f) => ({ ...f, hash: sha256(f.content) }));
 }
 
-async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest, root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[]): Promise<{ reply: ApplyReply; wireBytes: number }> {
+/** What round-trip 2 writes to the worker: the answer line, the control line, then the tar. */
+function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[], timeoutMs: number | undefined): { parts: Iterable<Buffer>; bytes: number } {
   const control = {
     root,
     jobs_dir: JOBS_DIR,
@@ -194,18 +216,14 @@ async function apply(conn: WorkerConnection, pool: WorkerPool, req: SyncRequest,
     ...plans.flatMap((p) => p.write.map((f) => ({ name: `${JOBS_DIR}/${p.job}/${f.path}`, mode: f.mode, content: f.content }))),
     ...layout.map((f) => ({ name: f.name, mode: f.mode, content: f.content })),
   ];
-  const head = Buffer.from(`${JSON.stringify(control)}\n`);
   const size = tarSize(entries);
-  function* stream(): Generator<Buffer> {
+  const deadlineMs = timeoutMs ?? APPLY_TIMEOUT_MS + Math.ceil(size / 1_000_000) * 1000;
+  const head = Buffer.from(`${applyLine(deadlineMs / 1000)}${JSON.stringify(control)}\n`);
+  function* parts(): Generator<Buffer> {
     yield head;
     yield* tarChunks(entries);
   }
-  const r = await conn.exec(shellJoin(helperArgv(pool.scripts.apply)), {
-    stdin: toAsync(stream()),
-    signal: req.signal,
-    timeoutMs: req.timeoutMs ?? 120_000 + Math.ceil(size / 1_000_000) * 1000,
-  });
-  return { reply: parseReply<ApplyReply>(req.host, "applying the sync", r), wireBytes: head.length + size };
+  return { parts: parts(), bytes: head.length + size };
 }
 
 function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: WorkerState | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {
@@ -247,6 +265,7 @@ function parseReply<T extends { ok: boolean }>(host: string, step: string, r: Ex
 const json = (v: unknown) => Buffer.from(`${JSON.stringify(v, null, 2)}\n`);
 const sha256 = (b: Buffer) => createHash("sha256").update(b).digest("hex");
 
-async function* toAsync(it: Iterable<Buffer>): AsyncGenerator<Buffer> {
-  yield* it;
+/** stdin that waits for maand's answer, which depends on what the worker printed first. */
+async function* fromPromise(parts: Promise<Iterable<Buffer>>): AsyncGenerator<Buffer> {
+  yield* await parts;
 }

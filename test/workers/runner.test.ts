@@ -93,13 +93,13 @@ describe("runner.py on real workers", { skip }, () => {
   });
 
   it("works as the hook SDK calls it (`runner.py <bucket_id> <target> --jobs <job>` and `runner.py <target> --jobs <job>`), with human output", async () => {
-    const exact = await pool.exec(ip, `python3 /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} start --jobs web`);
+    const exact = await pool.exec(ip, `python3 -E -S /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} start --jobs web`);
     assert.equal(exact.exitCode, 0, exact.stderr.toString());
     assert.equal(exact.stdout.toString(), "starting web from [1.0.0] to [1.1.0]\nweb start: ok\n");
     const short = await pool.exec(ip, `python3 /opt/worker/${BUCKET}/bin/runner.py fail --jobs web`);
     assert.equal(short.exitCode, 1);
     assert.match(short.stdout.toString(), /web fail: FAILED: make fail exited with 2\n {2}\| about to fail\n/);
-    assert.equal(runnerCommand(BUCKET, "start", ["web"]), `python3 /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} start --jobs web`);
+    assert.equal(runnerCommand(BUCKET, "start", ["web"]), `python3 -E -S /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} start --jobs web`);
     const option = await pool.exec(ip, `python3 /opt/worker/${BUCKET}/bin/runner.py ${BUCKET} X=1 --jobs web`);
     assert.equal(option.exitCode, 2);
     assert.match(option.stderr.toString(), /target 'X=1': expected/);

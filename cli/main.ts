@@ -30,7 +30,7 @@ export async function main(argv: string[]): Promise<void> {
     .addHelpText(
       "after",
       "\nExit status: 0 success; 1 invalid workspace or other failure (bucket locked, unknown job or hook);\n" +
-        "2 usage error or not a bucket; 3 a hook or a deploy step failed; 4 a worker unreachable;\n130 interrupted (Ctrl-C).",
+        "2 usage error or not a bucket; 3 a hook, a deploy step or a health check failed; 4 a worker unreachable;\n130 interrupted (Ctrl-C).",
     )
     .showHelpAfterError()
     // commander quotes unknown options and arguments as typed: escaped like every other message.

@@ -44,6 +44,6 @@ describe("CLI start-up stays light (maand --help well under 300 ms)", () => {
   it("documents every command and the exit statuses", () => {
     const r = helpRun("--help");
     for (const cmd of ["init", "build", "job", "cat", "logs", "gc", "hooks", "info", "openapi"]) assert.match(r.stdout, new RegExp(`^  ${cmd}\\b`, "m"), cmd);
-    assert.match(r.stdout, /Exit status: 0 success; 1 invalid workspace or other failure .*\n2 usage error or not a bucket; 3 a hook or a deploy step failed; 4 a worker unreachable;\n130 interrupted/);
+    assert.match(r.stdout, /Exit status: 0 success; 1 invalid workspace or other failure .*\n2 usage error or not a bucket; 3 a hook, a deploy step or a health check failed; 4 a worker unreachable;\n130 interrupted/);
   });
 });

@@ -3,6 +3,7 @@ import { interpreterResolver, type InterpreterResolver } from "../hooks/interpre
 import { newRunId } from "../hooks/run-logs.js";
 import type { HookSession, RunOptions } from "../hooks/session.js";
 import { trapInterrupt } from "../hooks/interrupt.js";
+import { bucketSecretsRedactor } from "../hooks/redaction.js";
 import { openStepRecorder, type StepRecord } from "../rollout/events.js";
 import { listWorkers } from "../store/catalog.js";
 import { nextUpdateSeq } from "../store/deploy-state.js";
@@ -65,12 +66,14 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
     if (!isNoOp(plan)) {
       // Ctrl-C, SIGTERM, a closed terminal: running hooks and remote commands are stopped.
       const trap = trapInterrupt(o.signal);
+      // Secrets (and what pre_deploy writes, through the session) masked in what workers print.
+      const redactor = bucketSecretsRedactor(ctx.db, ctx.kv, plan.waves.flatMap((w) => w.jobs.filter((j) => j.needs_work).map((j) => j.job)));
       const signal = trap.signal;
       let session: HookSession | undefined;
       let opening: Promise<HookSession> | undefined;
       const hooks: LazySession = {
         get: () =>
-          (opening ??= import("../hooks/session.js").then(async ({ openHookSession }) => (session = await openHookSession(ctx)))),
+          (opening ??= import("../hooks/session.js").then(async ({ openHookSession }) => (session = await openHookSession(ctx, { redactor })))),
         current: () => session,
       };
       try {
@@ -106,6 +109,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
               record,
               render,
               gate,
+              redact: (text) => redactor.redact(text),
               resolver,
               targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
               ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),

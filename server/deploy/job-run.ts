@@ -47,6 +47,8 @@ export interface StepRun {
   touched: Map<string, string>;
   /** Keep the output tail of successful targets too (`maand job status` shows it). */
   keepTail?: boolean;
+  /** Masks known secret values in what workers print (make output, tails, errors). */
+  redact(text: string): string;
 }
 
 /**

@@ -26,7 +26,6 @@ interface Outcome {
   unreachable: boolean;
   error: string | null;
   tail: string[];
-  output?: string;
 }
 
 /** Times `fn`, turns what it returns or throws into a StepRecord, and records it. */
@@ -40,15 +39,14 @@ async function timed(run: StepRun, base: StepBase, fn: () => Promise<Outcome>): 
     o = failure(err);
   }
   const t1 = run.ctx.clock.now();
-  if (run.verbose && o.output) run.reporter?.output?.(base, o.output.split("\n").filter((l, i, a) => l !== "" || i < a.length - 1));
-  const { output: _output, ...outcome } = o;
+  o = { ...o, error: o.error === null ? null : run.redact(o.error), tail: o.tail.map((l) => run.redact(l)) };
   const record: StepRecord = {
     run_id: run.runId,
     command: run.command,
     wave_index: run.waveIndex,
     ...base,
     event: null,
-    ...outcome,
+    ...o,
     started_at: new Date(t0).toISOString(),
     ended_at: new Date(t1).toISOString(),
     duration_ms: t1 - t0,
@@ -97,10 +95,12 @@ export async function targetStep(
       timeoutSec: run.targetTimeoutSec,
       env: { CURRENT_VERSION: versions.current, NEW_VERSION: versions.next },
       signal: run.signal,
+      // --verbose: make's lines as they come, not when the target ends.
+      ...(run.verbose && run.reporter?.output ? { onLine: (line: string) => run.reporter!.output!(base, [run.redact(line)]) } : {}),
     });
     const j = res.jobs[0];
-    if (run.signal.aborted) return { status: "interrupted", exit_code: j?.exit_code ?? null, timed_out: false, unreachable: false, error: "stopped by Ctrl-C", tail: j?.tail ?? [], output: res.output };
-    if (res.ok && j && j.error === null) return { ...ok(), tail: run.keepTail ? j.tail : [], output: res.output };
+    if (run.signal.aborted) return { status: "interrupted", exit_code: j?.exit_code ?? null, timed_out: false, unreachable: false, error: "stopped by Ctrl-C", tail: j?.tail ?? [] };
+    if (res.ok && j && j.error === null) return { ...ok(), tail: run.keepTail ? j.tail : [] };
     return {
       status: j?.timed_out ? "timeout" : "failed",
       exit_code: j?.exit_code ?? null,
@@ -108,7 +108,6 @@ export async function targetStep(
       unreachable: false,
       error: j?.error ?? "runner.py reported no result",
       tail: j?.tail ?? [],
-      output: res.output,
     };
   });
   if (onOk) recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? onOk : {}, outcomeOf(run, r));

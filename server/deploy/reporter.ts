@@ -18,7 +18,7 @@ export interface DeployReporter {
   batchStart?(job: string, batch: Pick<LifecycleBatch, "batch_index" | "batch_count"> & { phase: string | null; items: Array<{ worker_ip: string; target: string }> }): void;
   stepStart?(record: Pick<StepRecord, "job" | "worker" | "step" | "name" | "phase">): void;
   stepEnd?(record: StepRecord): void;
-  /** --verbose: output lines of a step (hook lines as they come, make output when it ends). */
+  /** --verbose: output lines of a step as they come (hook lines, make output). */
   output?(record: Pick<StepRecord, "job" | "worker" | "step" | "name">, lines: readonly string[]): void;
   warning?(text: string): void;
   jobEnd?(result: JobResult): void;

@@ -6,6 +6,7 @@ import { hookTargets, loadHookPlanInput } from "../hooks/plan-input.js";
 import { invocationCount, type HookRunPlan } from "../hooks/plan-types.js";
 import type { HookReporter } from "../hooks/reporter.js";
 import type { HookRunResult } from "../hooks/result.js";
+import { bucketSecretsRedactor } from "../hooks/redaction.js";
 import { withHookSession } from "../hooks/run.js";
 import { WorkerUnreachable } from "../workers/errors.js";
 import { loadHealthPlan } from "./input.js";
@@ -79,6 +80,7 @@ export async function runHealthCheck(ctx: BucketContext, req: HealthCheckRequest
   report.unreachable = gate.filter((g): g is { host: string; reason: string } => g !== undefined);
   if (report.unreachable.length) throw new HealthCheckFailed(report);
 
+  const redactor = bucketSecretsRedactor(ctx.db, ctx.kv, plan.jobs.map((j) => j.job));
   const deadline = req.timeoutSeconds !== undefined ? Date.now() + req.timeoutSeconds * 1000 : undefined;
   return withHookSession(ctx, async (session, interrupt) => {
     const signal = deadline !== undefined ? AbortSignal.any([interrupt, AbortSignal.timeout(deadline - Date.now())]) : interrupt;
@@ -86,6 +88,7 @@ export async function runHealthCheck(ctx: BucketContext, req: HealthCheckRequest
       exec: (host, command, o) => pool.exec(host, command, o),
       ca: readFileSync(ctx.paths.caCrt, "utf8"),
       wait: req.wait,
+      redact: (text) => redactor.redact(text),
       signal,
       ...(deadline !== undefined ? { deadline } : {}),
       ...(req.onResult ? { onResult: req.onResult } : {}),

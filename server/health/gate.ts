@@ -44,6 +44,7 @@ export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
       ca,
       wait: true,
       signal: batch.signal,
+      redact: run.redact,
       onResult: (r) => {
         const step = healthStep(run, batch, r, t0, checkError);
         run.record(step);

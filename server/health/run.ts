@@ -26,6 +26,8 @@ export interface ProbeDeps {
   /** Gives up waiting at this time (ms since epoch): `--timeout`. */
   deadline?: number;
   onResult?(r: ProbeResult): void;
+  /** Masks known secret values in an error (an ssh check's error quotes the command's last output line). */
+  redact?(text: string): string;
 }
 
 /**
@@ -71,7 +73,7 @@ async function probeWithRetries(job: JobProbePlan, item: ProbeItem, deps: ProbeD
       break; // interrupted
     }
   }
-  return { ...base(item), status: last.ok ? "ok" : "failed", latencyMs: last.latencyMs, attempts: n, ...(last.error ? { error: last.error } : {}) };
+  return { ...base(item), status: last.ok ? "ok" : "failed", latencyMs: last.latencyMs, attempts: n, ...(last.error ? { error: deps.redact ? deps.redact(last.error) : last.error } : {}) };
 }
 
 function probeOnce(item: ProbeItem, timeoutMs: number, deps: ProbeDeps): Promise<ProbeOutcome> {

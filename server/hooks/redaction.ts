@@ -96,6 +96,18 @@ export class Redactor {
 }
 
 /**
+ * A redactor knowing every job secret of the bucket and the certificate private keys of `jobs`'
+ * allocations: what deploy and job control mask in make output, tails and errors (a Makefile
+ * that prints a rendered config would otherwise put its secrets in events.jsonl).
+ */
+export function bucketSecretsRedactor(db: Db, kv: KvReader, certJobs: readonly string[]): Redactor {
+  const r = new Redactor();
+  r.addJobSecrets(db, kv);
+  r.addCertKeys(db, kv, certJobs);
+  return r;
+}
+
+/**
  * The session's KV layer, telling the redactor about every secret a hook writes: a hook that
  * generates a password and prints it in the same breath must not leak it either.
  */

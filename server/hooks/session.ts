@@ -43,9 +43,10 @@ export interface RunOptions {
   events?: HookEventTarget;
 }
 
-export async function openHookSession(ctx: BucketContext, options: { kv?: KvSession } = {}): Promise<HookSession> {
+export async function openHookSession(ctx: BucketContext, options: { kv?: KvSession; redactor?: Redactor } = {}): Promise<HookSession> {
   // One redactor per session: secrets written by any hook of the session stay out of every log.
-  const redactor = new Redactor();
+  // An owner (deploy) passes its own, so what pre_deploy writes is masked in make output too.
+  const redactor = options.redactor ?? new Redactor();
   const kv = options.kv ?? new RedactingKvSession(ctx.kv, redactor);
   const registry = new InvocationRegistry();
   const api = await startRuntimeApi({ db: ctx.db, kv, registry, auth: ctx.conf.hook_api_auth }, { port: ctx.conf.hook_api_port });

@@ -4,6 +4,7 @@ import { planHookRun } from "../hooks/plan.js";
 import { loadHookPlanInput, type PlanSource } from "../hooks/plan-input.js";
 import { trapInterrupt } from "../hooks/interrupt.js";
 import { newRunId } from "../hooks/run-logs.js";
+import { bucketSecretsRedactor } from "../hooks/redaction.js";
 import { NS, ROLLOUT_ORDER_KEY } from "../kv/namespaces.js";
 import { inPlanOrder, openStepRecorder, type StepRecord } from "../rollout/events.js";
 import { runBatches } from "../rollout/run-batches.js";
@@ -90,6 +91,7 @@ export async function runJobControl(ctx: BucketContext, plan: JobControlPlan, o:
     if (plan.mode === "job_control") status = await viaHooks(ctx, plan, workers, runId, record, trap.signal, o);
     else {
       const pool = await ctx.workers();
+      const redactor = bucketSecretsRedactor(ctx.db, ctx.kv, [plan.job]);
       await checkPlanWorkers(ctx, pool, workers, trap.signal);
       o.reporter?.checked?.(workers);
       const run: StepRun = {
@@ -107,6 +109,7 @@ export async function runJobControl(ctx: BucketContext, plan: JobControlPlan, o:
         targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
         touched: new Map(),
         keepTail: o.readOnly ?? false,
+        redact: (text) => redactor.redact(text),
       };
       const base = (b: JobControlPlan["batches"][number], i: { alloc_id: string; worker_ip: string }): StepBase => ({
         job: plan.job,

@@ -25,6 +25,8 @@ export interface ExecOptions {
    * channel, where what is written to stdin depends on what the command printed first.
    */
   onStdout?: (chunk: Buffer) => void;
+  /** Sees each stderr chunk as it arrives (it is still collected): live output for --verbose. */
+  onStderr?: (chunk: Buffer) => void;
 }
 
 export interface ExecResult {
@@ -175,7 +177,10 @@ function collect(job: ChannelJob, ch: ClientChannel, started: number): Promise<E
       outBytes = keep(out, outBytes, d);
       o.onStdout?.(d);
     });
-    ch.stderr.on("data", (d: Buffer) => (errBytes = keep(err, errBytes, d)));
+    ch.stderr.on("data", (d: Buffer) => {
+      errBytes = keep(err, errBytes, d);
+      o.onStderr?.(d);
+    });
     ch.on("error", () => {}); // surfaced through 'close' without an exit status
     ch.on("exit", (code: number | null, signal?: string) => {
       exit = { code: code ?? null, signal: signal ?? null };

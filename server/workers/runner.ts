@@ -1,3 +1,4 @@
+import { StringDecoder } from "node:string_decoder";
 import type { ExecResult } from "./channel.js";
 import { MaandError } from "../errors.js";
 import { WorkerStepFailed, assertNotLost } from "./errors.js";
@@ -18,6 +19,8 @@ export interface RunTargetRequest {
   /** Extra environment; CURRENT_VERSION / NEW_VERSION here override jobs.json. */
   env?: Readonly<Record<string, string>>;
   signal?: AbortSignal;
+  /** Each line of make's output as the worker prints it (--verbose); the result still has all of it. */
+  onLine?: (line: string) => void;
 }
 
 /** One job's outcome as runner.py reports it. exit_code is negative when make was killed by that signal. */
@@ -66,8 +69,27 @@ export async function runTarget(pool: WorkerPool, req: RunTargetRequest): Promis
   if (problems.length) throw new MaandError(`cannot run a target on ${req.host}: ${problems.join("; ")}`);
   const command = runnerCommand(req.bucketId, req.target, req.jobs, { timeoutSec: req.timeoutSec, json: true });
   const timeoutMs = req.timeoutSec === undefined ? undefined : (req.jobs.length * (req.timeoutSec + BACKSTOP_PER_JOB_SEC) + BACKSTOP_SEC) * 1000;
-  const r = await pool.exec(req.host, command, { env: req.env, signal: req.signal, timeoutMs });
+  const lines = req.onLine ? lineSplitter(req.onLine) : undefined;
+  const r = await pool.exec(req.host, command, { env: req.env, signal: req.signal, timeoutMs, ...(lines ? { onStderr: lines.push } : {}) });
+  lines?.end();
   return parseRunner(req, r);
+}
+
+/** Whole lines out of a byte stream (a multi-byte character split between chunks stays whole). */
+function lineSplitter(onLine: (line: string) => void): { push(chunk: Buffer): void; end(): void } {
+  const decoder = new StringDecoder("utf8");
+  let pending = "";
+  return {
+    push: (chunk) => {
+      const parts = (pending + decoder.write(chunk)).split("\n");
+      pending = parts.pop()!;
+      for (const l of parts) onLine(l);
+    },
+    end: () => {
+      const rest = pending + decoder.end();
+      if (rest) onLine(rest);
+    },
+  };
 }
 
 function parseRunner(req: RunTargetRequest, r: ExecResult): RunTargetResult {

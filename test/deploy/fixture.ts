@@ -98,7 +98,9 @@ export function recordingMakefile(recordFile: string, targets = ["start", "stop"
   const rec = (t: string) =>
     `\t@python3 -c 'import json,os,sys; c=os.environ.get("SSH_CONNECTION","").split(); open(sys.argv[1],"a").write(json.dumps({"kind":"target","target":sys.argv[2],"ip":c[2] if len(c)>2 else "","job":os.environ.get("JOB"),"current":os.environ.get("CURRENT_VERSION"),"new":os.environ.get("NEW_VERSION")})+"\\n")' ${recordFile} ${t}\n` +
     `\t@mkdir -p data && echo x >> data/${t}.count\n`;
-  return targets.map((t) => `${t}:\n${rec(t)}${extra[t] ?? ""}`).join("");
+  // An extra target outside the recorded ones is added as given (not recorded).
+  const plain = Object.keys(extra).filter((t) => !targets.includes(t));
+  return [...targets.map((t) => `${t}:\n${rec(t)}${extra[t] ?? ""}`), ...plain.map((t) => `${t}:\n${extra[t]}`)].join("");
 }
 
 /** A job whose Makefile records every target, with Python and Bun recorder hooks for the given events. */

@@ -4,7 +4,7 @@ import { readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { recorderPy } from "../hooks/fixture.js";
-import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
+import { collect, deployBucket, maandAsync, recordingJob, type DeployBucket } from "./fixture.js";
 import type { StepRecord } from "../../server/rollout/events.js";
 
 const skip = testWorkersUnavailable();
@@ -37,7 +37,12 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
           py: ["pre_deploy", "after_allocation_started"],
           manifest: { hooks: { hook_ssh: { executed_on: ["cli"] } } },
           files: { "_hooks/hook_ssh.py": SSH_HOOK, "_hooks/hook_py.py": recorderPy("print('hook says hi')") },
-          makeExtra: { status: "\t@echo api up\n", restart: "\t@echo restarting now\n" },
+          makeExtra: {
+            status: "\t@echo api up\n",
+            restart: "\t@echo restarting now\n",
+            // Prints, then waits (10 s at most) for a file only the test creates once it has seen that line.
+            slow: `\t@echo waiting for go; for i in $$(seq 200); do [ -f ${join(b.root, "go")} ] && break; sleep 0.05; done; [ -f ${join(b.root, "go")} ] && echo went\n`,
+          },
         }),
       },
     });
@@ -93,6 +98,23 @@ describe("run records (events.jsonl) and the SDK's SSH helpers from a real hook"
     const e = JSON.parse(bad.stderr) as { error: { message: string; code: string; detail?: unknown } };
     assert.equal(e.error.code, "MAAND");
     assert.match(e.error.message, /--jobs nope: unknown job \(known: api\)/);
+  });
+
+  it("--verbose shows make's output while the target runs, not when it ends", async () => {
+    const child = maandAsync(b.root, "job", "run", "api", "--target", "slow", "--allocations", b.ips[0]!, "--verbose");
+    const done = collect(child);
+    let seen = "";
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on("data", (d: Buffer) => {
+        seen += d.toString("utf8");
+        if (seen.includes(`[${b.ips[0]} api slow] waiting for go`)) resolve();
+      });
+      child.on("close", () => void done.then((r) => reject(new Error(`exited ${r.status} before printing the target's first line:\n${seen}\n${r.stderr}`))));
+    });
+    writeFileSync(join(b.root, "go"), "");
+    const r = await done;
+    assert.equal(r.status, 0, `${r.stderr}\n${seen}${r.stdout}`);
+    assert.match(seen + r.stdout, new RegExp(`\\[${b.ips[0]!.replace(/\./g, "\\.")} api slow\\] went`));
   });
 
   it("maand hooks writes the same events.jsonl for its run", () => {

@@ -1,12 +1,13 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { recorderPy } from "../hooks/fixture.js";
 import type { WorkspaceFixture } from "../helpers/bucket.js";
 import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
 import { bucketDir, jobDir } from "../../server/workers/layout.js";
+import { filesUnder } from "../helpers/files.js";
 
 const skip = testWorkersUnavailable();
 
@@ -110,11 +111,6 @@ function workspace(b: DeployBucket, o: { port: number; broken: boolean }): Works
       ...(o.broken ? failing : {}),
     },
   };
-}
-
-/** Every file under dir, recursively. */
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 describe("deploy renders *.tpl per allocation on real workers (issue 12 points 5, 8)", { skip }, () => {

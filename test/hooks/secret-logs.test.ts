@@ -1,9 +1,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { chmodSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { MIN_SECRET_LENGTH } from "../../server/hooks/redaction.js";
 import { hookBucket, maand, workers, type HookBucket } from "./fixture.js";
+import { filesUnder } from "../helpers/files.js";
 
 const MULTI = "multi-line-secret-one\nmulti-line-secret-two\r\n";
 const ESC = "esc\u001b[2J-secret-value";
@@ -39,10 +40,6 @@ function leaks(text: string, key: string): string[] {
   const forms = [MULTI, ESC, CR, ESC.replace("\u001b", "\uFFFD"), "[2J-secret-value", "multi-line-secret-one", "multi-line-secret-two", "carriage-secret-val", SHORT];
   const keyLines = key.trim().split("\n").slice(1, -1);
   return [...forms, ...keyLines].filter((f) => text.includes(f));
-}
-
-function filesUnder(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesUnder(join(dir, e.name)) : [join(dir, e.name)]));
 }
 
 describe("secrets never reach logs, --verbose or the failure report (real Python hook)", () => {

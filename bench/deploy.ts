@@ -173,6 +173,26 @@ async function bigRound(dir: string, set: WorkerSet, hosts: string[], files: Fil
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+
+/**
+ * The process's time split by the run's own step records: before the first step (CLI start,
+ * plan, SSH connect and worker check), the slowest sync and make target (they run per worker in
+ * parallel), and the rest (promote, exit). Where a speed-up must come from.
+ */
+function breakdown(m: MaandRun): string {
+  const steps = m.result.steps;
+  if (!steps.length) return `${fmt(m.ms)}, no step ran`;
+  const at = (iso: string) => Date.parse(iso);
+  const start = at(m.result.started_at);
+  const firstStep = Math.min(...steps.map((s) => at(s.started_at ?? m.result.started_at)));
+  const lastStep = Math.max(...steps.map((s) => at(s.ended_at ?? m.result.ended_at)));
+  const slowest = (kind: string) => Math.max(0, ...steps.filter((s) => s.step === kind).map((s) => s.duration_ms));
+  const outside = m.ms - (at(m.result.ended_at) - start);
+  return (
+    `total ${fmt(m.ms)} = process start and exit ${fmt(outside)} + before the first step ${fmt(firstStep - start)} (plan, connect, worker check) + ` +
+    `steps ${fmt(lastStep - firstStep)} (slowest sync ${fmt(slowest("sync"))}, slowest make target ${fmt(slowest("target"))}) + after them ${fmt(at(m.result.ended_at) - lastStep)} (promote)`
+  );
+}
 const sent = (m: MaandRun) => m.result.steps.filter((s) => s.step === "sync").length;
 
 async function main(): Promise<void> {
@@ -220,6 +240,7 @@ async function main(): Promise<void> {
       `one-file change, \`maand deploy --sync-only\` (no make target, like rsync): ${rounds.map((r) => fmt(r.maand.oneSyncOnly.ms)).join(" / ")} = ${(so / best((r) => r.rsync.one)).toFixed(2)}x rsync`,
     );
     console.log(`(maand build of the one-file change, not timed above: ${rounds.map((r) => fmt(r.buildMs)).join(" / ")})`);
+    console.log(`where a one-file deploy's time goes (last round): ${breakdown(rounds[rounds.length - 1]!.maand.one)}`);
     for (const r of results) console.log(`RESULT ${r}`);
 
     // Fleet: 32 workers x 1 small job, first deploy and no-change redeploy.

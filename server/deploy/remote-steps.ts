@@ -3,7 +3,8 @@ import { runTarget } from "../workers/runner.js";
 import { syncWorker } from "../workers/sync.js";
 import type { SyncFile } from "../workers/sync-plan.js";
 import type { StepKind, StepRecord, StepStatus } from "../rollout/events.js";
-import { recordStep } from "../store/deploy-state.js";
+import { readDeployStates, recordStep } from "../store/deploy-state.js";
+import type { Db } from "../store/db.js";
 import type { StepRun } from "./job-run.js";
 import { workerLayout } from "./worker-layout.js";
 
@@ -118,11 +119,18 @@ export async function targetStep(
 export async function removeStep(run: StepRun, base: StepBase): Promise<StepRecord> {
   const r = await timed(run, base, async () => {
     const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
-    await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), signal: run.signal });
+    // A worker that left the workspace loses maand's files with its last job.
+    const retire = !layout && !workerKeepsJobs(run.ctx.db, base.worker, base.alloc_id);
+    await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), retire, signal: run.signal });
     return ok();
   });
   recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { cleaned: 1, running: 0 } : {}, outcomeOf(run, r));
   return r;
+}
+
+/** Whether some allocation other than `allocId` has files on the worker not yet taken off (one never synced has none). */
+function workerKeepsJobs(db: Db, workerIp: string, allocId: string): boolean {
+  return [...readDeployStates(db).values()].some((s) => s.worker_ip === workerIp && s.alloc_id !== allocId && !s.cleaned && (s.synced_hash !== "" || s.running !== 0));
 }
 
 /** A step of a batch that did not start, for the result and events.jsonl. */

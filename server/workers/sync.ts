@@ -34,6 +34,11 @@ export interface SyncRequest {
   jobs?: readonly JobSync[];
   /** Jobs to take off this worker: everything but data/ and logs/ is removed. */
   removeJobs?: readonly string[];
+  /**
+   * The worker left the workspace and removeJobs takes its last job off: maand's own files go
+   * too (worker.json, jobs.json, bin/runner.py, the sync manifests); jobs' data/ and logs/ stay.
+   */
+  retire?: boolean;
   layout?: WorkerLayout;
   signal?: AbortSignal;
   /** Per round-trip; default 2 minutes (plus a second per MB sent, for round-trip 2). */
@@ -148,7 +153,7 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
         decided = { state, plans, wireBytes: 0 };
         return answer([Buffer.from(SKIP)]);
       }
-      const payload = applyPayload(root, plans, layout, removeJobs, req.timeoutMs);
+      const payload = applyPayload(root, plans, layout, removeJobs, req.retire ?? false, req.timeoutMs);
       decided = { state, plans, wireBytes: payload.bytes };
       answer(payload.parts);
     } catch (err) {
@@ -191,7 +196,7 @@ function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState 
 }
 
 /** What round-trip 2 writes to the worker: the answer line, the control line, then the tar. */
-function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[], timeoutMs: number | undefined): { parts: Iterable<Buffer>; bytes: number } {
+function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[], retire: boolean, timeoutMs: number | undefined): { parts: Iterable<Buffer>; bytes: number } {
   const control = {
     root,
     jobs_dir: JOBS_DIR,
@@ -210,6 +215,7 @@ function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], 
       ]),
     ),
     remove: removeJobs,
+    retire: retire ? [WORKER_JSON, JOBS_JSON, RUNNER_PATH] : [],
     layout: Object.fromEntries(layout.map((f) => [f.name, [f.hash, f.mode]])),
   };
   const entries: TarEntry[] = [

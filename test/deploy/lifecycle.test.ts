@@ -186,6 +186,9 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
     assert.deepEqual(readdirSync(b.onWorker(2, "jobs/api")), ["data"], "only data/ is left");
     assert.ok(existsSync(b.onWorker(2, "jobs/api/data/start.count")));
     assert.equal(states().at(-1), "removed");
+    // Its last job gone, the worker keeps no maand file: only the jobs' kept data/.
+    for (const f of ["worker.json", "jobs.json", "bin", "manifests"]) assert.ok(!existsSync(b.onWorker(2, f)), `${f} is gone from the retired worker`);
+    assert.ok(existsSync(b.onWorker(0, "worker.json")) && existsSync(b.onWorker(0, "bin/runner.py")), "workers still in the workspace keep theirs");
     // Done once: the next deploy has nothing to stop.
     assert.equal(redeploy().plan!.counts.stop, 0);
   });

@@ -267,6 +267,24 @@ def remove_job(ctl, job):
     return removed
 
 
+def retire_worker(ctl):
+    # The worker left the bucket and its last job was just removed: maand's own files go (the
+    # jobs' data/ and logs/ were kept by remove_job), then the directories that left empty.
+    root = ctl["root"]
+    for name in ctl["retire"]:
+        check_rel(name)
+        try:
+            os.unlink(os.path.join(root, name))
+        except FileNotFoundError:
+            pass
+    shutil.rmtree(os.path.join(root, ctl["manifests_dir"]), ignore_errors=True)
+    for d in sorted({os.path.dirname(n) for n in ctl["retire"] if os.path.dirname(n)}) + [ctl["jobs_dir"]]:
+        try:
+            os.rmdir(os.path.join(root, d))
+        except OSError:
+            pass  # not empty: kept data/ and logs/ live there
+
+
 def remove_abandoned_staging(root):
     """Staging directories of earlier runs that died (connection lost, worker rebooted)."""
     for name in os.listdir(root):
@@ -316,6 +334,8 @@ def main():
             out["jobs"][job] = apply_job(ctl, job, ctl["jobs"][job], staged)
         for job in ctl["remove"]:
             out["removed"][job] = remove_job(ctl, job)
+        if ctl.get("retire"):
+            retire_worker(ctl)
         for name in sorted(ctl["layout"]):
             parts = check_rel(name)
             ensure_dir(root, parts[:-1])

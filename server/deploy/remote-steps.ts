@@ -3,8 +3,7 @@ import { runTarget } from "../workers/runner.js";
 import { syncWorker } from "../workers/sync.js";
 import type { SyncFile } from "../workers/sync-plan.js";
 import type { StepKind, StepRecord, StepStatus } from "../rollout/events.js";
-import { readDeployStates, recordStep } from "../store/deploy-state.js";
-import type { Db } from "../store/db.js";
+import { recordStep, workerHoldsOtherJobs } from "../store/deploy-state.js";
 import type { StepRun } from "./job-run.js";
 import { workerLayout } from "./worker-layout.js";
 
@@ -20,7 +19,8 @@ export interface StepBase {
   batch_count: number;
 }
 
-interface Outcome {
+/** What a step came to: the part of its record that is not which step or when. */
+export interface Outcome {
   status: StepStatus;
   exit_code: number | null;
   timed_out: boolean;
@@ -40,20 +40,24 @@ async function timed(run: StepRun, base: StepBase, fn: () => Promise<Outcome>): 
     o = failure(err);
   }
   const t1 = run.ctx.clock.now();
-  o = { ...o, error: o.error === null ? null : run.redact(o.error), tail: o.tail.map((l) => run.redact(l)) };
-  const record: StepRecord = {
+  const record = stepRecord(run, base, { ...o, error: o.error === null ? null : run.redact(o.error), tail: o.tail.map((l) => run.redact(l)) }, t0, t1);
+  run.record(record);
+  return record;
+}
+
+/** A step's record for the result and events.jsonl (remote steps here, the health gate's checks). */
+export function stepRecord(run: StepRun, base: StepBase, outcome: Outcome, t0: number, t1: number): StepRecord {
+  return {
     run_id: run.runId,
     command: run.command,
     wave_index: run.waveIndex,
     ...base,
     event: null,
-    ...o,
+    ...outcome,
     started_at: new Date(t0).toISOString(),
     ended_at: new Date(t1).toISOString(),
     duration_ms: t1 - t0,
   };
-  run.record(record);
-  return record;
 }
 
 function failure(err: unknown): Outcome {
@@ -120,17 +124,12 @@ export async function removeStep(run: StepRun, base: StepBase): Promise<StepReco
   const r = await timed(run, base, async () => {
     const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
     // A worker that left the workspace loses maand's files with its last job.
-    const retire = !layout && !workerKeepsJobs(run.ctx.db, base.worker, base.alloc_id);
+    const retire = !layout && !workerHoldsOtherJobs(run.ctx.db, base.worker, base.alloc_id);
     await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), retire, signal: run.signal });
     return ok();
   });
   recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { cleaned: 1, running: 0 } : {}, outcomeOf(run, r));
   return r;
-}
-
-/** Whether some allocation other than `allocId` has files on the worker not yet taken off (one never synced has none). */
-function workerKeepsJobs(db: Db, workerIp: string, allocId: string): boolean {
-  return [...readDeployStates(db).values()].some((s) => s.worker_ip === workerIp && s.alloc_id !== allocId && !s.cleaned && (s.synced_hash !== "" || s.running !== 0));
 }
 
 /** A step of a batch that did not start, for the result and events.jsonl. */

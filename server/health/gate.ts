@@ -1,12 +1,12 @@
 import { readFileSync } from "node:fs";
 import type { BucketContext } from "../bucket/context.js";
 import type { DeployGate, GateBatch, JobRun } from "../deploy/job-run.js";
-import { outcomeOf } from "../deploy/remote-steps.js";
+import { outcomeOf, stepRecord } from "../deploy/remote-steps.js";
 import type { StepRecord } from "../rollout/events.js";
 import { recordStep } from "../store/deploy-state.js";
 import { loadHealthPlan } from "./input.js";
 import type { JobProbePlan } from "./plan.js";
-import type { checkError as CheckError, ProbeResult } from "./run.js";
+import type { ProbeResult } from "./run.js";
 
 /**
  * Deploy's health gate (issue 12 point 4): after a start/update batch, the job's manifest
@@ -46,7 +46,7 @@ export function healthGate(ctx: Pick<BucketContext, "paths">): DeployGate {
       signal: batch.signal,
       redact: run.redact,
       onResult: (r) => {
-        const step = healthStep(run, batch, r, t0, checkError);
+        const step = healthStep(run, batch, r, t0, checkError(r));
         run.record(step);
         // A failed check un-applies the allocation: its target succeeded but it is not healthy,
         // so the next deploy runs its lifecycle again (and gates it again) instead of only
@@ -67,30 +67,8 @@ function asOneBatch(job: JobProbePlan): JobProbePlan {
   return { ...job, batches: [job.batches.flat()] };
 }
 
-function healthStep(run: JobRun, batch: GateBatch, r: ProbeResult, t0: number, checkError: typeof CheckError): StepRecord {
-  const t1 = run.ctx.clock.now();
+function healthStep(run: JobRun, batch: GateBatch, r: ProbeResult, t0: number, error: string): StepRecord {
   const status = r.status === "ok" ? "ok" : batch.signal.aborted ? "interrupted" : "failed";
-  return {
-    run_id: run.runId,
-    command: run.command,
-    wave_index: run.waveIndex,
-    job: r.job,
-    worker: r.workerIp,
-    alloc_id: r.allocId,
-    step: "health",
-    name: r.check,
-    event: null,
-    phase: batch.phase,
-    batch_index: batch.batch_index,
-    batch_count: batch.batch_count,
-    status,
-    started_at: new Date(t0).toISOString(),
-    ended_at: new Date(t1).toISOString(),
-    duration_ms: t1 - t0,
-    exit_code: null,
-    timed_out: false,
-    unreachable: false,
-    error: status === "ok" ? null : checkError(r),
-    tail: [],
-  };
+  const base = { job: r.job, alloc_id: r.allocId, worker: r.workerIp, step: "health" as const, name: r.check, phase: batch.phase, batch_index: batch.batch_index, batch_count: batch.batch_count };
+  return stepRecord(run, base, { status, exit_code: null, timed_out: false, unreachable: false, error: status === "ok" ? null : error, tail: [] }, t0, run.ctx.clock.now());
 }

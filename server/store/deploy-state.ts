@@ -54,6 +54,22 @@ const STATE_SELECT = `SELECT a.alloc_id, a.job, a.worker_ip,
     COALESCE(h.current_version, '0.0.0') AS current_version, COALESCE(h.updated_at, 0) AS promoted_at
   FROM allocations a LEFT JOIN deployments d ON d.alloc_id = a.alloc_id LEFT JOIN hash h ON h.alloc_id = a.alloc_id`;
 
+/**
+ * Whether an allocation on the worker other than `exceptAllocId` still has files there: synced
+ * or running, and not yet taken off (one never synced has none). A removal that finds none
+ * takes the worker's last job off.
+ */
+export function workerHoldsOtherJobs(db: Db, workerIp: string, exceptAllocId: string): boolean {
+  return (
+    db
+      .prepare(
+        `SELECT 1 FROM allocations a JOIN deployments d ON d.alloc_id = a.alloc_id
+         WHERE a.worker_ip = ? AND a.alloc_id <> ? AND d.cleaned = 0 AND (d.synced_hash <> '' OR d.running <> 0) LIMIT 1`,
+      )
+      .get(workerIp, exceptAllocId) !== undefined
+  );
+}
+
 /** Deploy state of every allocation (removed ones included) by alloc_id. */
 export function readDeployStates(db: Db, jobs?: readonly string[]): Map<string, DeployStateRow> {
   const where = jobs?.length ? ` WHERE a.job IN (${jobs.map(() => "?").join(",")})` : "";

@@ -3,7 +3,7 @@ import { UsageError } from "../../server/errors.js";
 import { catAllocations, catHooks, catJobs, catWorkers } from "../../server/inspect/cat.js";
 import { catCerts } from "../../server/inspect/certs.js";
 import { catKv, kvGet } from "../../server/inspect/kv.js";
-import { catDeployments, type DeploymentRow } from "../../server/inspect/deployments.js";
+import { catDeployments } from "../../server/inspect/deployments.js";
 import { deployRenderStep } from "../../server/deploy/render-step.js";
 import { renderJson, tableLines, type Column } from "../render/table.js";
 
@@ -26,10 +26,10 @@ function csv(flag: string, s: string | undefined): string[] | undefined {
   return [...new Set(list)];
 }
 
-function withBucket<T>(bucket: string, read: (ctx: BucketContext) => T): T {
+async function withBucket<T>(bucket: string, read: (ctx: BucketContext) => T | Promise<T>): Promise<T> {
   const ctx = openBucket(bucket, { readonly: true });
   try {
-    return read(ctx);
+    return await read(ctx);
   } finally {
     ctx.close();
   }
@@ -58,7 +58,7 @@ function writeLines(lines: Iterable<string>): void {
 const list = (v: unknown) => (Array.isArray(v) ? v.join(",") : String(v ?? ""));
 
 export async function workers(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catWorkers(ctx.db));
+  const rows = await withBucket(bucket, (ctx) => catWorkers(ctx.db));
   return print(rows, opts, [
     { field: "worker_ip" },
     { field: "hostname" },
@@ -72,7 +72,7 @@ export async function workers(bucket: string, opts: ListOptions): Promise<number
 }
 
 export async function jobs(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catJobs(ctx.db));
+  const rows = await withBucket(bucket, (ctx) => catJobs(ctx.db));
   return print(rows, opts, [
     { field: "name" },
     { field: "version" },
@@ -86,7 +86,7 @@ export async function jobs(bucket: string, opts: ListOptions): Promise<number> {
 }
 
 export async function allocations(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catAllocations(ctx.db, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
+  const rows = await withBucket(bucket, (ctx) => catAllocations(ctx.db, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
   return print(rows, opts, [
     { field: "alloc_id" },
     { field: "job" },
@@ -100,7 +100,7 @@ export async function allocations(bucket: string, opts: ListOptions): Promise<nu
 }
 
 export async function hooks(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catHooks(ctx.db));
+  const rows = await withBucket(bucket, (ctx) => catHooks(ctx.db));
   return print(rows, opts, [
     { field: "job" },
     { field: "hook" },
@@ -115,13 +115,7 @@ export async function hooks(bucket: string, opts: ListOptions): Promise<number> 
 
 export async function deployments(bucket: string, opts: ListOptions): Promise<number> {
   const filter = { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) };
-  const ctx = openBucket(bucket, { readonly: true });
-  let rows: DeploymentRow[];
-  try {
-    rows = catDeployments(ctx, await deployRenderStep(ctx.db), filter);
-  } finally {
-    ctx.close();
-  }
+  const rows = await withBucket(bucket, async (ctx) => catDeployments(ctx, await deployRenderStep(ctx.db), filter));
   const hash = (v: unknown) => (typeof v === "string" && v ? v.slice(0, 12) : "-");
   return print(rows, opts, [
     { field: "job" },
@@ -138,7 +132,7 @@ export async function deployments(bucket: string, opts: ListOptions): Promise<nu
 }
 
 export async function kv(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catKv(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers), active: opts.active ?? false }));
+  const rows = await withBucket(bucket, (ctx) => catKv(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers), active: opts.active ?? false }));
   return print(rows, opts, [
     { field: "namespace" },
     { field: "key" },
@@ -152,7 +146,7 @@ export async function kv(bucket: string, opts: ListOptions): Promise<number> {
 }
 
 export async function certs(bucket: string, opts: ListOptions): Promise<number> {
-  const rows = withBucket(bucket, (ctx) => catCerts(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
+  const rows = await withBucket(bucket, (ctx) => catCerts(ctx.kv, { jobs: csv("--jobs", opts.jobs), workers: csv("--workers", opts.workers) }));
   return print(rows, opts, [
     { field: "job" },
     { field: "worker_ip" },
@@ -167,7 +161,7 @@ export async function certs(bucket: string, opts: ListOptions): Promise<number> 
 }
 
 export async function kvGetValue(bucket: string, namespace: string, key: string, opts: { reveal?: boolean; json?: boolean }): Promise<number> {
-  const value = withBucket(bucket, (ctx) => kvGet(ctx.kv, namespace, key, opts.reveal ?? false));
+  const value = await withBucket(bucket, (ctx) => kvGet(ctx.kv, namespace, key, opts.reveal ?? false));
   if (opts.json) console.log(renderJson({ namespace, key, value }));
   else process.stdout.write(value.endsWith("\n") ? value : `${value}\n`);
   return 0;

@@ -41,7 +41,8 @@ export async function runLifecycle(run: JobRun, plan: JobPlan, input: JobInput, 
       // The hook was the job's one start/update "batch": its new and updated allocations are gated together.
       const workers = [...plan.new_allocations, ...plan.updated_allocations];
       const phase = plan.new_allocations.length ? "new" : "update";
-      const reason = run.signal.aborted ? undefined : await run.gate({ job: plan.job, phase, batch_index: 0, batch_count: 1, workers, signal: run.signal }, run);
+      if (run.signal.aborted) return { status: "interrupted", error: null };
+      const reason = await run.gate({ job: plan.job, phase, batch_index: 0, batch_count: 1, workers, signal: run.signal }, run);
       if (run.signal.aborted) return { status: "interrupted", error: null };
       if (reason) return { status: "failed", error: `${GATE_FAILED} after the job_control hook: ${reason}` };
     }

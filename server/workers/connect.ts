@@ -74,6 +74,11 @@ export function connect({ host, options, privateKey, knownHosts, signal }: Conne
     };
     try {
       client.connect(config);
+      // ssh2 leaves Nagle's algorithm on. Every session is a few small request/reply packets,
+      // and with Nagle each reply after the first waits for the worker's delayed ACK (about
+      // 40 ms on Linux): measured on loopback, a handshake took 78 ms instead of 50 and a
+      // session on an open connection 44 ms instead of 4.
+      client.setNoDelay(true);
     } catch (err) {
       // ssh2 throws synchronously for a key it cannot parse.
       finish(new WorkerUnreachable(host, `cannot use the SSH key ${options.keyPath}: ${(err as Error).message}`, "auth", { cause: err }));

@@ -122,11 +122,22 @@ function compare(manifestText: Buffer, listing: Map<string, string>): RemoteJobS
   const result: RemoteJobState = { manifest, dir: listing.size > 0 || manifest, intact: {}, stale: [] };
   for (const path of Object.keys(files).sort()) {
     const [sha256, mode, size, ino, mtime, ctime] = files[path];
-    const seen = parseStat(listing.get(path));
-    if (seen && seen.ino === ino && seen.size === size && seen.mtime === mtime && seen.ctime === ctime && seen.mode === mode) result.intact[path] = [sha256, mode];
+    const line = listing.get(path);
+    // GNU find prints exactly this for an intact file; another find's format takes the exact comparison.
+    const intact = line === `${ino} ${size} ${findTime(mtime)} ${findTime(ctime)} ${mode.toString(8)}` || sameStat(parseStat(line), files[path]);
+    if (intact) result.intact[path] = [sha256, mode];
     else result.stale.push(path);
   }
   return result;
+}
+
+function sameStat(seen: ReturnType<typeof parseStat>, [, mode, size, ino, mtime, ctime]: ManifestEntry): boolean {
+  return seen !== undefined && seen.ino === ino && seen.size === size && seen.mtime === mtime && seen.ctime === ctime && seen.mode === mode;
+}
+
+/** Nanoseconds as GNU find's `%T@` prints them: seconds, a point and ten digits ("5" ns -> "0.0000000050"). */
+export function findTime(ns: string): string {
+  return ns.length > 9 ? `${ns.slice(0, -9)}.${ns.slice(-9)}0` : `0.${ns.padStart(9, "0")}0`;
 }
 
 /** `find -printf '%i %s %T@ %C@ %m'`: inode, size, seconds with a fraction, octal permission bits. */

@@ -7,5 +7,7 @@ import { escapeBytes } from "../text/escape.js";
  */
 export function entryName(raw: Buffer): { text: string } | { notUtf8: string } {
   const text = raw.toString("utf8");
+  // Node decodes every invalid sequence to U+FFFD: without one, the bytes were UTF-8 (the common case, per entry of every walk).
+  if (!text.includes("\uFFFD")) return { text };
   return Buffer.byteLength(text) === raw.length && Buffer.from(text, "utf8").equals(raw) ? { text } : { notUtf8: escapeBytes(raw) };
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MANIFEST_VERSION, parseState, stateScript } from "../../server/workers/remote-state.js";
+import { findTime, MANIFEST_VERSION, parseState, stateScript } from "../../server/workers/remote-state.js";
 
 /** The state script run locally against a directory laid out like a worker's bucket dir. */
 function listing(root: string, jobs: string[], layout: string[] = []): Buffer {
@@ -48,6 +48,27 @@ describe("sync state listing (sh + find, compared in TS)", () => {
     assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web, { manifest: false, dir: true, intact: {}, stale: [] });
     manifest({ Makefile: entry(join(job, "Makefile"), "h1") }, 1);
     assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web.stale, ["Makefile"]);
+  });
+
+  it("prints recorded times as GNU find's %T@ does (the comparison's fast path), down to a time near the epoch", () => {
+    const f = join(root, "times");
+    writeFileSync(f, "t");
+    for (const at of [null, "@5", "2020-01-01 00:00:00.000000001"]) {
+      if (at) execFileSync("touch", ["-d", at, f]);
+      const printed = execFileSync("find", [f, "-printf", "%T@ %C@"], { encoding: "utf8" });
+      const st = statSync(f, { bigint: true });
+      assert.equal(`${findTime(st.mtimeNs.toString())} ${findTime(st.ctimeNs.toString())}`, printed, `touch -d ${at}`);
+    }
+  });
+
+  it("a listing in another find's time format is compared exactly: intact as recorded, stale one nanosecond off", () => {
+    const ns = "1700000000123456789";
+    const files = { a: ["ha", 0o644, 10, "5", ns, ns], b: ["hb", 0o644, 10, "6", ns, ns], c: ["hc", 0o755, 10, "7", ns, ns] };
+    const stats = { a: "5 10 1700000000.1234567890 1700000000.1234567890 644", b: "6 10 1700000000.123456789 1700000000.123456789 644", c: "7 10 1700000000.123456788 1700000000.123456789 755" };
+    const out = Buffer.from(["maand-state-v1", "J", "web", JSON.stringify({ version: MANIFEST_VERSION, job: "web", files }), ...Object.entries(stats).flat(), "", "end", ""].join("\0"));
+    const s = parseState(out, ["web"]);
+    assert.deepEqual(s.jobs.web.intact, { a: ["ha", 0o644], b: ["hb", 0o644] });
+    assert.deepEqual(s.jobs.web.stale, ["c"]);
   });
 
   it("returns the layout files present and the worker's update_seq", () => {

@@ -120,7 +120,7 @@ function compare(manifestText: Buffer, listing: Map<string, string>): RemoteJobS
     }
   }
   const result: RemoteJobState = { manifest, dir: listing.size > 0 || manifest, intact: {}, stale: [] };
-  for (const path of Object.keys(files).sort()) {
+  for (const path in files) {
     const [sha256, mode, size, ino, mtime, ctime] = files[path];
     const line = listing.get(path);
     // GNU find prints exactly this for an intact file; another find's format takes the exact comparison.
@@ -128,6 +128,7 @@ function compare(manifestText: Buffer, listing: Map<string, string>): RemoteJobS
     if (intact) result.intact[path] = [sha256, mode];
     else result.stale.push(path);
   }
+  result.stale.sort();
   return result;
 }
 

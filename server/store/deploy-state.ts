@@ -123,6 +123,8 @@ export interface DeployedJobRow {
  * Keeps the job's built snapshot (job row, hooks, files) as its last deployed snapshot. Build
  * deletes a job's rows when it leaves the workspace; this copy is deploy's own. Files are copied
  * inside SQLite and only where they differ, so an unchanged 20 MB job costs one comparison.
+ * The comparison reads the covering index, named because SQLite otherwise picks the primary
+ * key's and reads every deployed row's page for its hash (38 ms instead of 6, 2,000 files, cold).
  */
 export function saveDeployedSnapshot(db: Db, job: string, at: number): void {
   const row = db.prepare("SELECT name, version, deployment_seq, max_concurrent_upgrades, restart_policy FROM jobs WHERE name = ?").get(job) as
@@ -140,7 +142,7 @@ export function saveDeployedSnapshot(db: Db, job: string, at: number): void {
   db.prepare(
     `INSERT OR REPLACE INTO deployed_job_files (job, path, mode, hash, content)
      SELECT f.job, f.path, f.mode, f.hash, f.content FROM job_files f
-     LEFT JOIN deployed_job_files d ON d.job = f.job AND d.path = f.path
+     LEFT JOIN deployed_job_files d INDEXED BY deployed_job_files_listing ON d.job = f.job AND d.path = f.path
      WHERE f.job = ? AND (d.hash IS NULL OR d.hash <> f.hash OR d.mode <> f.mode)`,
   ).run(job);
 }

@@ -1,4 +1,4 @@
-import { listJobFileHashes } from "../store/catalog.js";
+import { jobFileContents, listJobFileHashes } from "../store/catalog.js";
 import type { Db } from "../store/db.js";
 import type { KvReader } from "../store/kv.js";
 import type { SyncFile } from "../workers/sync-plan.js";
@@ -46,7 +46,7 @@ export interface StagedAllocation {
  * one file, not twenty megabytes, and every allocation shares the same objects.
  */
 export function jobSyncFiles(db: Db, job: string): SyncFile[] {
-  const content = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
+  const content = jobFileContents(db);
   return listJobFileHashes(db, job)
     .filter((f) => isSyncedPath(f.path))
     .map((f) => {
@@ -56,7 +56,7 @@ export function jobSyncFiles(db: Db, job: string): SyncFile[] {
         mode: f.mode & 0o7777,
         hash: f.hash,
         get content(): Buffer {
-          loaded ??= content.get(job, f.path)?.content;
+          loaded ??= content(job, f.path);
           if (!loaded) throw new Error(`job file ${job}/${f.path} vanished from the catalog during the deploy`);
           return loaded;
         },

@@ -1,3 +1,4 @@
+import { dropUnreferencedBlobs, putBlobStatement } from "./file-blobs.js";
 import type { Db } from "./db.js";
 import type { SnapshotAllocation, SnapshotHook, SnapshotJob, SnapshotJobFile, SnapshotWorker } from "./catalog-snapshot.js";
 
@@ -50,7 +51,8 @@ export function writeCatalogChanges(db: Db, c: CatalogPlan): void {
        VALUES (@job, @hook, @event, @script, @timeout_seconds, @demand_job, @demand_hook, @demand_config)`,
     ),
     deleteFile: db.prepare("DELETE FROM job_files WHERE job = ? AND path = ?"),
-    upsertFile: db.prepare("INSERT OR REPLACE INTO job_files (job, path, mode, hash, content) VALUES (@job, @path, @mode, @hash, @content)"),
+    upsertFile: db.prepare("INSERT OR REPLACE INTO job_files (job, path, mode, hash) VALUES (@job, @path, @mode, @hash)"),
+    putBlob: putBlobStatement(db),
     upsertAllocation: db.prepare(
       `INSERT OR REPLACE INTO allocations (alloc_id, job, worker_ip, disabled, removed, deployment_seq, new_version, removed_at)
        VALUES (@alloc_id, @job, @worker_ip, @disabled, @removed, @deployment_seq, @new_version, @removed_at)`,
@@ -73,7 +75,11 @@ export function writeCatalogChanges(db: Db, c: CatalogPlan): void {
   for (const h of c.deleteHooks) s.deleteHook.run(h.job, h.hook, h.event);
   for (const h of c.upsertHooks) s.upsertHook.run(h);
   for (const f of c.deleteJobFiles) s.deleteFile.run(f.job, f.path);
-  for (const f of c.upsertJobFiles) s.upsertFile.run(f);
+  for (const f of c.upsertJobFiles) {
+    s.putBlob(f.hash, f.content);
+    s.upsertFile.run({ job: f.job, path: f.path, mode: f.mode, hash: f.hash });
+  }
+  if (c.deleteJobFiles.length || c.upsertJobFiles.length) dropUnreferencedBlobs(db);
   for (const a of c.upsertAllocations) s.upsertAllocation.run(a);
   for (const id of c.insertHashes) s.insertHash.run(id);
 }

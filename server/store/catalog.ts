@@ -1,3 +1,4 @@
+import { snapshotFileContents } from "./file-blobs.js";
 import type { HealthCheckSpec } from "../workspace/model.js";
 import type { Db } from "./db.js";
 import type { KvRow } from "./kv.js";
@@ -169,8 +170,7 @@ export function hasJobFile(db: Db, job: string, path: string): boolean {
 
 /** Reads files' contents from the built snapshot (one prepared statement for many reads: staging, deploy). */
 export function jobFileContents(db: Db): (job: string, path: string) => Buffer | undefined {
-  const stmt = db.prepare<[string, string], { content: Buffer }>("SELECT content FROM job_files WHERE job = ? AND path = ?");
-  return (job, path) => stmt.get(job, path)?.content;
+  return snapshotFileContents(db, "job_files");
 }
 
 /** Written once, by init: the bucket row every other table's rows belong to. */

@@ -1,3 +1,4 @@
+import { dropUnreferencedBlobs, snapshotFileContents } from "./file-blobs.js";
 import type { Db } from "./db.js";
 
 /**
@@ -121,10 +122,9 @@ export interface DeployedJobRow {
 
 /**
  * Keeps the job's built snapshot (job row, hooks, files) as its last deployed snapshot. Build
- * deletes a job's rows when it leaves the workspace; this copy is deploy's own. Files are copied
- * inside SQLite and only where they differ, so an unchanged 20 MB job costs one comparison.
- * The comparison reads the covering index, named because SQLite otherwise picks the primary
- * key's and reads every deployed row's page for its hash (38 ms instead of 6, 2,000 files, cold).
+ * deletes a job's rows when it leaves the workspace; this copy is deploy's own. Its rows name
+ * contents by hash (file_blobs, shared with the built snapshot) and are written only where they
+ * differ, so an unchanged 20 MB job costs one comparison and a changed one no content copy.
  */
 export function saveDeployedSnapshot(db: Db, job: string, at: number): void {
   const row = db.prepare("SELECT name, version, deployment_seq, max_concurrent_upgrades, restart_policy FROM jobs WHERE name = ?").get(job) as
@@ -136,15 +136,17 @@ export function saveDeployedSnapshot(db: Db, job: string, at: number): void {
     `INSERT OR REPLACE INTO deployed_jobs (job, version, deployment_seq, max_concurrent_upgrades, restart_policy, hooks, deployed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)`,
   ).run(job, row.version, row.deployment_seq, row.max_concurrent_upgrades, row.restart_policy, JSON.stringify(hooks), at);
-  db.prepare(
+  const deleted = db.prepare(
     `DELETE FROM deployed_job_files WHERE job = ? AND path NOT IN (SELECT path FROM job_files WHERE job = ?)`,
-  ).run(job, job);
-  db.prepare(
-    `INSERT OR REPLACE INTO deployed_job_files (job, path, mode, hash, content)
-     SELECT f.job, f.path, f.mode, f.hash, f.content FROM job_files f
-     LEFT JOIN deployed_job_files d INDEXED BY deployed_job_files_listing ON d.job = f.job AND d.path = f.path
+  ).run(job, job).changes;
+  const replaced = db.prepare(
+    `INSERT OR REPLACE INTO deployed_job_files (job, path, mode, hash)
+     SELECT f.job, f.path, f.mode, f.hash FROM job_files f
+     LEFT JOIN deployed_job_files d ON d.job = f.job AND d.path = f.path
      WHERE f.job = ? AND (d.hash IS NULL OR d.hash <> f.hash OR d.mode <> f.mode)`,
-  ).run(job);
+  ).run(job).changes;
+  // The previous deploy's contents, kept for it after build replaced them, may be needed no more.
+  if (deleted || replaced) dropUnreferencedBlobs(db);
 }
 
 export function listDeployedJobs(db: Db): DeployedJobRow[] {
@@ -156,7 +158,7 @@ export function listDeployedJobFileHashes(db: Db, job: string): Array<{ path: st
 }
 
 export function deployedJobFileContent(db: Db, job: string, path: string): Buffer | undefined {
-  return (db.prepare("SELECT content FROM deployed_job_files WHERE job = ? AND path = ?").get(job, path) as { content: Buffer } | undefined)?.content;
+  return snapshotFileContents(db, "deployed_job_files")(job, path);
 }
 
 /** Every deploy gets the next update_seq (written to each worker's worker.json it touches). */
@@ -174,4 +176,5 @@ export function purgeDeployState(db: Db, allocIds: readonly string[]): void {
   const orphan = "job NOT IN (SELECT job FROM allocations) AND job NOT IN (SELECT name FROM jobs)";
   db.prepare(`DELETE FROM deployed_job_files WHERE ${orphan}`).run();
   db.prepare(`DELETE FROM deployed_jobs WHERE ${orphan}`).run();
+  dropUnreferencedBlobs(db);
 }

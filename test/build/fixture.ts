@@ -92,7 +92,7 @@ export function withBucket<T>(root: string, clock: Clock | undefined, fn: (ctx: 
   return fn(ctx).finally(() => ctx.close());
 }
 
-export const TABLES = ["bucket", "workers", "worker_labels", "jobs", "hooks", "job_files", "allocations", "hash", "kv", "schema_version"] as const;
+export const TABLES = ["bucket", "workers", "worker_labels", "jobs", "hooks", "job_files", "file_blobs", "allocations", "hash", "kv", "schema_version"] as const;
 
 /** Every row of every catalog table, in a fixed order: equal dumps mean equal catalogs. */
 export function dumpCatalog(dbFile: string, options: { ignore?: Record<string, string[]> } = {}): Record<string, unknown[]> {

@@ -97,7 +97,7 @@ describe("build: job files that must not reach the catalog", () => {
     symlinkSync("Makefile", join(job(), "Makefile.link"));
     symlinkSync("_hooks", join(job(), "hooks-alias"));
     await runBuild(b.ctx);
-    const files = b.ctx.db.prepare("SELECT path, content FROM job_files WHERE job = 'api' ORDER BY path").all() as Array<{ path: string; content: Buffer }>;
+    const files = b.ctx.db.prepare("SELECT f.path, b.content FROM job_files f JOIN file_blobs b USING (hash) WHERE f.job = 'api' ORDER BY f.path").all() as Array<{ path: string; content: Buffer }>;
     const byPath = new Map(files.map((f) => [f.path, f.content.toString()]));
     assert.equal(byPath.get("Makefile.link"), byPath.get("Makefile"));
     assert.equal(byPath.get("hooks-alias/hook_ready.py"), "print('ok')\n");

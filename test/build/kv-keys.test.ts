@@ -178,7 +178,7 @@ describe("build: 3 workers x 3 jobs, KV key by key (SPEC §5)", () => {
       { job: "cache", hook: "hook_warm", event: "pre_deploy", script: "_hooks/hook_warm.py", timeout_seconds: 3600, demand_job: "db", demand_hook: "hook_schema", demand_config: '{"min_version":"1.0.0"}' },
       { job: "db", hook: "hook_schema", event: "cli", script: "_hooks/hook_schema.py", timeout_seconds: 3600, demand_job: null, demand_hook: null, demand_config: null },
     ]);
-    const bin = ctx.db.prepare("SELECT mode, hash, CAST(content AS TEXT) AS content FROM job_files WHERE job = 'api' AND path = 'bin.sh'").get() as { mode: number; content: string };
+    const bin = ctx.db.prepare("SELECT f.mode, f.hash, CAST(b.content AS TEXT) AS content FROM job_files f JOIN file_blobs b USING (hash) WHERE f.job = 'api' AND f.path = 'bin.sh'").get() as { mode: number; content: string };
     assert.equal(bin.mode & 0o777, 0o755);
     assert.equal(bin.content, "#!/bin/sh\n");
     const allocs = ctx.db

@@ -232,7 +232,7 @@ def spawn(argv, cwd, env, out):
                     try:
                         os.execve(os.path.join(d, argv[0]), argv, env)
                     except OSError as e:
-                        if error is None or (e.errno not in (2, 20) and error.errno in (2, 20)):
+                        if error is None or error.errno in (2, 20):  # the first other error, or the last ENOENT/ENOTDIR
                             error = e
                 raise error
             except BaseException as e:

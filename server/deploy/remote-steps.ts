@@ -4,6 +4,7 @@ import { syncWorker } from "../workers/sync.js";
 import type { SyncFile } from "../workers/sync-plan.js";
 import type { StepKind, StepRecord, StepStatus } from "../rollout/events.js";
 import { recordStep, workerHoldsOtherJobs } from "../store/deploy-state.js";
+import { dropUnreferencedSealFiles, putSealFiles, readSyncSeal } from "../store/sync-seals.js";
 import type { StepRun } from "./job-run.js";
 import { workerLayout } from "./worker-layout.js";
 
@@ -71,15 +72,35 @@ const ok = (): Outcome => ({ status: "ok", exit_code: 0, timed_out: false, unrea
 /** The last-deploy columns; only deploy writes them (see recordStep). */
 export const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "deploy" ? { run_id: run.runId, at: run.ctx.clock.now(), result: r.status, step: `${r.step} ${r.name}`, error: r.error ?? "" } : null);
 
-/** Syncs one allocation's staged files (and the worker's layout files) and records synced_hash. */
+/**
+ * Syncs one allocation's staged files (and the worker's layout files) and records synced_hash
+ * and the worker's new sync seal with the files it now holds.
+ */
 export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {
+  const db = run.ctx.db;
+  const seal = readSyncSeal(db, base.alloc_id);
+  let sealed: string | null = null;
   const r = await timed(run, base, async () => {
-    const layout = workerLayout(run.ctx.db, run.bucketId, base.worker, run.updateSeq);
-    await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, jobs: [{ job: base.job, files }], ...(layout ? { layout } : {}), signal: run.signal });
+    const layout = workerLayout(db, run.bucketId, base.worker, run.updateSeq);
+    const res = await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, jobs: [{ job: base.job, files, ...(seal ? { seal } : {}) }], ...(layout ? { layout } : {}), signal: run.signal });
+    const j = res.jobs[0];
+    sealed = j?.seal ?? null;
     if (layout) run.touched.set(base.worker, JSON.stringify(layout));
-    return ok();
+    // What travelled, for events.jsonl (a sync step's only line).
+    const summary = j ? `sent ${j.sent.length} (${j.bytes} bytes), deleted ${j.deleted.length}, chmod ${j.chmod.length}, repaired ${j.repaired.length}, unchanged ${j.unchanged}; worker listing ${j.listing}` : "";
+    return { ...ok(), tail: summary ? [summary] : [] };
   });
-  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { synced_hash: hash } : {}, outcomeOf(run, r));
+  const alloc = { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker };
+  if (r.status !== "ok") recordStep(db, alloc, {}, outcomeOf(run, r));
+  else if (sealed === seal?.token) recordStep(db, alloc, { synced_hash: hash }, outcomeOf(run, r));
+  else {
+    // A new seal (or none known): its token and file list replace the previous ones together.
+    const token = sealed;
+    db.transaction(() => {
+      recordStep(db, alloc, { synced_hash: hash, sync_seal: token ?? "", sync_seal_files: token ? putSealFiles(db, files) : "" }, outcomeOf(run, r));
+      dropUnreferencedSealFiles(db);
+    })();
+  }
   return r;
 }
 
@@ -128,7 +149,7 @@ export async function removeStep(run: StepRun, base: StepBase): Promise<StepReco
     await syncWorker(run.pool, { host: base.worker, bucketId: run.bucketId, removeJobs: [base.job], ...(layout ? { layout } : {}), retire, signal: run.signal });
     return ok();
   });
-  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { cleaned: 1, running: 0 } : {}, outcomeOf(run, r));
+  recordStep(run.ctx.db, { alloc_id: base.alloc_id, job: base.job, worker_ip: base.worker }, r.status === "ok" ? { cleaned: 1, running: 0, sync_seal: "", sync_seal_files: "" } : {}, outcomeOf(run, r));
   return r;
 }
 

@@ -1,4 +1,5 @@
 import { dropUnreferencedBlobs, snapshotFileContents } from "./file-blobs.js";
+import { dropUnreferencedSealFiles } from "./sync-seals.js";
 import type { Db } from "./db.js";
 
 /**
@@ -35,7 +36,8 @@ export interface DeployStateRow {
   promoted_at: number;
 }
 
-type StateFields = Pick<DeployStateRow, "running" | "synced_hash" | "applied_hash" | "applied_version" | "cleaned">;
+/** What deploy records per allocation; sync_seal / sync_seal_files: the worker's sync seal (sync-seals.ts). */
+type StateFields = Pick<DeployStateRow, "running" | "synced_hash" | "applied_hash" | "applied_version" | "cleaned"> & { sync_seal: string; sync_seal_files: string };
 
 export interface StepOutcome {
   run_id: string;
@@ -177,4 +179,5 @@ export function purgeDeployState(db: Db, allocIds: readonly string[]): void {
   db.prepare(`DELETE FROM deployed_job_files WHERE ${orphan}`).run();
   db.prepare(`DELETE FROM deployed_jobs WHERE ${orphan}`).run();
   dropUnreferencedBlobs(db);
+  dropUnreferencedSealFiles(db);
 }

@@ -151,4 +151,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE job_files DROP COLUMN content;
   ALTER TABLE deployed_job_files DROP COLUMN content;
   `,
+  // 6: sync seals (server/workers/remote-state.ts). Per allocation, the token of the last sync the
+  // worker sealed and the files it left there (path -> [sha256, mode], JSON, stored once per
+  // distinct list): a worker whose seal still holds answers the next sync in a few bytes
+  // instead of its manifest and stat listing.
+  `
+  ALTER TABLE deployments ADD COLUMN sync_seal TEXT NOT NULL DEFAULT '';
+  ALTER TABLE deployments ADD COLUMN sync_seal_files TEXT NOT NULL DEFAULT '';
+  CREATE TABLE sync_seal_files (
+    hash        TEXT PRIMARY KEY,
+    files       TEXT NOT NULL
+  );
+  `,
 ];

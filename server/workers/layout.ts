@@ -11,6 +11,7 @@ import { RUNTIME_DIRS } from "../workspace/job-files.js";
  *     bin/runner.py          the worker-side runner (runs Makefile targets)
  *     jobs/<job>/            the job's files as synced; data/ logs/ bin/ belong to the job
  *     manifests/<job>.json   what the last sync wrote into jobs/<job>/ (see sync-plan.ts)
+ *     manifests/<job>.seal   the last sync's token and a digest of jobs/<job>/'s stat listing (remote-state.ts)
  */
 export const WORKER_ROOT = "/opt/worker";
 export const WORKER_JSON = "worker.json";
@@ -18,6 +19,8 @@ export const JOBS_JSON = "jobs.json";
 export const RUNNER_PATH = "bin/runner.py";
 export const JOBS_DIR = "jobs";
 export const MANIFESTS_DIR = "manifests";
+/** Beside a job's manifest: `<token> <digest>` of the sync that left the job directory as it is (remote-state.ts). */
+export const SEAL_SUFFIX = ".seal";
 
 /** Job directories the worker owns at run time: a sync never writes, deletes or lists in them. */
 export const PROTECTED_JOB_DIRS: readonly string[] = RUNTIME_DIRS;

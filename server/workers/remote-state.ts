@@ -1,6 +1,6 @@
-import { JOBS_DIR, MANIFESTS_DIR, PROTECTED_JOB_DIRS } from "./layout.js";
+import { JOBS_DIR, MANIFESTS_DIR, PROTECTED_JOB_DIRS, SEAL_SUFFIX } from "./layout.js";
 import { shellQuote } from "./shell.js";
-import type { RemoteJobState } from "./sync-plan.js";
+import type { RemoteJobState, SealedFileList } from "./sync-plan.js";
 
 /**
  * Sync round-trip 1 without an interpreter: a POSIX sh script prints, NUL-separated, each job's
@@ -9,32 +9,73 @@ import type { RemoteJobState } from "./sync-plan.js";
  * done here. No python3 start-up on the worker keeps a no-change deploy close to one SSH
  * handshake per worker.
  *
- * Output: "maand-state-v1" NUL, then per job: "J" NUL job NUL manifest-json NUL (path NUL
- * "ino size mtime ctime mode" NUL)* NUL; per present layout file: "L" NUL name NUL content NUL;
- * finally "end" NUL.
+ * A sealed job skips all that. After a sync succeeded, the worker keeps `<token> <sha256 of the
+ * stat listing>` beside the manifest (sealScript) and maand records the token with the files it
+ * synced. Next time maand sends the token it has: when the seal holds it and the listing's digest
+ * is unchanged (no file written, renamed, chmod-ed or deleted since: every such change moves an
+ * inode, size, mtime or ctime), the worker answers "K" instead of its manifest and listing, and
+ * maand takes the files it recorded. A 2,000-file job's listing is about 470 kB per worker,
+ * shipped and parsed on every deploy; its answer is a few bytes. Anything else, an unknown
+ * token, another digest, no seal, falls back to the full listing and the comparison here.
+ *
+ * Output: "maand-state-v1" NUL, then per job either "K" NUL job NUL (sealed, unchanged) or "J"
+ * NUL job NUL manifest-json NUL (path NUL "ino size mtime ctime mode" NUL)* NUL; per present
+ * layout file: "L" NUL name NUL content NUL; finally "end" NUL.
  */
 const MAGIC = "maand-state-v1";
 /** Written by apply.py (which gets it in the control line) into every manifest. */
 export const MANIFEST_VERSION = 2;
 const PAIRS_END = Buffer.from([0, 0]);
 
-export function stateScript(root: string, jobs: readonly string[], layoutNames: readonly string[]): string {
+/** Shell lines setting $d (the job directory) and $m (its manifest path without a suffix). */
+const jobVars = (job: string): string[] => [`d="$r/${JOBS_DIR}/"${shellQuote(job)}`, `m="$r/${MANIFESTS_DIR}/"${shellQuote(job)}`];
+
+/** The stat listing of the job directory $d: what round-trip 1 prints and what a seal digests, one definition. */
+function statListingCommand(): string {
+  const prune = PROTECTED_JOB_DIRS.map((p) => `-path "$d/${p}"`).join(" -o ");
+  return `if [ -d "$d" ]; then find "$d" -mindepth 1 \\( ${prune} \\) -prune -o -type f -printf '%P\\0%i %s %T@ %C@ %m\\0'; fi`;
+}
+
+/** `<sha256 hex>  -` of the stat listing, as a shell word. */
+const listingDigest = (): string => `"$( { ${statListingCommand()}; } | sha256sum)"`;
+
+/** Tokens are random hex (newSealToken); anything else never reaches a script. */
+const TOKEN = /^[0-9a-f]{16,64}$/;
+
+/**
+ * `seals`: per job, the token of the last sync maand recorded for this worker. Without one the
+ * job is listed in full.
+ */
+export function stateScript(root: string, jobs: readonly string[], layoutNames: readonly string[], seals: Readonly<Record<string, string>> = {}): string {
   const r = shellQuote(root);
   const lines = [`r=${r}`, `printf '${MAGIC}\\0'`];
   for (const job of jobs) {
-    const d = `"$r/${JOBS_DIR}/"${shellQuote(job)}`;
-    const prune = PROTECTED_JOB_DIRS.map((p) => `-path "$d/${p}"`).join(" -o ");
-    lines.push(
-      `d=${d}`,
-      `printf 'J\\0%s\\0' ${shellQuote(job)}`,
-      `cat "$r/${MANIFESTS_DIR}/"${shellQuote(`${job}.json`)} 2>/dev/null`,
-      `printf '\\0'`,
-      `if [ -d "$d" ]; then find "$d" -mindepth 1 \\( ${prune} \\) -prune -o -type f -printf '%P\\0%i %s %T@ %C@ %m\\0'; fi`,
-      `printf '\\0'`,
-    );
+    const full = [`printf 'J\\0%s\\0' ${shellQuote(job)}`, `cat "$m.json" 2>/dev/null`, `printf '\\0'`, statListingCommand(), `printf '\\0'`];
+    const token = seals[job];
+    lines.push(...jobVars(job));
+    if (token === undefined) lines.push(...full);
+    else {
+      if (!TOKEN.test(token)) throw new Error(`invalid sync seal ${JSON.stringify(token)}`);
+      lines.push(`if [ "$(cat "$m${SEAL_SUFFIX}" 2>/dev/null)" = "${token} "${listingDigest()} ]; then printf 'K\\0%s\\0' ${shellQuote(job)}; else`, ...full, "fi");
+    }
   }
   for (const name of layoutNames) lines.push(`if [ -f "$r/"${shellQuote(name)} ]; then printf 'L\\0%s\\0' ${shellQuote(name)}; cat "$r/"${shellQuote(name)}; printf '\\0'; fi`);
   lines.push(`printf 'end\\0'`);
+  return lines.join("\n");
+}
+
+/**
+ * Seals each job as its directory is now, with the token in shell variable $tok: run on the
+ * worker right after apply.py succeeded, or when the listing found nothing to send. Best
+ * effort: a seal that could not be written only means a full listing next time.
+ */
+export function sealScript(root: string, jobs: readonly string[]): string {
+  if (!jobs.length) return "true";
+  const lines = [`r=${shellQuote(root)}`, `mkdir -p "$r/${MANIFESTS_DIR}" || exit 0`];
+  for (const job of jobs) {
+    lines.push(...jobVars(job), `s=${listingDigest()} && printf '%s %s\\n' "$tok" "$s" > "$m${SEAL_SUFFIX}.tmp" && mv -f "$m${SEAL_SUFFIX}.tmp" "$m${SEAL_SUFFIX}"`);
+  }
+  lines.push("exit 0");
   return lines.join("\n");
 }
 
@@ -49,7 +90,10 @@ export interface WorkerState {
 /** A manifest entry as apply.py records it: [sha256, mode, size, ino, mtime_ns, ctime_ns] (big numbers as strings). */
 type ManifestEntry = [string, number, number, string, string, string];
 
-export function parseState(out: Buffer, jobs: readonly string[]): WorkerState {
+/** What maand recorded with a seal's token: the files that sync left. */
+export type SealedFiles = (job: string) => SealedFileList | undefined;
+
+export function parseState(out: Buffer, jobs: readonly string[], sealed: SealedFiles = () => undefined): WorkerState {
   let at = 0;
   const field = (): Buffer => {
     const end = out.indexOf(0, at);
@@ -86,6 +130,12 @@ export function parseState(out: Buffer, jobs: readonly string[]): WorkerState {
       const job = field().toString();
       const manifest = field();
       state.jobs[job] = compare(manifest, statListing());
+    } else if (tag === "K") {
+      const job = field().toString();
+      const intact = sealed(job);
+      // The worker answers K only to a token maand sent, which it sends only with its record.
+      if (!intact) throw new Error(`the worker reports job ${JSON.stringify(job)} sealed, but no seal was sent for it`);
+      state.jobs[job] = { sealed: true, manifest: true, dir: true, intact, stale: [] };
     } else if (tag === "L") {
       const name = field().toString();
       state.layout[name] = Buffer.from(field());

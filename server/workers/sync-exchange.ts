@@ -5,16 +5,23 @@ import { shellJoin, shellQuote } from "./shell.js";
 /**
  * A sync is one conversation on one SSH channel, so it costs one sshd session (fork, shell,
  * exec) instead of two: the worker prints its state listing and then a fence; maand compares,
- * then writes one line, `apply` followed by the control line and the tar, or `skip`. Only on
- * `apply` does the shell exec python3, which reads the rest of the same stdin (sh's `read`
- * consumes exactly one line of a pipe), so a sync with nothing to send starts no interpreter.
+ * then writes one line: `apply <deadline> <token>` followed by the control line and the tar,
+ * `seal <deadline> <token>` (nothing to send, but the worker was listed in full: seal it so the
+ * next sync needs no listing), or `skip`. Only on `apply` does the shell start python3, which
+ * reads the rest of the same stdin (sh's `read` consumes exactly one line of a pipe), so a sync
+ * with nothing to send starts no interpreter. After apply.py succeeded the worker seals the
+ * synced jobs with the token (remote-state.ts).
  */
 export const SKIP = "skip\n";
-/** `apply <deadline seconds>`: the deadline of round-trip 2, known only once maand knows what it sends. */
-export const applyLine = (deadlineSec: number): string => `apply ${Math.ceil(deadlineSec)}\n`;
+export type Answer = "apply" | "seal";
+/** The answer line; the deadline is round-trip 2's, known only once maand knows what it sends. */
+export const answerLine = (answer: Answer, deadlineSec: number, token: string): string => `${answer} ${Math.ceil(deadlineSec)} ${token}\n`;
 
 /** The fence ends the listing; it is random per sync, so no path or manifest can contain it. */
 export const newFence = (): string => `maand-state-end-${randomBytes(12).toString("hex")}`;
+
+/** A seal's token: random per sync, so a worker's seal names exactly one sync maand recorded. */
+export const newSealToken = (): string => randomBytes(16).toString("hex");
 
 export interface ExchangeDeadlines {
   /** For the state listing (round-trip 1). */
@@ -24,18 +31,21 @@ export interface ExchangeDeadlines {
 }
 
 /**
- * Each round-trip has its own remote deadline (GNU timeout, which forwards a SIGTERM from an
- * abort to its command): the listing's is fixed, apply's comes with the answer, as it grows
- * with what is sent. The channel itself therefore runs without one (see exchange in sync.ts).
+ * Each round-trip has its own remote deadline (GNU timeout, which signals its whole process
+ * group, so a SIGTERM from an abort reaches apply.py too): the listing's is fixed, apply's comes
+ * with the answer, as it grows with what is sent. The channel itself therefore runs without one
+ * (see exchange in sync.ts).
  */
-export function exchangeScript(stateScript: string, fence: string, applyScript: string, d: ExchangeDeadlines): string {
+export function exchangeScript(stateScript: string, fence: string, applyScript: string, sealScript: string, d: ExchangeDeadlines): string {
+  const round2 = `if [ "$1" = apply ]; then ${shellJoin(helperArgv(applyScript))} || exit $?; fi\ntok=$2\n${sealScript}`;
   return [
     `timeout -k ${d.killAfterSec} ${Math.ceil(d.listingSec)} sh -c ${shellQuote(stateScript)} || exit $?`,
     `printf '%s' ${fence}`,
-    `read -r go secs || exit 0`,
-    `[ "$go" = apply ] || exit 0`,
+    `read -r go secs tok || exit 0`,
+    `case "$go" in apply|seal) ;; *) exit 0;; esac`,
     `case "$secs" in ''|*[!0-9]*) echo "bad deadline" >&2; exit 2;; esac`,
-    `exec timeout -k ${d.killAfterSec} "$secs" ${shellJoin(helperArgv(applyScript))}`,
+    `case "$tok" in ''|*[!0-9a-f]*) echo "bad seal token" >&2; exit 2;; esac`,
+    `exec timeout -k ${d.killAfterSec} "$secs" sh -c ${shellQuote(round2)} sh "$go" "$tok"`,
   ].join("\n");
 }
 

@@ -15,6 +15,21 @@ export interface SyncFile {
 export interface JobSync {
   job: string;
   files: readonly SyncFile[];
+  /**
+   * The seal maand recorded for this job on this worker with its last sync, if any: the token,
+   * and the files that sync left (path -> [sha256, mode]), read only when the worker confirms
+   * the seal (remote-state.ts).
+   */
+  seal?: { token: string; files: () => SealedFileList };
+}
+
+/** Files as a seal's record holds them, path -> [sha256, mode] (what RemoteJobState.intact holds). */
+export type SealedFileList = Record<string, [string, number]>;
+
+/** The record of a sync that left exactly `files` on the worker, paths in order (stored as JSON, hashed). */
+export function sealedFileList(files: ReadonlyArray<{ path: string; hash: string; mode: number }>): SealedFileList {
+  const sorted = [...files].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return Object.fromEntries(sorted.map((f) => [f.path, [f.hash, f.mode]]));
 }
 
 /**
@@ -23,6 +38,8 @@ export interface JobSync {
  * or removed since (by stat: inode, size, mode, mtime, ctime).
  */
 export interface RemoteJobState {
+  /** The worker confirmed the seal maand sent (remote-state.ts): `intact` is maand's record. */
+  sealed?: boolean;
   manifest: boolean;
   dir: boolean;
   intact: Record<string, [string, number]>;

@@ -3,11 +3,11 @@ import { MaandError } from "../errors.js";
 import { TIMEOUT_EXIT_CODES, type ExecResult } from "./channel.js";
 import type { WorkerConnection } from "./connection.js";
 import { SyncInputError, WorkerStepFailed, assertNotLost } from "./errors.js";
-import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, WORKER_JSON } from "./layout.js";
+import { bucketDir, JOBS_DIR, JOBS_JSON, KEPT_ON_REMOVE, MANIFESTS_DIR, PROTECTED_JOB_DIRS, RUNNER_PATH, SEAL_SUFFIX, WORKER_JSON } from "./layout.js";
 import { mapLimited } from "./limiter.js";
 import type { WorkerPool } from "./pool.js";
-import { MANIFEST_VERSION, parseState, stateScript, type WorkerState } from "./remote-state.js";
-import { applyLine, exchangeScript, FenceWatcher, newFence, SKIP } from "./sync-exchange.js";
+import { MANIFEST_VERSION, parseState, sealScript, stateScript, type WorkerState } from "./remote-state.js";
+import { answerLine, exchangeScript, FenceWatcher, newFence, newSealToken, SKIP } from "./sync-exchange.js";
 import { isSafeName, planIsNoOp, planJobSync, validateJobSync, type JobSync, type JobSyncPlan } from "./sync-plan.js";
 import { tarChunks, tarSize, type TarEntry } from "./tar.js";
 
@@ -55,6 +55,13 @@ export interface JobSyncResult {
   unchanged: number;
   /** Content bytes of the sent files. */
   bytes: number;
+  /**
+   * The token the worker now holds for this job's directory (remote-state.ts): record it with
+   * the files of the request, and send it with the next sync. null: unknown (say nothing).
+   */
+  seal: string | null;
+  /** "sealed": the worker confirmed the seal sent, and listed nothing; "full": manifest and stat listing. */
+  listing: "sealed" | "full";
 }
 
 export interface SyncResult {
@@ -139,22 +146,31 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
   const removeJobs = req.removeJobs ?? [];
   const fence = newFence();
   const listingSec = (req.timeoutMs ?? LISTING_TIMEOUT_MS) / 1000;
-  const script = exchangeScript(stateScript(root, jobNames, req.layout ? LAYOUT_NAMES : []), fence, pool.scripts.apply, { listingSec, killAfterSec: pool.options.killAfterSec });
   let answer!: (parts: Iterable<Buffer>) => void;
   const answered = new Promise<Iterable<Buffer>>((resolve) => (answer = resolve));
-  let decided: { state: WorkerState; plans: JobSyncPlan[]; wireBytes: number } | undefined;
+  const seals = Object.fromEntries(jobs.flatMap((j) => (j.seal ? [[j.job, j.seal.token]] : [])));
+  const token = newSealToken();
+  const script = exchangeScript(stateScript(root, jobNames, req.layout ? LAYOUT_NAMES : [], seals), fence, pool.scripts.apply, sealScript(root, jobNames), {
+    listingSec,
+    killAfterSec: pool.options.killAfterSec,
+  });
+  // A job the worker confirmed sealed holds the files recorded with the token.
+  const sealedFiles = (job: string) => jobs.find((j) => j.job === job)?.seal?.files();
+  let decided: { state: WorkerState; plans: JobSyncPlan[]; answer: "skip" | "seal" | "apply"; wireBytes: number } | undefined;
   let stateError: Error | undefined;
   const watcher = new FenceWatcher(fence, (listing) => {
     try {
-      const state = parseState(listing, jobNames);
+      const state = parseState(listing, jobNames, sealedFiles);
       const plans = jobs.map((j) => planJobSync(j, state.jobs[j.job]));
       const layout = req.layout ? layoutFiles(pool, req.layout, state) : [];
       if (plans.every(planIsNoOp) && layout.length === 0 && removeJobs.length === 0) {
-        decided = { state, plans, wireBytes: 0 };
-        return answer([Buffer.from(SKIP)]);
+        // Nothing to send; a job listed in full is sealed now, so the next sync needs no listing.
+        const line = jobNames.every((j) => state.jobs[j]?.sealed) ? SKIP : answerLine("seal", listingSec, token);
+        decided = { state, plans, answer: line === SKIP ? "skip" : "seal", wireBytes: 0 };
+        return answer([Buffer.from(line)]);
       }
-      const payload = applyPayload(root, plans, layout, removeJobs, req.retire ?? false, req.timeoutMs);
-      decided = { state, plans, wireBytes: payload.bytes };
+      const payload = applyPayload(root, plans, layout, removeJobs, req.retire ?? false, req.timeoutMs, token);
+      decided = { state, plans, answer: "apply", wireBytes: payload.bytes };
       answer(payload.parts);
     } catch (err) {
       stateError = err as Error;
@@ -174,9 +190,12 @@ async function exchange(conn: WorkerConnection, pool: WorkerPool, req: SyncReque
     const why = stateError?.message ?? (watcher.seen ? "no answer" : "the worker's state listing ended early");
     throw new WorkerStepFailed(req.host, STATE_STEP, `${why}: ${r.stderr.toString("utf8").trim().split("\n").slice(-3).join(" | ") || `exit code ${r.exitCode}`}`);
   }
-  if (decided.wireBytes === 0) return finish(req, decided.plans, { ok: true, jobs: {}, removed: {}, layout: [] }, decided.state, 0, 1, started);
+  const none: ApplyReply = { ok: true, jobs: {}, removed: {}, layout: [] };
+  // skip: the seals the worker confirmed still hold; seal: a seal that failed (best effort) is unknown.
+  if (decided.answer === "skip") return finish(req, decided.plans, none, decided.state, (job) => seals[job] ?? null, 0, 1, started);
+  if (decided.answer === "seal") return finish(req, decided.plans, none, decided.state, () => (r.exitCode === 0 ? token : null), 0, 2, started);
   const reply = parseReply<ApplyReply>(req.host, APPLY_STEP, { ...r, stdout: watcher.after(r.stdout), timedOut: r.exitCode !== null && TIMEOUT_EXIT_CODES.has(r.exitCode) });
-  return finish(req, decided.plans, reply, decided.state, decided.wireBytes, 2, started);
+  return finish(req, decided.plans, reply, decided.state, () => token, decided.wireBytes, 2, started);
 }
 
 interface LayoutFile {
@@ -196,7 +215,15 @@ function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState 
 }
 
 /** What round-trip 2 writes to the worker: the answer line, the control line, then the tar. */
-function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], removeJobs: readonly string[], retire: boolean, timeoutMs: number | undefined): { parts: Iterable<Buffer>; bytes: number } {
+function applyPayload(
+  root: string,
+  plans: JobSyncPlan[],
+  layout: LayoutFile[],
+  removeJobs: readonly string[],
+  retire: boolean,
+  timeoutMs: number | undefined,
+  token: string,
+): { parts: Iterable<Buffer>; bytes: number } {
   const control = {
     root,
     jobs_dir: JOBS_DIR,
@@ -204,6 +231,7 @@ function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], 
     protected: PROTECTED_JOB_DIRS,
     kept_on_remove: KEPT_ON_REMOVE,
     manifest_version: MANIFEST_VERSION,
+    seal_suffix: SEAL_SUFFIX,
     jobs: Object.fromEntries(
       plans.filter((p) => !planIsNoOp(p)).map((p) => [
         p.job,
@@ -224,7 +252,7 @@ function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], 
   ];
   const size = tarSize(entries);
   const deadlineMs = timeoutMs ?? APPLY_TIMEOUT_MS + Math.ceil(size / 1_000_000) * 1000;
-  const head = Buffer.from(`${applyLine(deadlineMs / 1000)}${JSON.stringify(control)}\n`);
+  const head = Buffer.from(`${answerLine("apply", deadlineMs / 1000, token)}${JSON.stringify(control)}\n`);
   function* parts(): Generator<Buffer> {
     yield head;
     yield* tarChunks(entries);
@@ -232,7 +260,16 @@ function applyPayload(root: string, plans: JobSyncPlan[], layout: LayoutFile[], 
   return { parts: parts(), bytes: head.length + size };
 }
 
-function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state: WorkerState | undefined, wireBytes: number, roundTrips: number, started: number): SyncResult {
+function finish(
+  req: SyncRequest,
+  plans: JobSyncPlan[],
+  reply: ApplyReply,
+  state: WorkerState | undefined,
+  seal: (job: string) => string | null,
+  wireBytes: number,
+  roundTrips: number,
+  started: number,
+): SyncResult {
   return {
     host: req.host,
     jobs: plans.map((p) => ({
@@ -243,6 +280,8 @@ function finish(req: SyncRequest, plans: JobSyncPlan[], reply: ApplyReply, state
       repaired: p.repaired,
       unchanged: p.unchanged,
       bytes: p.bytes,
+      seal: seal(p.job),
+      listing: state?.jobs[p.job]?.sealed ? "sealed" : "full",
     })),
     removed: Object.keys(reply.removed),
     layout: reply.layout,

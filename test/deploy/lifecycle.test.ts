@@ -130,6 +130,13 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
         policy,
       );
       for (let i = 0; i < 3; i++) assert.equal(readFileSync(b.onWorker(i, "jobs/api/app.conf"), "utf8"), `port = ${policy}\n`, policy);
+      // The workers were sealed by the last sync: each answered in a few bytes instead of its listing,
+      // and each holds the token maand recorded, with one file list for the three (the old one dropped).
+      const syncs = r.result!.steps.filter((x) => x.step === "sync");
+      assert.deepEqual(syncs.map((x) => x.tail.at(-1)?.replace(/^sent \d+ .*; /, "")), Array(3).fill("worker listing sealed"), policy);
+      const seals = b.db((db) => db.prepare("SELECT worker_ip, sync_seal FROM deployments ORDER BY worker_ip").all() as Array<{ worker_ip: string; sync_seal: string }>);
+      for (const row of seals) assert.equal(readFileSync(b.onWorker(b.ips.indexOf(row.worker_ip), "manifests/api.seal"), "utf8").split(" ")[0], row.sync_seal);
+      assert.equal(b.db((db) => (db.prepare("SELECT count(*) AS n FROM sync_seal_files").get() as { n: number }).n), 1);
     }
   });
 

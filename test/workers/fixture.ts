@@ -30,7 +30,8 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
 
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
-import type { SyncFile } from "../../server/workers/sync-plan.js";
+import { sealedFileList, type JobSync, type SyncFile } from "../../server/workers/sync-plan.js";
+import type { SyncResult } from "../../server/workers/sync.js";
 
 export function file(path: string, content: string | Buffer, mode = 0o644): SyncFile {
   const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
@@ -57,4 +58,11 @@ export function tree(dir: string): Record<string, SeenFile> {
   };
   if (existsSync(dir)) walk(dir, "");
   return out;
+}
+
+/** What deploy records after a sync (remote-steps.ts), handed to the next one: the seal of `job` with its files. */
+export function sealOf(result: SyncResult, files: readonly SyncFile[], job = result.jobs[0]!.job): NonNullable<JobSync["seal"]> {
+  const token = result.jobs.find((j) => j.job === job)?.seal;
+  if (!token) throw new Error(`the sync of ${job} left no seal`);
+  return { token, files: () => sealedFileList(files) };
 }

@@ -4,7 +4,7 @@ import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { findTime, MANIFEST_VERSION, parseState, stateScript } from "../../server/workers/remote-state.js";
+import { findTime, MANIFEST_VERSION, parseState, sealScript, stateScript } from "../../server/workers/remote-state.js";
 
 /** The state script run locally against a directory laid out like a worker's bucket dir. */
 function listing(root: string, jobs: string[], layout: string[] = []): Buffer {
@@ -41,6 +41,23 @@ describe("sync state listing (sh + find, compared in TS)", () => {
 
     execFileSync("chmod", ["600", join(job, "Makefile")]);
     assert.deepEqual(parseState(listing(root, ["web"]), ["web"]).jobs.web.stale, ["Makefile", "gone"]);
+  });
+
+  it("a sealed job answers K for the token it was sealed with, until a file of it changes; data/ logs/ bin/ do not count", () => {
+    const token = "00112233445566778899aabbccddeeff";
+    execFileSync("sh", ["-c", `tok=${token}\n${sealScript(root, ["web"])}`]);
+    const recorded = { Makefile: ["h1", 0o644] as [string, number] };
+    const sealed = (seals: Record<string, string>) => execFileSync("sh", ["-c", stateScript(root, ["web"], [], seals)]);
+    const out = sealed({ web: token });
+    assert.equal(out.toString("latin1"), "maand-state-v1\0K\0web\0end\0", "a few bytes instead of the manifest and listing");
+    assert.deepEqual(parseState(out, ["web"], () => recorded).jobs.web, { sealed: true, manifest: true, dir: true, intact: recorded, stale: [] });
+    assert.throws(() => parseState(out, ["web"]), /sealed, but no seal was sent/);
+    writeFileSync(join(job, "data", "big-state"), "the job's own state changes all the time");
+    assert.ok(sealed({ web: token }).includes("K\0web\0"), "protected dirs are not part of the seal");
+    assert.ok(sealed({ web: token.replace("0", "1") }).includes("J\0web\0"), "another token: full listing");
+    writeFileSync(join(job, "untracked"), "!");
+    assert.ok(sealed({ web: token }).includes("J\0web\0"), "a changed file: full listing");
+    assert.throws(() => stateScript(root, ["web"], [], { web: "'; rm -rf /; '" }), /invalid sync seal/);
   });
 
   it("a damaged manifest trusts nothing; another version's entries are all stale", () => {

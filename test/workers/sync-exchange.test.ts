@@ -5,7 +5,7 @@ import type { WorkerConnection } from "../../server/workers/connection.js";
 import type { WorkerPool } from "../../server/workers/pool.js";
 import { FenceWatcher } from "../../server/workers/sync-exchange.js";
 import { syncWorker, type SyncRequest, type SyncResult } from "../../server/workers/sync.js";
-import { file, poolFor, rejection } from "./fixture.js";
+import { file, poolFor, rejection, sealOf } from "./fixture.js";
 import { startWorkers, testWorkersUnavailable, type WorkerSet } from "./workers.js";
 
 const skip = testWorkersUnavailable();
@@ -72,15 +72,23 @@ describe("sync exchange on real workers", { skip }, () => {
     assert.equal(first.result.roundTrips, 2);
     assert.deepEqual(first.result.jobs[0].sent.sort(), ["Makefile", "bin.sh"]);
     assert.deepEqual(first.result.layout.sort(), ["bin/runner.py", "jobs.json", "worker.json"]);
-    const again = await counted({ host, bucketId: BUCKET, jobs: [{ job: "web", files }], layout: LAYOUT });
-    assert.deepEqual([again.sessions, again.result.roundTrips, again.result.wireBytes], [1, 1, 0]);
+    const again = await counted({ host, bucketId: BUCKET, jobs: [{ job: "web", files, seal: sealOf(first.result, files) }], layout: LAYOUT });
+    assert.deepEqual([again.sessions, again.result.roundTrips, again.result.wireBytes, again.result.jobs[0].listing], [1, 1, 0, "sealed"]);
     assert.equal(again.result.previousUpdateSeq, 1);
+    // Without the seal (a maand that lost its record) the worker lists in full, then is sealed in the same session.
+    const unsealed = await counted({ host, bucketId: BUCKET, jobs: [{ job: "web", files }], layout: LAYOUT });
+    assert.deepEqual([unsealed.sessions, unsealed.result.roundTrips, unsealed.result.wireBytes, unsealed.result.jobs[0].listing], [1, 2, 0, "full"]);
+    const resealed = await counted({ host, bucketId: BUCKET, jobs: [{ job: "web", files, seal: sealOf(unsealed.result, files) }], layout: LAYOUT });
+    assert.deepEqual([resealed.result.roundTrips, resealed.result.jobs[0].listing], [1, "sealed"]);
   });
 
   it("starts python3 only when something is sent: a no-op sync works on a worker without it, a real one says what is missing", async () => {
     const host = set.workers[1].ip;
+    // Listed in full and sealed (the seal is written by the shell): no python3 either way.
     const noop = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "empty", files: [] }] });
-    assert.deepEqual([noop.roundTrips, noop.wireBytes], [1, 0]);
+    assert.deepEqual([noop.roundTrips, noop.wireBytes, noop.jobs[0].listing], [2, 0, "full"]);
+    const sealed = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "empty", files: [], seal: sealOf(noop, []) }] });
+    assert.deepEqual([sealed.roundTrips, sealed.wireBytes, sealed.jobs[0].listing], [1, 0, "sealed"]);
     const err = await rejection(syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files: [file("Makefile", "x\n")] }] }));
     assert.ok(err instanceof WorkerStepFailed, String(err));
     assert.match(err.message, /applying the sync.*is python3 installed on the worker\?/s);

@@ -4,11 +4,11 @@ import { execFileSync } from "node:child_process";
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { CommandInterrupted, SyncInputError, WorkerStepFailed, WorkerUnreachable } from "../../server/workers/errors.js";
-import { JOBS_DIR, MANIFESTS_DIR } from "../../server/workers/layout.js";
+import { JOBS_DIR, MANIFESTS_DIR, SEAL_SUFFIX } from "../../server/workers/layout.js";
 import type { WorkerPool } from "../../server/workers/pool.js";
 import { removeJob, syncWorker, syncWorkers, writeLayout } from "../../server/workers/sync.js";
 import type { SyncFile } from "../../server/workers/sync-plan.js";
-import { file, poolFor, rejection, tree } from "./fixture.js";
+import { file, poolFor, rejection, sealOf, tree } from "./fixture.js";
 import { waitFor } from "./procs.js";
 import { startWorkers, testWorkersUnavailable, type WorkerSet } from "./workers.js";
 
@@ -51,10 +51,43 @@ describe("sync: job files to real workers", { skip }, () => {
     assert.deepEqual(Object.keys(seen).sort(), base().map((f) => f.path).sort(), "nothing else in the job dir (no temp files)");
     assert.ok(existsSync(join(set.workers[0].optDir, BUCKET, MANIFESTS_DIR, "web.json")));
 
-    const again = await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "web", files: base() }] });
-    assert.deepEqual(again.jobs[0], { job: "web", sent: [], deleted: [], chmod: [], repaired: [], unchanged: base().length, bytes: 0 });
+    const again = await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "web", files: base(), seal: sealOf(r, base()) }] });
+    assert.deepEqual(again.jobs[0], { job: "web", sent: [], deleted: [], chmod: [], repaired: [], unchanged: base().length, bytes: 0, seal: r.jobs[0].seal, listing: "sealed" });
     assert.equal(again.roundTrips, 1);
     assert.equal(again.wireBytes, 0);
+  });
+
+  it("a seal holds only for the token it was written with and the directory as that sync left it", async () => {
+    const files = base();
+    const first = await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "sealed", files }] });
+    const seal = sealOf(first, files);
+    const sealFile = join(set.workers[0].optDir, BUCKET, MANIFESTS_DIR, `sealed${SEAL_SUFFIX}`);
+    assert.match(readFileSync(sealFile, "utf8"), new RegExp(`^${seal.token} [0-9a-f]{64}  -\n$`));
+    const listing = async (s: typeof seal) => (await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "sealed", files, seal: s }] })).jobs[0];
+    assert.equal((await listing(seal)).listing, "sealed");
+    // Another token (the record of an older sync, another bucket copy): listed in full, nothing resent.
+    const other = await listing({ ...seal, token: "0123456789abcdef0123456789abcdef" });
+    assert.deepEqual([other.listing, other.sent, other.unchanged], ["full", [], files.length]);
+    const resealed = sealOf({ ...first, jobs: [other] }, files);
+    assert.notEqual(resealed.token, seal.token);
+    assert.equal((await listing(seal)).listing, "full", "the old token no longer holds");
+    // A file changed behind maand's back, even to the same size and mtime: the seal breaks, the file is repaired.
+    const run = join(jobDir("sealed"), "run.sh");
+    const st = statSync(run);
+    writeFileSync(run, "#!/bin/sh\necho RUN\n");
+    execFileSync("touch", ["-m", "-d", `@${st.mtimeMs / 1000}`, run]);
+    const repaired = await listing(resealed);
+    assert.deepEqual([repaired.listing, repaired.sent, repaired.repaired], ["full", ["run.sh"], ["run.sh"]]);
+    assert.equal(readFileSync(run, "utf8"), "#!/bin/sh\necho run\n");
+    const after = sealOf({ ...first, jobs: [repaired] }, files);
+    assert.equal((await listing(after)).listing, "sealed");
+    // A file added to the job directory breaks it too (listed in full; unknown files are left alone).
+    writeFileSync(join(jobDir("sealed"), "extra.txt"), "x\n");
+    const extra = await listing(after);
+    assert.deepEqual([extra.listing, extra.sent], ["full", []]);
+    // Taking the job off removes its seal with its manifest.
+    await removeJob(pool, ip, BUCKET, "sealed");
+    assert.equal(existsSync(sealFile), false);
   });
 
   it("a one-file change sends that file only, by rename (new inode), leaving the others untouched", async () => {
@@ -150,7 +183,7 @@ describe("sync: job files to real workers", { skip }, () => {
     assert.ok(!existsSync(join(jobDir("web"), "conf/deep")), "emptied directories pruned");
     assert.equal(statSync(join(jobDir("web"), "run.sh")).mode & 0o777, 0o700);
     const again = await syncWorker(pool, { host: ip, bucketId: BUCKET, jobs: [{ job: "web", files }] });
-    assert.equal(again.roundTrips, 1, "the chmod was recorded in the manifest");
+    assert.deepEqual([again.wireBytes, again.jobs[0].chmod, again.jobs[0].listing], [0, [], "full"], "the chmod was recorded in the manifest");
   });
 
   it("repairs files changed or deleted on the worker behind maand's back, even with the mtime put back", async () => {

@@ -260,10 +260,11 @@ def remove_job(ctl, job):
             removed += 1
         if not os.listdir(job_dir):
             os.rmdir(job_dir)
-    try:
-        os.unlink(os.path.join(ctl["root"], ctl["manifests_dir"], job + ".json"))
-    except FileNotFoundError:
-        pass
+    for suffix in (".json", ctl["seal_suffix"]):
+        try:
+            os.unlink(os.path.join(ctl["root"], ctl["manifests_dir"], job + suffix))
+        except FileNotFoundError:
+            pass
     return removed
 
 

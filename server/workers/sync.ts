@@ -214,8 +214,8 @@ function layoutFiles(pool: WorkerPool, layout: WorkerLayout, state: WorkerState 
   return files.filter((f) => !state?.layout[f.name]?.equals(f.content)).map((f) => ({ ...f, hash: sha256(f.content) }));
 }
 
-/** What round-trip 2 writes to the worker: the answer line, the control line, then the tar. */
-function applyPayload(
+/** What round-trip 2 writes to the worker: the answer line, the control line, then the tar (read by remote/apply.py). */
+export function applyPayload(
   root: string,
   plans: JobSyncPlan[],
   layout: LayoutFile[],

@@ -5,6 +5,7 @@ import { trapInterrupt } from "../hooks/interrupt.js";
 import { bucketSecretsRedactor } from "../hooks/redaction.js";
 import type { StepRecord } from "../rollout/events.js";
 import { listWorkers } from "../store/catalog.js";
+import { newSealCache } from "../store/sync-seals.js";
 import { checkWorkers } from "../workers/check.js";
 import { syncWorkers } from "../workers/sync.js";
 import type { WorkerPool } from "../workers/pool.js";
@@ -68,6 +69,7 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
     o.reporter?.checked?.(plan.workers);
     const inputs = new Map(input.jobs.map((j) => [j.job, j]));
     const touched = new Map<string, string>();
+    const seals = newSealCache();
     const gate = o.gate ?? healthGate(ctx);
     let stopped = false;
     for (const wave of plan.waves) {
@@ -100,6 +102,7 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
           targetTimeoutSec: o.targetTimeoutSec ?? DEFAULT_TARGET_TIMEOUT_SEC,
           ...(o.hookExecute ? { hookExecute: o.hookExecute } : {}),
           touched,
+          seals,
         };
         const jr = await deployJob(run, job, inputs.get(job.job)!);
         jobs.push(jr);

@@ -1,3 +1,4 @@
+import type { SealCache } from "../store/sync-seals.js";
 import type { BucketContext } from "../bucket/context.js";
 import type { InterpreterResolver } from "../hooks/interpreters.js";
 import type { HookSession, RunOptions } from "../hooks/session.js";
@@ -47,6 +48,8 @@ export interface StepRun {
   touched: Map<string, string>;
   /** Keep the output tail of successful targets too (`maand job status` shows it). */
   keepTail?: boolean;
+  /** The run's sync seal lists, each serialized and parsed once (deploy; a sync without it works alone). */
+  seals?: SealCache;
   /** Masks known secret values in what workers print (make output, tails, errors). */
   redact(text: string): string;
 }

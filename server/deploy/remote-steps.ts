@@ -76,9 +76,9 @@ export const outcomeOf = (run: StepRun, r: StepRecord) => (run.command === "depl
  * Syncs one allocation's staged files (and the worker's layout files) and records synced_hash
  * and the worker's new sync seal with the files it now holds.
  */
-export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], hash: string): Promise<StepRecord> {
+export async function syncStep(run: StepRun, base: StepBase, files: readonly SyncFile[], hash: string): Promise<StepRecord> {
   const db = run.ctx.db;
-  const seal = readSyncSeal(db, base.alloc_id);
+  const seal = readSyncSeal(db, base.alloc_id, run.seals);
   let sealed: string | null = null;
   const r = await timed(run, base, async () => {
     const layout = workerLayout(db, run.bucketId, base.worker, run.updateSeq);
@@ -97,7 +97,7 @@ export async function syncStep(run: StepRun, base: StepBase, files: SyncFile[], 
     // A new seal (or none known): its token and file list replace the previous ones together.
     const token = sealed;
     db.transaction(() => {
-      recordStep(db, alloc, { synced_hash: hash, sync_seal: token ?? "", sync_seal_files: token ? putSealFiles(db, files) : "" }, outcomeOf(run, r));
+      recordStep(db, alloc, { synced_hash: hash, sync_seal: token ?? "", sync_seal_files: token ? putSealFiles(db, files, run.seals) : "" }, outcomeOf(run, r));
       dropUnreferencedSealFiles(db);
     })();
   }

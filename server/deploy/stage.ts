@@ -31,12 +31,13 @@ export interface RenderInput {
  * the allocation's job with the message as its error. Synchronous, so planning stays a plain
  * read.
  */
-export type RenderStep = (input: RenderInput) => SyncFile[];
+export type RenderStep = (input: RenderInput) => readonly SyncFile[];
 
 export interface StagedAllocation {
   allocId: string;
   workerIp: string;
-  files: SyncFile[];
+  /** Without certs and templates, the job's own list (the same array for every allocation). */
+  files: readonly SyncFile[];
   hash: string;
 }
 
@@ -65,7 +66,10 @@ export function jobSyncFiles(db: Db, job: string): SyncFile[] {
 }
 
 /** Certs from KV replace a job file at the same path (as hook staging does). */
-export function withCerts<T extends { path: string }>(files: readonly T[], certs: readonly T[]): T[] {
+export function withCerts<T extends { path: string }>(files: readonly T[], certs: readonly T[]): readonly T[] {
+  // No certs: the job's own list, shared by its allocations (per-list work, such as a sync
+  // seal's record, is then done once).
+  if (!certs.length) return files;
   const certPaths = new Set(certs.map((c) => c.path));
   return [...files.filter((f) => !certPaths.has(f.path)), ...certs];
 }

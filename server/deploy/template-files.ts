@@ -23,4 +23,4 @@ export function catalogHasTemplates(db: Db): boolean {
 }
 
 /** The render step of a catalog without templates. */
-export const unrenderedFiles: RenderStep = (input) => [...input.files];
+export const unrenderedFiles: RenderStep = (input) => input.files;

@@ -33,6 +33,8 @@ interface Entry {
 export class WorkerPool {
   readonly knownHosts: KnownHosts;
   readonly scripts: WorkerScripts;
+  /** File lists syncWorker already validated this command: a job's list is shared by its workers. */
+  readonly validatedFiles = new WeakSet<object>();
   private readonly privateKey: Buffer;
   private readonly entries = new Map<string, Entry>();
   private readonly waiters: Array<() => void> = [];

@@ -101,7 +101,11 @@ export async function syncWorker(pool: WorkerPool, req: SyncRequest): Promise<Sy
   const jobs = req.jobs ?? [];
   const badNames = [req.bucketId, ...(req.removeJobs ?? [])].filter((n) => !isSafeName(n));
   if (badNames.length) throw new SyncInputError(badNames.join(", "), [`${badNames.map((n) => JSON.stringify(n)).join(", ")}: expected bucket ids and job names of letters, digits, _ . - (not starting with . or -)`]);
-  for (const j of jobs) validateJobSync(j);
+  for (const j of jobs) {
+    if (pool.validatedFiles.has(j.files) && isSafeName(j.job)) continue;
+    validateJobSync(j);
+    pool.validatedFiles.add(j.files);
+  }
   const root = bucketDir(req.bucketId);
   return pool.session(req.host, (conn) => exchange(conn, pool, req, root, started), req.signal, "sync");
 }

@@ -55,15 +55,23 @@ export default async function deployCommand(bucket: string, opts: DeployOptions)
   const ctx = openBucket(bucket);
   try {
     if (opts.build) await buildFirst(ctx, opts.json ?? false);
-    else warnIfStale(ctx);
     // With --json stdout carries only the JSON: progress goes to stderr, as plain lines.
     const live = !opts.json && !opts.verbose && process.stdout.isTTY ? liveDeployProgress(process.stdout) : undefined;
     const reporter = live ?? plainDeployProgress(opts.json ? process.stderr : process.stdout, opts.verbose ?? false);
+    // Warned once, while the workers are being reached (or as a plan error is reported); on a
+    // TTY above the live block, which a stray line would garble.
+    let staleChecked = opts.build ?? false;
+    const staleCheck = () => {
+      if (staleChecked) return;
+      staleChecked = true;
+      warnIfStale(live ? { ...ctx, log: { ...ctx.log, warn: (m) => live.warning?.(m) } } : ctx);
+    };
     let outcome;
     try {
-      outcome = await runDeploy(ctx, request, { reporter, verbose: opts.verbose ?? false });
+      outcome = await runDeploy(ctx, request, { reporter, verbose: opts.verbose ?? false, whileConnecting: staleCheck });
     } finally {
       live?.done();
+      staleCheck();
     }
     const { plan, result } = outcome;
     if (opts.json) console.log(renderJson({ plan, result }));

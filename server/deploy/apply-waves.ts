@@ -65,7 +65,9 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
   };
   try {
     const pool = await ctx.workers();
-    await checkPlanWorkers(ctx, pool, plan.workers, signal);
+    const checking = checkPlanWorkers(ctx, pool, plan.workers, signal);
+    o.whileConnecting?.();
+    await checking;
     o.reporter?.checked?.(plan.workers);
     const inputs = new Map(input.jobs.map((j) => [j.job, j]));
     const touched = new Map<string, string>();

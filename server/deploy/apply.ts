@@ -27,6 +27,12 @@ export interface ApplyOptions {
    */
   gate?: DeployGate;
   resolver?: InterpreterResolver;
+  /**
+   * Work that must happen before the first step but needs no worker (the CLI's stale-catalog
+   * check): run while the SSH handshakes are under way, whose first part (sshd's fork and
+   * re-exec) needs nothing from maand; right away for a plan without work.
+   */
+  whileConnecting?: () => void;
   verbose?: boolean;
   targetTimeoutSec?: number;
   hookExecute?: RunOptions["execute"];
@@ -48,6 +54,7 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
   let outcome: WavesOutcome;
   try {
     if (isNoOp(plan)) {
+      o.whileConnecting?.();
       const jobs = plan.waves.flatMap((wave) => wave.jobs.map((job) => ({ job: job.job, wave_index: wave.wave_index, status: "skipped" as const, error: null, promoted: [], kv_checkpoints: 0, replanned: false })));
       outcome = { jobs, warnings: [], interrupted: false, transport: { connections_opened: 0, peak_connections: 0 } };
     } else {

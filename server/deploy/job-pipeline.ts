@@ -10,6 +10,7 @@ import { eventHooks } from "./event-hooks.js";
 import { skippedStep, syncStep, type StepBase } from "./remote-steps.js";
 import type { JobResult } from "./result.js";
 import { jobSyncFiles, stageAllocation, type StagedAllocation } from "./stage.js";
+import type { SyncFile } from "../workers/sync-plan.js";
 import { TemplateRenderFailed } from "./template-errors.js";
 import { hasTemplates } from "./template-files.js";
 
@@ -47,9 +48,10 @@ export async function deployJob(run: JobRun, planned: JobPlan, input: JobInput):
       // pre_deploy may have changed what a template reads: every allocation of a templated job
       // is rendered again, also those planned as skip.
       const templated = hasTemplates(files);
+      const hashes = new WeakMap<readonly SyncFile[], string>();
       for (const a of planned.allocations) {
         if (a.removed || (!a.sync && !a.promote && !templated)) continue;
-        staged.set(a.alloc_id, stageAllocation({ kv, render: run.render }, planned.job, a, files));
+        staged.set(a.alloc_id, stageAllocation({ kv, render: run.render, hashes }, planned.job, a, files));
       }
     } catch (err) {
       return fail("failed", err instanceof TemplateRenderFailed ? err.message : `staging failed: ${(err as Error).message}`);

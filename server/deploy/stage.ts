@@ -75,12 +75,18 @@ export function withCerts<T extends { path: string }>(files: readonly T[], certs
 }
 
 export function stageAllocation(
-  deps: { kv: KvReader; render: RenderStep },
+  deps: { kv: KvReader; render: RenderStep; hashes?: WeakMap<readonly SyncFile[], string> },
   job: string,
   alloc: { alloc_id: string; worker_ip: string },
   jobFiles: readonly SyncFile[],
 ): StagedAllocation {
   const files = withCerts(jobFiles, allocationCertFiles(deps.kv, job, alloc.worker_ip));
   const rendered = deps.render({ job, workerIp: alloc.worker_ip, allocId: alloc.alloc_id, files, kv: deps.kv });
-  return { allocId: alloc.alloc_id, workerIp: alloc.worker_ip, files: rendered, hash: contentHash(rendered) };
+  // Allocations sharing the job's list (no certs, no templates) share its hash: computed once.
+  let hash = deps.hashes?.get(rendered);
+  if (hash === undefined) {
+    hash = contentHash(rendered);
+    deps.hashes?.set(rendered, hash);
+  }
+  return { allocId: alloc.alloc_id, workerIp: alloc.worker_ip, files: rendered, hash };
 }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { testWorkersUnavailable } from "../workers/workers.js";
 import { deployBucket, recordingJob, type DeployBucket } from "./fixture.js";
 import type { WorkspaceFixture } from "../helpers/bucket.js";
@@ -138,6 +139,20 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
       for (const row of seals) assert.equal(readFileSync(b.onWorker(b.ips.indexOf(row.worker_ip), "manifests/api.seal"), "utf8").split(" ")[0], row.sync_seal);
       assert.equal(b.db((db) => (db.prepare("SELECT count(*) AS n FROM sync_seal_files").get() as { n: number }).n), 1);
     }
+  });
+
+  it("a workspace edited since the build is named once, while the workers are being reached, and the deploy ships the build", () => {
+    const conf = state.conf;
+    state.conf = "port = built\n";
+    b.build(workspace());
+    writeFileSync(join(b.root, "workspace", "jobs", "api", "app.conf"), "port = edited\n");
+    const r = b.deploy();
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stderr.match(/changed since the last 'maand build'/g)?.length, 1, r.stderr);
+    assert.match(r.stderr, /^warning: the workspace changed since the last 'maand build' \(changed jobs\/api\/app\.conf\): maand runs the built snapshot/m);
+    assert.equal(readFileSync(b.onWorker(0, "jobs/api/app.conf"), "utf8"), "port = built\n");
+    state.conf = conf;
+    redeploy();
   });
 
   it("a version-only bump is version_changed: reload under restart_policy reload, with CURRENT_VERSION and NEW_VERSION", () => {

@@ -194,6 +194,29 @@ function breakdown(m: MaandRun): string {
   );
 }
 const sent = (m: MaandRun) => m.result.steps.filter((s) => s.step === "sync").length;
+/** Syncs whose worker confirmed its seal (remote-state.ts): answered in a few bytes instead of its listing. */
+const sealed = (m: MaandRun) => m.result.steps.filter((s) => s.step === "sync" && s.tail.some((l) => l.endsWith("worker listing sealed"))).length;
+
+/**
+ * What starting Node costs here, the part of every maand run that is not maand's: with the
+ * environment as it is and, when NODE_EXTRA_CA_CERTS is set (Node reads the whole bundle before
+ * any script runs), without it. Medians of 11.
+ */
+function nodeStart(): string {
+  const time = (env: NodeJS.ProcessEnv) => {
+    const ms: number[] = [];
+    for (let i = 0; i < 11; i++) {
+      const t0 = performance.now();
+      spawnSync(process.execPath, ["-e", "0"], { env });
+      ms.push(performance.now() - t0);
+    }
+    return ms.sort((a, b) => a - b)[5]!;
+  };
+  const withEnv = time(process.env);
+  if (!process.env.NODE_EXTRA_CA_CERTS) return `\`node -e 0\` ${fmt(withEnv)}`;
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
+  return `\`node -e 0\` ${fmt(withEnv)}, ${fmt(time(rest))} without NODE_EXTRA_CA_CERTS (set here: ${process.env.NODE_EXTRA_CA_CERTS})`;
+}
 
 async function main(): Promise<void> {
   const unavailable = testWorkersUnavailable();
@@ -223,7 +246,7 @@ async function main(): Promise<void> {
       const ratio = mm / ss;
       const last = m(rounds[rounds.length - 1]!);
       console.log(
-        `${name.padEnd(16)} maand deploy ${rounds.map((r) => fmt(m(r).ms)).join(" / ")} (${sent(last)} syncs, ${last.result.steps.filter((x) => x.step === "target").length} make targets, ` +
+        `${name.padEnd(16)} maand deploy ${rounds.map((r) => fmt(m(r).ms)).join(" / ")} (${sent(last)} syncs, ${sealed(last)} of them sealed, ${last.result.steps.filter((x) => x.step === "target").length} make targets, ` +
           `${last.result.transport.connections_opened} SSH connections)  rsync -a ${rounds.map((r) => fmt(s(r))).join(" / ")}`,
       );
       // On a machine shared with other work one lucky round of either side moves the best-of
@@ -241,6 +264,7 @@ async function main(): Promise<void> {
     );
     console.log(`(maand build of the one-file change, not timed above: ${rounds.map((r) => fmt(r.buildMs)).join(" / ")})`);
     console.log(`where a one-file deploy's time goes (last round): ${breakdown(rounds[rounds.length - 1]!.maand.one)}`);
+    console.log(`node start, part of every maand run: ${nodeStart()}`);
     for (const r of results) console.log(`RESULT ${r}`);
 
     // Fleet: 32 workers x 1 small job, first deploy and no-change redeploy.

@@ -1,16 +1,13 @@
 import type { BucketContext } from "../bucket/context.js";
 import type { InterpreterResolver } from "../hooks/interpreters.js";
 import type { HookSession } from "../hooks/session.js";
-import { trapInterrupt } from "../hooks/interrupt.js";
+import type { InterruptTrap } from "../hooks/interrupt.js";
 import { bucketSecretsRedactor } from "../hooks/redaction.js";
 import type { StepRecord } from "../rollout/events.js";
-import { listWorkers } from "../store/catalog.js";
 import { newSealCache } from "../store/sync-seals.js";
-import { checkWorkers } from "../workers/check.js";
 import { syncWorkers } from "../workers/sync.js";
 import type { WorkerPool } from "../workers/pool.js";
 import { DEFAULT_TARGET_TIMEOUT_SEC, type ApplyOptions } from "./apply.js";
-import { DeployCheckFailed } from "./errors.js";
 import { deployJob } from "./job-pipeline.js";
 import type { JobRun, LazySession } from "./job-run.js";
 import { healthGate } from "../health/gate.js";
@@ -30,6 +27,11 @@ export interface WavesRun {
   resolver: InterpreterResolver;
   render: RenderStep;
   record: (r: StepRecord) => void;
+  /** Ctrl-C and the like (applyDeploy installs it before the worker check starts). */
+  trap: InterruptTrap;
+  pool: WorkerPool;
+  /** The worker check of every plan worker, started by applyDeploy: nothing runs before it passed. */
+  checked: Promise<void>;
 }
 
 export interface WavesOutcome {
@@ -40,22 +42,20 @@ export interface WavesOutcome {
 }
 
 /**
- * The waves of a plan with work: checks every worker it will contact (one round-trip each,
- * nothing changes when one fails), then waves in order and the jobs of a wave one after
+ * The waves of a plan with work: once every worker it will contact passed its check
+ * (worker-check.ts, started by applyDeploy; nothing changes when one fails), waves in order and the jobs of a wave one after
  * another (each job's KV checkpoints must hold only that job's writes). A failed job does not
  * stop the other jobs of its wave; a wave with a failed job stops the later waves.
  */
 export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
-  const { ctx, plan, input, runId, updateSeq, resolver, render, record, options: o } = w;
+  const { ctx, plan, input, runId, updateSeq, resolver, render, record, pool, options: o } = w;
   const jobs: JobResult[] = [];
   const warnings: string[] = [];
   let interrupted = false;
   let transport = { connections_opened: 0, peak_connections: 0 };
-  // Ctrl-C, SIGTERM, a closed terminal: running hooks and remote commands are stopped.
-  const trap = trapInterrupt(o.signal);
   // Secrets (and what pre_deploy writes, through the session) masked in what workers print.
   const redactor = bucketSecretsRedactor(ctx.db, ctx.kv, plan.waves.flatMap((w) => w.jobs.filter((j) => j.needs_work).map((j) => j.job)));
-  const signal = trap.signal;
+  const signal = w.trap.signal;
   let session: HookSession | undefined;
   let opening: Promise<HookSession> | undefined;
   const hooks: LazySession = {
@@ -64,10 +64,7 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
     current: () => session,
   };
   try {
-    const pool = await ctx.workers();
-    const checking = checkPlanWorkers(ctx, pool, plan.workers, signal);
-    o.whileConnecting?.();
-    await checking;
+    await w.checked;
     o.reporter?.checked?.(plan.workers);
     const inputs = new Map(input.jobs.map((j) => [j.job, j]));
     const touched = new Map<string, string>();
@@ -125,21 +122,8 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
       s?.kv.rollback();
       await s?.close();
     }
-    trap.dispose();
   }
   return { jobs, warnings, interrupted, transport };
-}
-
-export async function checkPlanWorkers(ctx: BucketContext, pool: WorkerPool, hosts: readonly string[], signal: AbortSignal): Promise<void> {
-  if (!hosts.length) return;
-  const checks = await checkWorkers(pool, hosts, { signal });
-  const failed = checks.filter((c) => !c.ok);
-  if (!failed.length) return;
-  const inCatalog = new Set(listWorkers(ctx.db).map((w) => w.worker_ip));
-  throw new DeployCheckFailed(
-    failed.map((c) => ({ host: c.host, problems: c.problems, unreachable: c.unreachable !== undefined })),
-    new Set(failed.map((c) => c.host).filter((h) => !inCatalog.has(h))),
-  );
 }
 
 /**

@@ -1,5 +1,6 @@
 import type { BucketContext } from "../bucket/context.js";
 import { interpreterResolver, type InterpreterResolver } from "../hooks/interpreters.js";
+import { trapInterrupt } from "../hooks/interrupt.js";
 import { newRunId } from "../hooks/run-logs.js";
 import type { RunOptions } from "../hooks/session.js";
 import { openStepRecorder } from "../rollout/events.js";
@@ -10,6 +11,7 @@ import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
 import type { DeployReporter } from "./reporter.js";
 import type { DeployResult } from "./result.js";
 import { deployRenderStep } from "./render-step.js";
+import { checkPlanWorkers } from "./worker-check.js";
 import type { RenderStep } from "./stage.js";
 
 /** A Makefile target that has not finished after this long is killed (its process group) and fails. */
@@ -58,9 +60,21 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
       const jobs = plan.waves.flatMap((wave) => wave.jobs.map((job) => ({ job: job.job, wave_index: wave.wave_index, status: "skipped" as const, error: null, promoted: [], kv_checkpoints: 0, replanned: false })));
       outcome = { jobs, warnings: [], interrupted: false, transport: { connections_opened: 0, peak_connections: 0 } };
     } else {
-      // The modules of hooks, workers and ssh2 load only when there is work: a no-change deploy stays a catalog read.
-      const { applyWaves } = await import("./apply-waves.js");
-      outcome = await applyWaves({ ctx, plan, input, options: o, runId, updateSeq, resolver, render, record: (r) => events.record(r) });
+      // Ctrl-C, SIGTERM, a closed terminal: running hooks and remote commands are stopped.
+      const trap = trapInterrupt(o.signal);
+      try {
+        // The modules of hooks, workers and ssh2 load only when there is work: a no-change
+        // deploy stays a catalog read. ssh2 first: the handshakes and checks get under way while
+        // the rest loads and the caller's own work runs.
+        const pool = await ctx.workers();
+        const checked = checkPlanWorkers(ctx, pool, plan.workers, trap.signal);
+        checked.catch(() => {}); // awaited by applyWaves, which reports it
+        const { applyWaves } = await import("./apply-waves.js");
+        o.whileConnecting?.();
+        outcome = await applyWaves({ ctx, plan, input, options: o, runId, updateSeq, resolver, render, record: (r) => events.record(r), trap, pool, checked });
+      } finally {
+        trap.dispose();
+      }
     }
   } finally {
     events.close();

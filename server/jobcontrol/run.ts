@@ -11,7 +11,7 @@ import { runBatches } from "../rollout/run-batches.js";
 import { bucketId, getJob, listAllocations, listHooks } from "../store/catalog.js";
 import { readDeployStates, recordStep } from "../store/deploy-state.js";
 import { DEFAULT_TARGET_TIMEOUT_SEC } from "../deploy/apply.js";
-import { checkPlanWorkers } from "../deploy/apply-waves.js";
+import { checkPlanWorkers } from "../deploy/worker-check.js";
 import type { StepRun } from "../deploy/job-run.js";
 import { skippedStep, targetStep, type StepBase } from "../deploy/remote-steps.js";
 import type { DeployReporter } from "../deploy/reporter.js";

@@ -61,13 +61,20 @@ function writeTree(dir: string, files: File[]): void {
   }
 }
 
-function cli(bucket: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, [MAAND, "--bucket", bucket, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+/** The environment without NODE_EXTRA_CA_CERTS (see nodeStart). */
+const { NODE_EXTRA_CA_CERTS: extraCaCerts, ...withoutCaEnv } = process.env;
+
+function cliIn(env: NodeJS.ProcessEnv, bucket: string, ...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, [MAAND, "--bucket", bucket, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024, env });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
 function must(bucket: string, ...args: string[]): string {
-  const r = cli(bucket, ...args);
+  return mustIn(process.env, bucket, ...args);
+}
+
+function mustIn(env: NodeJS.ProcessEnv, bucket: string, ...args: string[]): string {
+  const r = cliIn(env, bucket, ...args);
   if (r.status !== 0) throw new Error(`maand ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-2000)}`);
   return r.stdout;
 }
@@ -93,8 +100,12 @@ interface MaandRun {
 }
 
 function deploy(bucket: string, ...flags: string[]): MaandRun {
+  return deployIn(process.env, bucket, ...flags);
+}
+
+function deployIn(env: NodeJS.ProcessEnv, bucket: string, ...flags: string[]): MaandRun {
   const t0 = performance.now();
-  const out = must(bucket, "deploy", "--json", ...flags);
+  const out = mustIn(env, bucket, "deploy", "--json", ...flags);
   const ms = performance.now() - t0;
   return { ms, result: (JSON.parse(out) as { result: DeployResult }).result };
 }
@@ -124,7 +135,7 @@ function clearWorkers(set: WorkerSet, n: number): void {
 }
 
 interface Round {
-  maand: { first: MaandRun; one: MaandRun; none: MaandRun; oneSyncOnly: MaandRun };
+  maand: { first: MaandRun; one: MaandRun; none: MaandRun; oneSyncOnly: MaandRun; noneWithoutCa?: MaandRun };
   rsync: { first: number; one: number; none: number };
   buildMs: number;
 }
@@ -160,6 +171,8 @@ async function bigRound(dir: string, set: WorkerSet, hosts: string[], files: Fil
   const buildMs = performance.now() - b0;
   const [mOne, rOne] = await both(() => deploy(bucket), () => rsyncStep(set, hosts, src));
   const [mNone, rNone] = await both(() => deploy(bucket), () => rsyncStep(set, hosts, src));
+  // The same no-change deploy without the machine's NODE_EXTRA_CA_CERTS (when it sets one).
+  const mNoneWithoutCa = extraCaCerts ? settled(() => deployIn(withoutCaEnv, bucket)) : undefined;
   // The same one-file change without the lifecycle (--sync-only: sync and promote, no make
   // target), which is all rsync does.
   const again = { ...changed, content: Buffer.concat([changed.content, Buffer.from([1])]) };
@@ -169,7 +182,7 @@ async function bigRound(dir: string, set: WorkerSet, hosts: string[], files: Fil
   rmSync(bucket, { recursive: true, force: true });
   rmSync(src, { recursive: true, force: true });
   for (const m of [mFirst, mOne, mNone, mSyncOnly]) if (m.result.status !== "ok") throw new Error(`deploy ${m.result.run_id}: ${m.result.status}`);
-  return { maand: { first: mFirst, one: mOne, none: mNone, oneSyncOnly: mSyncOnly }, rsync: { first: rFirst, one: rOne, none: rNone }, buildMs };
+  return { maand: { first: mFirst, one: mOne, none: mNone, oneSyncOnly: mSyncOnly, ...(mNoneWithoutCa ? { noneWithoutCa: mNoneWithoutCa } : {}) }, rsync: { first: rFirst, one: rOne, none: rNone }, buildMs };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
@@ -213,9 +226,8 @@ function nodeStart(): string {
     return ms.sort((a, b) => a - b)[5]!;
   };
   const withEnv = time(process.env);
-  if (!process.env.NODE_EXTRA_CA_CERTS) return `\`node -e 0\` ${fmt(withEnv)}`;
-  const { NODE_EXTRA_CA_CERTS: _, ...rest } = process.env;
-  return `\`node -e 0\` ${fmt(withEnv)}, ${fmt(time(rest))} without NODE_EXTRA_CA_CERTS (set here: ${process.env.NODE_EXTRA_CA_CERTS})`;
+  if (!extraCaCerts) return `\`node -e 0\` ${fmt(withEnv)}`;
+  return `\`node -e 0\` ${fmt(withEnv)}, ${fmt(time(withoutCaEnv))} without NODE_EXTRA_CA_CERTS (set here: ${extraCaCerts})`;
 }
 
 async function main(): Promise<void> {
@@ -265,6 +277,12 @@ async function main(): Promise<void> {
     console.log(`(maand build of the one-file change, not timed above: ${rounds.map((r) => fmt(r.buildMs)).join(" / ")})`);
     console.log(`where a one-file deploy's time goes (last round): ${breakdown(rounds[rounds.length - 1]!.maand.one)}`);
     console.log(`node start, part of every maand run: ${nodeStart()}`);
+    if (extraCaCerts) {
+      const nc = best((r) => r.maand.noneWithoutCa!.ms);
+      console.log(
+        `no change without NODE_EXTRA_CA_CERTS: ${rounds.map((r) => fmt(r.maand.noneWithoutCa!.ms)).join(" / ")} = ${(nc / best((r) => r.rsync.none)).toFixed(2)}x rsync's no-change run (best of each)`,
+      );
+    }
     for (const r of results) console.log(`RESULT ${r}`);
 
     // Fleet: 32 workers x 1 small job, first deploy and no-change redeploy.

@@ -17,6 +17,10 @@ import type { RemoteJobState, SealedFileList } from "./sync-plan.js";
  * maand takes the files it recorded. A 2,000-file job's listing is about 470 kB per worker,
  * shipped and parsed on every deploy; its answer is a few bytes. Anything else, an unknown
  * token, another digest, no seal, falls back to the full listing and the comparison here.
+ * Trade-offs: the seal is taken a few milliseconds after apply.py's last rename, so a change
+ * made to a synced file in that window (a running job writing into its own files, outside
+ * data/ and logs/) is sealed as if maand had written it; and a worker without sha256sum
+ * (coreutils, like timeout) is simply never sealed, listed in full every time.
  *
  * Output: "maand-state-v1" NUL, then per job either "K" NUL job NUL (sealed, unchanged) or "J"
  * NUL job NUL manifest-json NUL (path NUL "ino size mtime ctime mode" NUL)* NUL; per present

@@ -38,7 +38,7 @@ describe("sync exchange on real workers", { skip }, () => {
   let set: WorkerSet;
   let pool: WorkerPool;
   before(async () => {
-    set = await startWorkers(2, { worker: (i) => ({ missingTools: i === 1 ? ["python3"] : [] }) });
+    set = await startWorkers(3, { worker: (i) => ({ missingTools: i === 1 ? ["python3"] : i === 2 ? ["sha256sum"] : [] }) });
     pool = poolFor(set);
   });
   after(async () => {
@@ -92,5 +92,16 @@ describe("sync exchange on real workers", { skip }, () => {
     const err = await rejection(syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files: [file("Makefile", "x\n")] }] }));
     assert.ok(err instanceof WorkerStepFailed, String(err));
     assert.match(err.message, /applying the sync.*is python3 installed on the worker\?/s);
+  });
+
+  it("a worker without sha256sum is never sealed: every sync lists it in full, and works", async () => {
+    const host = set.workers[2].ip;
+    const files = [file("Makefile", "start:\n\t@true\n")];
+    const first = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files }] });
+    assert.deepEqual(first.jobs[0].sent, ["Makefile"]);
+    for (let i = 0; i < 2; i++) {
+      const again = await syncWorker(pool, { host, bucketId: BUCKET, jobs: [{ job: "web", files, seal: sealOf(first, files) }] });
+      assert.deepEqual([again.jobs[0].listing, again.jobs[0].sent, again.wireBytes], ["full", [], 0]);
+    }
   });
 });

@@ -43,9 +43,10 @@ export interface WavesOutcome {
 
 /**
  * The waves of a plan with work: once every worker it will contact passed its check
- * (worker-check.ts, started by applyDeploy; nothing changes when one fails), waves in order and the jobs of a wave one after
- * another (each job's KV checkpoints must hold only that job's writes). A failed job does not
- * stop the other jobs of its wave; a wave with a failed job stops the later waves.
+ * (worker-check.ts, started by applyDeploy; nothing changes when one fails), waves in order
+ * and the jobs of a wave one after another (each job's KV checkpoints must hold only that
+ * job's writes). A failed job does not stop the other jobs of its wave; a wave with a failed
+ * job stops the later waves.
  */
 export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
   const { ctx, plan, input, runId, updateSeq, resolver, render, record, pool, options: o } = w;

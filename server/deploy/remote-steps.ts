@@ -95,9 +95,8 @@ export async function syncStep(run: StepRun, base: StepBase, files: readonly Syn
   else if (sealed === seal?.token) recordStep(db, alloc, { synced_hash: hash }, outcomeOf(run, r));
   else {
     // A new seal (or none known): its token and file list replace the previous ones together.
-    const token = sealed;
     db.transaction(() => {
-      recordStep(db, alloc, { synced_hash: hash, sync_seal: token ?? "", sync_seal_files: token ? putSealFiles(db, files, run.seals) : "" }, outcomeOf(run, r));
+      recordStep(db, alloc, { synced_hash: hash, sync_seal: sealed ?? "", sync_seal_files: sealed ? putSealFiles(db, files, run.seals) : "" }, outcomeOf(run, r));
       dropUnreferencedSealFiles(db);
     })();
   }

@@ -1,18 +1,12 @@
 import { createHash } from "node:crypto";
 import type { Db } from "./db.js";
-import { sealedFileList, type SealedFileList } from "../workers/sync-plan.js";
+import { sealedFileList, type JobSeal, type SealedFileList } from "../workers/sync-plan.js";
 
 /**
  * Sync seals as maand records them (migration 6; the protocol is in workers/remote-state.ts):
  * per allocation the token its worker holds and the files that sync left there, the list
  * stored once per distinct content (a job's workers mostly hold the same files).
  */
-export interface RecordedSeal {
-  token: string;
-  /** Parsed only when the worker confirms the seal. */
-  files: () => SealedFileList;
-}
-
 /** Per deploy: each distinct file list serialized and parsed once, however many workers hold it. */
 export interface SealCache {
   parsed: Map<string, SealedFileList>;
@@ -21,7 +15,7 @@ export interface SealCache {
 
 export const newSealCache = (): SealCache => ({ parsed: new Map(), stored: new WeakMap() });
 
-export function readSyncSeal(db: Db, allocId: string, cache: SealCache = newSealCache()): RecordedSeal | undefined {
+export function readSyncSeal(db: Db, allocId: string, cache: SealCache = newSealCache()): JobSeal | undefined {
   const row = db.prepare("SELECT sync_seal, sync_seal_files FROM deployments WHERE alloc_id = ?").get(allocId) as { sync_seal: string; sync_seal_files: string } | undefined;
   if (!row?.sync_seal || !row.sync_seal_files) return undefined;
   const listHash = row.sync_seal_files;

@@ -15,12 +15,15 @@ export interface SyncFile {
 export interface JobSync {
   job: string;
   files: readonly SyncFile[];
-  /**
-   * The seal maand recorded for this job on this worker with its last sync, if any: the token,
-   * and the files that sync left (path -> [sha256, mode]), read only when the worker confirms
-   * the seal (remote-state.ts).
-   */
-  seal?: { token: string; files: () => SealedFileList };
+  /** The seal maand recorded for this job on this worker with its last sync, if any. */
+  seal?: JobSeal;
+}
+
+/** A sync seal as maand recorded it (remote-state.ts): its token and the files that sync left. */
+export interface JobSeal {
+  token: string;
+  /** Read only when the worker confirms the seal. */
+  files: () => SealedFileList;
 }
 
 /** Files as a seal's record holds them, path -> [sha256, mode] (what RemoteJobState.intact holds). */

@@ -30,7 +30,7 @@ export async function rejection(p: Promise<unknown>): Promise<Error> {
 
 import { createHash } from "node:crypto";
 import { existsSync, lstatSync, readdirSync, readFileSync } from "node:fs";
-import { sealedFileList, type JobSync, type SyncFile } from "../../server/workers/sync-plan.js";
+import { sealedFileList, type JobSeal, type SyncFile } from "../../server/workers/sync-plan.js";
 import type { SyncResult } from "../../server/workers/sync.js";
 
 export function file(path: string, content: string | Buffer, mode = 0o644): SyncFile {
@@ -61,7 +61,7 @@ export function tree(dir: string): Record<string, SeenFile> {
 }
 
 /** What deploy records after a sync (remote-steps.ts), handed to the next one: the seal of `job` with its files. */
-export function sealOf(result: SyncResult, files: readonly SyncFile[], job = result.jobs[0]!.job): NonNullable<JobSync["seal"]> {
+export function sealOf(result: SyncResult, files: readonly SyncFile[], job = result.jobs[0]!.job): JobSeal {
   const token = result.jobs.find((j) => j.job === job)?.seal;
   if (!token) throw new Error(`the sync of ${job} left no seal`);
   return { token, files: () => sealedFileList(files) };

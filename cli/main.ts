@@ -1,9 +1,7 @@
 import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { Command, Option } from "commander";
 import { MaandError } from "../server/errors.js";
 import { escapeLines } from "../server/text/escape.js";
-import { packageRoot } from "../server/hooks/package-files.js";
 
 /**
  * The `maand` entry point. Start-up must stay fast (`maand --help` well under 300 ms), so this
@@ -11,9 +9,9 @@ import { packageRoot } from "../server/hooks/package-files.js";
  * tRPC, zod, ...) when it runs.
  */
 
-/** package.json's version, found from wherever this file runs (dist/cli/ or the bundle in dist/cli-bundle/). */
+/** package.json's version: this file runs from dist/cli/ or, bundled, dist/cli-bundle/; either way the package root is two levels up. */
 function packageVersion(): string {
-  const pkg = JSON.parse(readFileSync(join(packageRoot(), "package.json"), "utf8")) as { version?: string };
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version?: string };
   return pkg.version ?? "unknown";
 }
 

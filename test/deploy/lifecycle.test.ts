@@ -144,15 +144,19 @@ describe("deploy to real sshd workers: lifecycle, hooks, policies, disable and r
   it("a workspace edited since the build is named once, while the workers are being reached, and the deploy ships the build", () => {
     const conf = state.conf;
     state.conf = "port = built\n";
-    b.build(workspace());
-    writeFileSync(join(b.root, "workspace", "jobs", "api", "app.conf"), "port = edited\n");
-    const r = b.deploy();
-    assert.equal(r.status, 0, r.stderr);
-    assert.equal(r.stderr.match(/changed since the last 'maand build'/g)?.length, 1, r.stderr);
-    assert.match(r.stderr, /^warning: the workspace changed since the last 'maand build' \(changed jobs\/api\/app\.conf\): maand runs the built snapshot/m);
-    assert.equal(readFileSync(b.onWorker(0, "jobs/api/app.conf"), "utf8"), "port = built\n");
-    state.conf = conf;
-    redeploy();
+    try {
+      b.build(workspace());
+      writeFileSync(join(b.root, "workspace", "jobs", "api", "app.conf"), "port = edited\n");
+      const r = b.deploy();
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(r.stderr.match(/changed since the last 'maand build'/g)?.length, 1, r.stderr);
+      assert.match(r.stderr, /^warning: the workspace changed since the last 'maand build' \(changed jobs\/api\/app\.conf\): maand runs the built snapshot/m);
+      assert.equal(readFileSync(b.onWorker(0, "jobs/api/app.conf"), "utf8"), "port = built\n");
+    } finally {
+      // The later tests start from the workers as they were.
+      state.conf = conf;
+      redeploy();
+    }
   });
 
   it("a version-only bump is version_changed: reload under restart_policy reload, with CURRENT_VERSION and NEW_VERSION", () => {

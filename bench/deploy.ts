@@ -17,12 +17,13 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { connectBucket, startWorkers, testWorkersUnavailable, type WorkerSet } from "../test/workers/workers.js";
 import type { DeployResult } from "../server/deploy/result.js";
+import { DEFAULT_CONF } from "../server/bucket/conf.js";
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -84,7 +85,8 @@ function makeBucket(dir: string, set: WorkerSet, hosts: string[], files: File[])
   const bucket = mkdtempSync(join(dir, "bucket-"));
   must(bucket, "init");
   // The same host keys the rsync side trusts: neither side pays for first contact.
-  connectBucket(bucket, set, { settings: { hook_api_port: "0" }, trustHostKeys: true });
+  // maand's default ssh_persist (the test helper turns the holder off unless asked).
+  connectBucket(bucket, set, { settings: { hook_api_port: "0", ssh_persist: String(DEFAULT_CONF.ssh_persist) }, trustHostKeys: true });
   writeFileSync(join(bucket, "workspace", "workers.json"), JSON.stringify(hosts.map((host) => ({ host, labels: ["worker"] }))));
   const job = join(bucket, "workspace", "jobs", "big");
   writeTree(job, files);
@@ -110,9 +112,13 @@ function deployIn(env: NodeJS.ProcessEnv, bucket: string, ...flags: string[]): M
   return { ms, result: (JSON.parse(out) as { result: DeployResult }).result };
 }
 
-function rsyncOne(set: WorkerSet, src: string, host: string): Promise<void> {
+/** OpenSSH options that keep the connection for later runs (what maand's holder does), or none. */
+type Ssh = { extra: string };
+const FRESH: Ssh = { extra: "" };
+
+function rsyncOne(set: WorkerSet, src: string, host: string, ssh: Ssh): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn("rsync", ["-a", "-e", set.sshCommand, `${src}/`, `${set.user}@${host}:${RSYNC_DIR}`], { stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn("rsync", ["-a", "-e", `${set.sshCommand}${ssh.extra}`, `${src}/`, `${set.user}@${host}:${RSYNC_DIR}`], { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     child.stderr.on("data", (d: Buffer) => (err += d.toString()));
     child.on("error", reject);
@@ -120,9 +126,9 @@ function rsyncOne(set: WorkerSet, src: string, host: string): Promise<void> {
   });
 }
 
-async function rsyncStep(set: WorkerSet, hosts: string[], src: string): Promise<number> {
+async function rsyncStep(set: WorkerSet, hosts: string[], src: string, ssh: Ssh = FRESH): Promise<number> {
   const t0 = performance.now();
-  await Promise.all(hosts.map((h) => rsyncOne(set, src, h)));
+  await Promise.all(hosts.map((h) => rsyncOne(set, src, h, ssh)));
   return performance.now() - t0;
 }
 
@@ -135,8 +141,8 @@ function clearWorkers(set: WorkerSet, n: number): void {
 }
 
 interface Round {
-  maand: { first: MaandRun; one: MaandRun; none: MaandRun; oneSyncOnly: MaandRun; noneWithoutCa?: MaandRun };
-  rsync: { first: number; one: number; none: number };
+  maand: { first: MaandRun; one: MaandRun; none: MaandRun; oneSyncOnly: MaandRun; oneDirect: MaandRun; noneWithoutCa?: MaandRun };
+  rsync: { first: number; one: number; none: number; oneKept: number };
   buildMs: number;
 }
 
@@ -179,10 +185,30 @@ async function bigRound(dir: string, set: WorkerSet, hosts: string[], files: Fil
   writeFileSync(join(bucket, "workspace", "jobs", "big", again.path), again.content, { mode: again.mode });
   must(bucket, "build");
   const mSyncOnly = settled(() => deploy(bucket, "--sync-only"));
+  // The same one-file change with ssh_persist = 0: maand connects and authenticates anew, as
+  // every rsync run above does.
+  const conf = join(bucket, "maand.conf");
+  writeFileSync(conf, readFileSync(conf, "utf8").replace(/^ssh_persist = .*$/m, "ssh_persist = 0"));
+  const third = { ...again, content: Buffer.concat([again.content, Buffer.from([2])]) };
+  writeFileSync(join(bucket, "workspace", "jobs", "big", third.path), third.content, { mode: third.mode });
+  must(bucket, "build");
+  const mDirect = settled(() => deploy(bucket));
+  // And the peer of maand's holder on the rsync side: OpenSSH keeping its connection
+  // (ControlPersist), warmed by one run, then the one-file change.
+  const kept: Ssh = { extra: ` -o ControlMaster=auto -o ControlPath=${join(dir, `cm-${r}-%C`)} -o ControlPersist=60` };
+  await rsyncStep(set, hosts, src, kept);
+  writeFileSync(join(src, third.path), third.content, { mode: third.mode });
+  const rKept = await settled(() => rsyncStep(set, hosts, src, kept));
+  for (const h of hosts) spawnSync("ssh", [...set.sshCommand.split(" ").slice(1), ...kept.extra.trim().split(" "), "-O", "exit", `${set.user}@${h}`], { stdio: "ignore" });
+  // Removing the bucket removes the holder's socket: it leaves, closing its connections.
   rmSync(bucket, { recursive: true, force: true });
   rmSync(src, { recursive: true, force: true });
-  for (const m of [mFirst, mOne, mNone, mSyncOnly]) if (m.result.status !== "ok") throw new Error(`deploy ${m.result.run_id}: ${m.result.status}`);
-  return { maand: { first: mFirst, one: mOne, none: mNone, oneSyncOnly: mSyncOnly, ...(mNoneWithoutCa ? { noneWithoutCa: mNoneWithoutCa } : {}) }, rsync: { first: rFirst, one: rOne, none: rNone }, buildMs };
+  for (const m of [mFirst, mOne, mNone, mSyncOnly, mDirect]) if (m.result.status !== "ok") throw new Error(`deploy ${m.result.run_id}: ${m.result.status}`);
+  return {
+    maand: { first: mFirst, one: mOne, none: mNone, oneSyncOnly: mSyncOnly, oneDirect: mDirect, ...(mNoneWithoutCa ? { noneWithoutCa: mNoneWithoutCa } : {}) },
+    rsync: { first: rFirst, one: rOne, none: rNone, oneKept: rKept },
+    buildMs,
+  };
 }
 
 const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
@@ -259,7 +285,7 @@ async function main(): Promise<void> {
       const last = m(rounds[rounds.length - 1]!);
       console.log(
         `${name.padEnd(16)} maand deploy ${rounds.map((r) => fmt(m(r).ms)).join(" / ")} (${sent(last)} syncs, ${sealed(last)} of them sealed, ${last.result.steps.filter((x) => x.step === "target").length} make targets, ` +
-          `${last.result.transport.connections_opened} SSH connections)  rsync -a ${rounds.map((r) => fmt(s(r))).join(" / ")}`,
+          `${last.result.transport.connections_opened} SSH connections opened, ${last.result.transport.connections_reused} kept by the holder)  rsync -a ${rounds.map((r) => fmt(s(r))).join(" / ")}`,
       );
       // On a machine shared with other work one lucky round of either side moves the best-of
       // ratio; the median of the per-round ratios (both sides timed back to back) is steadier.
@@ -273,6 +299,14 @@ async function main(): Promise<void> {
     const so = best((r) => r.maand.oneSyncOnly.ms);
     console.log(
       `one-file change, \`maand deploy --sync-only\` (no make target, like rsync): ${rounds.map((r) => fmt(r.maand.oneSyncOnly.ms)).join(" / ")} = ${(so / best((r) => r.rsync.one)).toFixed(2)}x rsync`,
+    );
+    const direct = best((r) => r.maand.oneDirect.ms);
+    console.log(
+      `one-file change, ssh_persist = 0 (maand connects and authenticates anew, as each rsync run does): ${rounds.map((r) => fmt(r.maand.oneDirect.ms)).join(" / ")} = ${(direct / best((r) => r.rsync.one)).toFixed(2)}x rsync`,
+    );
+    const kept = best((r) => r.rsync.oneKept);
+    console.log(
+      `one-file change, rsync -a over a kept OpenSSH connection (ControlPersist, the peer of maand's holder): ${rounds.map((r) => fmt(r.rsync.oneKept)).join(" / ")}; maand = ${(best((r) => r.maand.one.ms) / kept).toFixed(2)}x of it`,
     );
     console.log(`(maand build of the one-file change, not timed above: ${rounds.map((r) => fmt(r.buildMs)).join(" / ")})`);
     console.log(`where a one-file deploy's time goes (last round): ${breakdown(rounds[rounds.length - 1]!.maand.one)}`);

@@ -4,7 +4,7 @@ import type { DeployRequest } from "../../server/deploy/plan-types.js";
 import { planDeployment, runDeploy } from "../../server/deploy/run.js";
 import { deployRenderStep } from "../../server/deploy/render-step.js";
 import { PlannedTemplateErrors } from "../../server/deploy/template-errors.js";
-import { planWithStaleHint, warnIfStale } from "../../server/build/stale.js";
+import { planWithStaleHint, warnIfStaleInSlices } from "../../server/build/stale.js";
 import { UsageError } from "../../server/errors.js";
 import { renderDeployPlan } from "../render/deploy-plan.js";
 import { liveDeployProgress, plainDeployProgress } from "../render/deploy-progress.js";
@@ -60,18 +60,14 @@ export default async function deployCommand(bucket: string, opts: DeployOptions)
     const reporter = live ?? plainDeployProgress(opts.json ? process.stderr : process.stdout, opts.verbose ?? false);
     // Warned once, while the workers are being reached (or as a plan error is reported); on a
     // TTY above the live block, which a stray line would garble.
-    let staleChecked = opts.build ?? false;
-    const staleCheck = () => {
-      if (staleChecked) return;
-      staleChecked = true;
-      warnIfStale(live ? { ...ctx, log: { ...ctx.log, warn: (m) => live.warning?.(m) } } : ctx);
-    };
+    let staleChecked: Promise<unknown> | undefined = opts.build ? Promise.resolve() : undefined;
+    const staleCheck = () => (staleChecked ??= warnIfStaleInSlices(live ? { ...ctx, log: { ...ctx.log, warn: (m) => live.warning?.(m) } } : ctx));
     let outcome;
     try {
       outcome = await runDeploy(ctx, request, { reporter, verbose: opts.verbose ?? false, whileConnecting: staleCheck });
     } finally {
+      await staleCheck();
       live?.done();
-      staleCheck();
     }
     const { plan, result } = outcome;
     if (opts.json) console.log(renderJson({ plan, result }));

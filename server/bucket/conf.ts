@@ -13,6 +13,11 @@ export interface MaandConf {
   ssh_max_workers: number;
   /** Seconds to connect and authenticate to a worker before it is reported unreachable. */
   ssh_connect_timeout: number;
+  /**
+   * Seconds the SSH connection holder keeps worker connections open after the last command
+   * that used them (like OpenSSH's ControlPersist); 0: every command connects anew.
+   */
+  ssh_persist: number;
   hook_api_port: number;
   hook_api_auth: "token" | "headers";
   job_config_selector: string;
@@ -28,6 +33,7 @@ export const DEFAULT_CONF: Readonly<MaandConf> = {
   use_sudo: true,
   ssh_max_workers: 32,
   ssh_connect_timeout: 10,
+  ssh_persist: 60,
   hook_api_port: 8080,
   hook_api_auth: "token",
   job_config_selector: "",
@@ -57,6 +63,7 @@ const CHECKS: Record<keyof MaandConf, Check> = {
   use_sudo: bool,
   ssh_max_workers: int(1, 1024),
   ssh_connect_timeout: int(1, 600),
+  ssh_persist: int(0, 86400),
   hook_api_port: int(0, 65535),
   hook_api_auth: oneOf("token", "headers"),
   job_config_selector: str,

@@ -55,6 +55,30 @@ export function recordBuiltFiles(paths: BucketPaths, jobs: ReadonlyArray<{ name:
 }
 
 export function checkStaleCatalog(paths: BucketPaths, db: Db): StaleReport {
+  const steps = staleCheckSteps(paths, db);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * The same check in slices, yielding to the event loop between them: deploy runs it while the
+ * workers answer its first requests, which then are not kept waiting behind 2,000 stats.
+ */
+export async function checkStaleCatalogInSlices(paths: BucketPaths, db: Db): Promise<StaleReport> {
+  const steps = staleCheckSteps(paths, db);
+  for (;;) {
+    const step = steps.next();
+    if (step.done) return step.value;
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** Files checked between two yields of staleCheckSteps. */
+const SLICE = 250;
+
+function* staleCheckSteps(paths: BucketPaths, db: Db): Generator<void, StaleReport> {
   const report: StaleReport = { changed: [], added: [], removed: [] };
   let cache: StatCache = {};
   try {
@@ -66,10 +90,13 @@ export function checkStaleCatalog(paths: BucketPaths, db: Db): StaleReport {
   const problems = new Problems().in("workspace/jobs");
   const workspaceJobs = existsSync(paths.jobs) ? listJobDirs(problems, paths.jobs) : [];
   const builtJobs = new Set(listJobs(db).map((j) => j.name));
+  let n = 0;
   for (const job of new Set([...workspaceJobs, ...builtJobs])) {
+    yield;
     const built = new Map(listJobFileHashes(db, job).map((f) => [f.path, f.hash]));
     const present = workspaceJobs.includes(job) ? safeList(problems, join(paths.jobs, job)) : [];
     for (const f of present) {
+      if (++n % SLICE === 0) yield;
       const id = `${job}/${f.rel}`;
       const hash = built.get(f.rel);
       built.delete(f.rel);
@@ -77,10 +104,8 @@ export function checkStaleCatalog(paths: BucketPaths, db: Db): StaleReport {
         report.added.push(`jobs/${id}`);
         continue;
       }
-      let st;
-      try {
-        st = statSync(f.abs);
-      } catch {
+      const st = statSync(f.abs, { throwIfNoEntry: false });
+      if (!st) {
         report.removed.push(`jobs/${id}`);
         continue;
       }
@@ -122,7 +147,15 @@ type StaleCheckContext = { paths: BucketPaths; db: Db; log: Logger };
 
 /** Warns (naming the files) when the workspace changed since the last build; returns what it found. */
 export function warnIfStale(ctx: StaleCheckContext, fix: string = STALE_FIX.build): StaleReport {
-  const stale = checkStaleCatalog(ctx.paths, ctx.db);
+  return warned(ctx, checkStaleCatalog(ctx.paths, ctx.db), fix);
+}
+
+/** warnIfStale in slices (checkStaleCatalogInSlices). */
+export async function warnIfStaleInSlices(ctx: StaleCheckContext, fix: string = STALE_FIX.build): Promise<StaleReport> {
+  return warned(ctx, await checkStaleCatalogInSlices(ctx.paths, ctx.db), fix);
+}
+
+function warned(ctx: StaleCheckContext, stale: StaleReport, fix: string): StaleReport {
   if (isStale(stale)) ctx.log.warn(describeStale(stale, fix));
   return stale;
 }

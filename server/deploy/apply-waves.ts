@@ -12,7 +12,7 @@ import { deployJob } from "./job-pipeline.js";
 import type { JobRun, LazySession } from "./job-run.js";
 import { healthGate } from "../health/gate.js";
 import type { DeployPlan, DeployPlanInput } from "./plan-types.js";
-import type { DeployResult, JobResult } from "./result.js";
+import { NO_TRANSPORT, type DeployResult, type JobResult, type Transport } from "./result.js";
 import type { RenderStep } from "./stage.js";
 import { workerLayout } from "./worker-layout.js";
 
@@ -53,7 +53,7 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
   const jobs: JobResult[] = [];
   const warnings: string[] = [];
   let interrupted = false;
-  let transport = { connections_opened: 0, peak_connections: 0 };
+  let transport: Transport = NO_TRANSPORT;
   // Secrets (and what pre_deploy writes, through the session) masked in what workers print.
   const redactor = bucketSecretsRedactor(ctx.db, ctx.kv, plan.waves.flatMap((w) => w.jobs.filter((j) => j.needs_work).map((j) => j.job)));
   const signal = w.trap.signal;
@@ -115,7 +115,7 @@ export async function applyWaves(w: WavesRun): Promise<WavesOutcome> {
     if (signal.aborted) interrupted = true;
     else warnings.push(...(await refreshLayouts(ctx, pool, plan.bucket_id, touched, updateSeq)));
     const stats = pool.stats();
-    transport = { connections_opened: stats.connectionsOpened, peak_connections: stats.peakConnections };
+    transport = { connections_opened: stats.connectionsOpened, connections_reused: stats.connectionsReused, peak_connections: stats.peakConnections };
   } finally {
     // Whatever no checkpoint committed is dropped; the API stops after the last hook process.
     if (opening) {

@@ -9,7 +9,7 @@ import type { WavesOutcome } from "./apply-waves.js";
 import type { DeployGate } from "./job-run.js";
 import { isNoOp, type DeployPlan, type DeployPlanInput } from "./plan-types.js";
 import type { DeployReporter } from "./reporter.js";
-import type { DeployResult } from "./result.js";
+import { NO_TRANSPORT, type DeployResult } from "./result.js";
 import { deployRenderStep } from "./render-step.js";
 import { checkPlanWorkers } from "./worker-check.js";
 import type { RenderStep } from "./stage.js";
@@ -30,11 +30,11 @@ export interface ApplyOptions {
   gate?: DeployGate;
   resolver?: InterpreterResolver;
   /**
-   * Work that must happen before the first step but needs no worker (the CLI's stale-catalog
-   * check): run while the SSH handshakes are under way, whose first part (sshd's fork and
-   * re-exec) needs nothing from maand; right away for a plan without work.
+   * Work that needs no worker (the CLI's stale-catalog check): started once the first
+   * requests to the workers are out, run in slices while they answer, finished before the
+   * result; right away for a plan without work.
    */
-  whileConnecting?: () => void;
+  whileConnecting?: () => Promise<unknown> | void;
   verbose?: boolean;
   targetTimeoutSec?: number;
   hookExecute?: RunOptions["execute"];
@@ -56,9 +56,9 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
   let outcome: WavesOutcome;
   try {
     if (isNoOp(plan)) {
-      o.whileConnecting?.();
+      await o.whileConnecting?.();
       const jobs = plan.waves.flatMap((wave) => wave.jobs.map((job) => ({ job: job.job, wave_index: wave.wave_index, status: "skipped" as const, error: null, promoted: [], kv_checkpoints: 0, replanned: false })));
-      outcome = { jobs, warnings: [], interrupted: false, transport: { connections_opened: 0, peak_connections: 0 } };
+      outcome = { jobs, warnings: [], interrupted: false, transport: NO_TRANSPORT };
     } else {
       // Ctrl-C, SIGTERM, a closed terminal: running hooks and remote commands are stopped.
       const trap = trapInterrupt(o.signal);
@@ -70,8 +70,10 @@ export async function applyDeploy(ctx: BucketContext, plan: DeployPlan, input: D
         const checked = checkPlanWorkers(ctx, pool, plan.workers, trap.signal);
         checked.catch(() => {}); // awaited by applyWaves, which reports it
         const { applyWaves } = await import("./apply-waves.js");
-        o.whileConnecting?.();
+        const sideWork = Promise.resolve(o.whileConnecting?.());
+        sideWork.catch(() => {}); // awaited below, once the waves are done
         outcome = await applyWaves({ ctx, plan, input, options: o, runId, updateSeq, resolver, render, record: (r) => events.record(r), trap, pool, checked });
+        await sideWork;
       } finally {
         trap.dispose();
       }

@@ -37,6 +37,18 @@ export interface DeployResult {
   events_file: string;
   /** Worker layout files (jobs.json) that could not be refreshed at the end; the deploy itself succeeded. */
   warnings: string[];
-  /** SSH connections this deploy opened, and the most open at once (bounded by ssh_max_workers); zeros when no worker was contacted. */
-  transport: { connections_opened: number; peak_connections: number };
+  /**
+   * SSH connections this deploy opened, the workers it reached through a connection the holder
+   * kept from an earlier command (ssh_persist), and the most in use at once (bounded by
+   * ssh_max_workers); zeros when no worker was contacted.
+   */
+  transport: Transport;
 }
+
+export interface Transport {
+  connections_opened: number;
+  connections_reused: number;
+  peak_connections: number;
+}
+
+export const NO_TRANSPORT: Transport = { connections_opened: 0, connections_reused: 0, peak_connections: 0 };

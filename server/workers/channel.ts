@@ -1,5 +1,6 @@
-import type { Client, ClientChannel } from "ssh2";
+import { MaandError } from "../errors.js";
 import { CommandInterrupted, WorkerUnreachable } from "./errors.js";
+import type { ExecChannel, SshClient } from "./ssh-client.js";
 
 export interface ExecOptions {
   /** Bytes for the command's stdin; an async iterable is streamed with backpressure. EOF follows. */
@@ -51,7 +52,7 @@ const DEADLINE_SLACK_MS = 5_000;
 export const TIMEOUT_EXIT_CODES: ReadonlySet<number> = new Set([124, 137]);
 
 export interface ChannelJob {
-  client: Client;
+  client: SshClient;
   host: string;
   /** What the caller asked for (for results and messages). */
   command: string;
@@ -82,7 +83,7 @@ export async function runChannel(job: ChannelJob): Promise<ExecResult> {
   return running.result;
 }
 
-async function openChannel<T>(job: ChannelJob, attach: (ch: ClientChannel) => T): Promise<T> {
+async function openChannel<T>(job: ChannelJob, attach: (ch: ExecChannel) => T): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
       return await new Promise<T>((resolve, reject) => {
@@ -101,7 +102,7 @@ async function openChannel<T>(job: ChannelJob, attach: (ch: ClientChannel) => T)
   }
 }
 
-function collect(job: ChannelJob, ch: ClientChannel, started: number): Promise<ExecResult> {
+function collect(job: ChannelJob, ch: ExecChannel, started: number): Promise<ExecResult> {
   const { host, command, options: o } = job;
   const cap = o.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
   return new Promise((resolve, reject) => {
@@ -202,13 +203,15 @@ function collect(job: ChannelJob, ch: ClientChannel, started: number): Promise<E
   });
 }
 
-function openFailure(host: string, e: Error): WorkerUnreachable {
+function openFailure(host: string, e: Error): MaandError {
+  // Through the holder, a connection that could not be (re)opened arrives already typed.
+  if (e instanceof MaandError) return e;
   return /not connected|no response/i.test(e.message)
     ? new WorkerUnreachable(host, "the connection was lost", "lost", { cause: e })
     : new WorkerUnreachable(host, `the worker refused a new session (${e.message}); sshd's MaxSessions may be lower than maand's channels per worker`, "error", { cause: e });
 }
 
-async function writeStdin(ch: ClientChannel, stdin: ExecOptions["stdin"], stopped: () => boolean): Promise<void> {
+async function writeStdin(ch: ExecChannel, stdin: ExecOptions["stdin"], stopped: () => boolean): Promise<void> {
   if (stdin === undefined) return void ch.end();
   if (typeof stdin === "string" || Buffer.isBuffer(stdin)) return void ch.end(stdin);
   let closed = false;

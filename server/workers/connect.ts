@@ -1,7 +1,8 @@
-import { Client, type ConnectConfig } from "ssh2";
+import ssh2, { Client, type ConnectConfig } from "ssh2";
+import { MaandError } from "../errors.js";
 import { HostKeyChanged, WorkerUnreachable } from "./errors.js";
 import type { KnownHosts } from "./known-hosts.js";
-import type { TransportOptions } from "./options.js";
+import { readKeyFile, type TransportOptions } from "./options.js";
 
 export interface ConnectInput {
   host: string;
@@ -107,4 +108,15 @@ function describe(host: string, o: TransportOptions, err: Error & { level?: stri
     return new WorkerUnreachable(host, `user ${o.user} was refused with the key ${o.keyPath} (is its public key in the worker's authorized_keys?)`, "auth", { cause: err });
   if (err.level === "client-timeout") return new WorkerUnreachable(host, `no SSH handshake within ${o.connectTimeoutMs} ms`, "timeout", { cause: err });
   return new WorkerUnreachable(host, err.message, "error", { cause: err });
+}
+
+/**
+ * Read and parsed once per pool: a missing, unreadable, passphrase-protected or malformed key is
+ * the operator's to fix, reported once before any worker is contacted.
+ */
+export function readPrivateKey(keyPath: string): Buffer {
+  const key = readKeyFile(keyPath);
+  const parsed = ssh2.utils.parseKey(key);
+  if (parsed instanceof Error) throw new MaandError(`cannot use the SSH key ${keyPath}: ${parsed.message}; expected an unencrypted private key (OpenSSH or PEM format)`, 1, { cause: parsed });
+  return key;
 }

@@ -1,11 +1,11 @@
 import { randomBytes } from "node:crypto";
-import type { Client } from "ssh2";
 import { runChannel, type ExecOptions, type ExecResult } from "./channel.js";
 import { CommandInterrupted } from "./errors.js";
 import { Limiter } from "./limiter.js";
 import type { TransportOptions } from "./options.js";
 import { helperArgv, type WorkerScripts } from "./scripts.js";
 import { shellJoin, wrapCommand, wrapRaw } from "./shell.js";
+import type { SshClient } from "./ssh-client.js";
 
 /** How long an abort may spend stopping remote commands before the channels are just closed. */
 const KILL_BUDGET_MS = 8_000;
@@ -24,7 +24,7 @@ export class WorkerConnection {
 
   constructor(
     readonly host: string,
-    private readonly client: Client,
+    private readonly client: SshClient,
     private readonly options: TransportOptions,
     private readonly scripts: WorkerScripts,
     onGone: () => void,

@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import ssh2 from "ssh2";
 import { join } from "node:path";
 import { MaandError } from "../errors.js";
 import type { MaandConf } from "../bucket/conf.js";
@@ -25,6 +24,13 @@ export interface TransportOptions {
   /** A connection silent this long (keepalives unanswered) is declared lost. */
   keepaliveIntervalMs: number;
   keepaliveCountMax: number;
+  /**
+   * Seconds the SSH connection holder keeps connections open after the last command that used
+   * them (maand.conf ssh_persist); 0 connects directly for this command only.
+   */
+  persistSec: number;
+  /** The holder's unix socket (secrets/ssh-holder.sock). */
+  holderSocket?: string;
   /** Receives ssh2's protocol trace, one line per message, prefixed with the worker. */
   debug?: (line: string) => void;
 }
@@ -36,11 +42,12 @@ export const TRANSPORT_DEFAULTS = {
   killAfterSec: 10,
   keepaliveIntervalMs: 5_000,
   keepaliveCountMax: 3,
+  persistSec: 0,
 } as const;
 
 export const knownHostsPath = (paths: BucketPaths): string => paths.knownHosts;
 
-type TransportConf = Pick<MaandConf, "ssh_user" | "ssh_key" | "ssh_port" | "use_sudo"> & Partial<Pick<MaandConf, "ssh_max_workers" | "ssh_connect_timeout">>;
+type TransportConf = Pick<MaandConf, "ssh_user" | "ssh_key" | "ssh_port" | "use_sudo"> & Partial<Pick<MaandConf, "ssh_max_workers" | "ssh_connect_timeout" | "ssh_persist">>;
 
 /** Transport options from maand.conf: key `secrets/<ssh_key>`, host keys in `secrets/known_hosts`. */
 export function transportOptions(paths: BucketPaths, conf: TransportConf, overrides: Partial<TransportOptions> = {}): TransportOptions {
@@ -48,6 +55,8 @@ export function transportOptions(paths: BucketPaths, conf: TransportConf, overri
     ...TRANSPORT_DEFAULTS,
     ...(conf.ssh_max_workers !== undefined ? { maxWorkers: conf.ssh_max_workers } : {}),
     ...(conf.ssh_connect_timeout !== undefined ? { connectTimeoutMs: conf.ssh_connect_timeout * 1000 } : {}),
+    ...(conf.ssh_persist !== undefined ? { persistSec: conf.ssh_persist } : {}),
+    holderSocket: join(paths.secrets, "ssh-holder.sock"),
     user: conf.ssh_user,
     port: conf.ssh_port,
     keyPath: join(paths.secrets, conf.ssh_key),
@@ -61,18 +70,11 @@ export function withDefaults(o: Partial<TransportOptions> & Pick<TransportOption
   return { ...TRANSPORT_DEFAULTS, ...o };
 }
 
-/**
- * Read and parsed once per pool: a missing, unreadable, passphrase-protected or malformed key is
- * the operator's to fix, reported once before any worker is contacted.
- */
-export function readPrivateKey(keyPath: string): Buffer {
-  let key: Buffer;
+/** The key file's bytes; a missing or unreadable one is the operator's to fix, named with its path. */
+export function readKeyFile(keyPath: string): Buffer {
   try {
-    key = readFileSync(keyPath);
+    return readFileSync(keyPath);
   } catch (err) {
     throw new MaandError(`cannot read the SSH key ${keyPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}; put the workers' private key there (maand.conf ssh_key)`, 1, { cause: err });
   }
-  const parsed = ssh2.utils.parseKey(key);
-  if (parsed instanceof Error) throw new MaandError(`cannot use the SSH key ${keyPath}: ${parsed.message}; expected an unencrypted private key (OpenSSH or PEM format)`, 1, { cause: parsed });
-  return key;
 }

@@ -1,14 +1,17 @@
-import { connect } from "./connect.js";
 import type { ExecOptions, ExecResult } from "./channel.js";
 import { WorkerConnection } from "./connection.js";
 import { CommandInterrupted, WorkerUnreachable } from "./errors.js";
+import { holderEnabled, HolderLink } from "./holder/client.js";
 import { KnownHosts } from "./known-hosts.js";
-import { readPrivateKey, type TransportOptions } from "./options.js";
+import { readKeyFile, type TransportOptions } from "./options.js";
 import { loadWorkerScripts, type WorkerScripts } from "./scripts.js";
+import type { SshClient } from "./ssh-client.js";
 
 export interface PoolStats {
   /** TCP connections opened during the pool's life (reconnects included). */
   connectionsOpened: number;
+  /** Workers reached through a connection the holder kept from an earlier command (ssh_persist). */
+  connectionsReused: number;
   /** Most connections open or opening at the same moment; never above maxWorkers. */
   peakConnections: number;
   openConnections: number;
@@ -24,30 +27,40 @@ interface Entry {
   lastUsed: number;
 }
 
+/** Opens (or, through the holder, finds) the connection to one worker. */
+type Connector = (host: string) => Promise<{ client: SshClient; reused: boolean }>;
+
 /**
  * The SSH connections of one maand command: one per worker, opened on first use and reused by
  * every later command to it, at most `maxWorkers` open at once. When all slots are taken, a
  * new worker waits until some worker has no command running, whose connection is then closed
- * (least recently used first). `close()` ends them all.
+ * (least recently used first). `close()` ends them all. With `persistSec` the connections are
+ * the holder's (holder/), which keeps them for the next command; ssh2 is then not even loaded.
  */
 export class WorkerPool {
-  readonly knownHosts: KnownHosts;
   readonly scripts: WorkerScripts;
   /** File lists syncWorker already validated this command: a job's list is shared by its workers. */
   readonly validatedFiles = new WeakSet<object>();
-  private readonly privateKey: Buffer;
+  private readonly connector: Connector;
+  private readonly holder: HolderLink | undefined;
   private readonly entries = new Map<string, Entry>();
   private readonly waiters: Array<() => void> = [];
   private closed = false;
   private opened = 0;
+  private reused = 0;
   private peak = 0;
   private peakChannelsSeen = 0;
 
-  constructor(readonly options: TransportOptions, deps: { scripts?: WorkerScripts; knownHosts?: KnownHosts } = {}) {
+  constructor(readonly options: TransportOptions, deps: { scripts?: WorkerScripts } = {}) {
     if (!Number.isInteger(options.maxWorkers) || options.maxWorkers < 1) throw new Error(`maxWorkers must be a positive integer, got ${options.maxWorkers}`);
-    this.privateKey = readPrivateKey(options.keyPath);
-    this.knownHosts = deps.knownHosts ?? KnownHosts.load(options.knownHostsFile);
     this.scripts = deps.scripts ?? loadWorkerScripts();
+    if (holderEnabled(options)) {
+      const link = (this.holder = new HolderLink(options));
+      this.connector = (host) => link.open(host);
+    } else {
+      readKeyFile(options.keyPath);
+      this.connector = directConnector(options);
+    }
   }
 
   /** Runs one command on `host` (see ExecOptions for timeout, stdin, abort, sudo). */
@@ -71,7 +84,7 @@ export class WorkerPool {
 
   stats(): PoolStats {
     for (const e of this.entries.values()) if (e.conn) this.peakChannelsSeen = Math.max(this.peakChannelsSeen, e.conn.channels.peak);
-    return { connectionsOpened: this.opened, peakConnections: this.peak, openConnections: this.entries.size, peakChannels: this.peakChannelsSeen };
+    return { connectionsOpened: this.opened, connectionsReused: this.reused, peakConnections: this.peak, openConnections: this.entries.size, peakChannels: this.peakChannelsSeen };
   }
 
   close(): void {
@@ -79,6 +92,7 @@ export class WorkerPool {
     this.closed = true;
     for (const e of this.entries.values()) e.conn?.close();
     this.entries.clear();
+    this.holder?.close();
     for (const w of this.waiters.splice(0)) w();
   }
 
@@ -103,9 +117,10 @@ export class WorkerPool {
 
   private open(host: string): Entry {
     const entry: Entry = { ready: undefined as unknown as Promise<WorkerConnection>, users: 1, lastUsed: Date.now() };
-    this.opened++;
-    entry.ready = connect({ host, options: this.options, privateKey: this.privateKey, knownHosts: this.knownHosts }).then(
-      (client) => {
+    entry.ready = this.connector(host).then(
+      ({ client, reused }) => {
+        if (reused) this.reused++;
+        else this.opened++;
         const conn = new WorkerConnection(host, client, this.options, this.scripts, () => this.forget(host, entry));
         entry.conn = conn;
         if (this.closed || this.entries.get(host) !== entry) conn.close();
@@ -162,6 +177,22 @@ export class WorkerPool {
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
+}
+
+/**
+ * ssh2 straight from this process: loaded, and the key parsed and host keys read, on the
+ * first connection only (a command that reaches no worker never pays for them).
+ */
+function directConnector(options: TransportOptions): Connector {
+  let deps: Promise<{ open: (host: string) => Promise<SshClient> }> | undefined;
+  return async (host) => {
+    deps ??= import("./connect.js").then(({ connect, readPrivateKey }) => {
+      const privateKey = readPrivateKey(options.keyPath);
+      const knownHosts = KnownHosts.load(options.knownHostsFile);
+      return { open: (h: string) => connect({ host: h, options, privateKey, knownHosts }) };
+    });
+    return { client: await (await deps).open(host), reused: false };
+  };
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal | undefined, interrupted: () => Error): Promise<T> {

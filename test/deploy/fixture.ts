@@ -36,10 +36,11 @@ export interface DeployBucket {
   cleanup(): Promise<void>;
 }
 
-export async function deployBucket(workers: number, options: StartOptions = {}): Promise<DeployBucket> {
+/** `settings`: maand.conf lines beyond the fixture's (e.g. ssh_persist, which tests leave at 0). */
+export async function deployBucket(workers: number, options: StartOptions = {}, settings: Record<string, string> = {}): Promise<DeployBucket> {
   const set = await startWorkers(workers, options);
   const b = await makeBucket("maand-deploy-");
-  connectBucket(b.root, set, { settings: { ssh_connect_timeout: "5" } });
+  connectBucket(b.root, set, { settings: { ssh_connect_timeout: "5", ...settings } });
   const recordFile = join(b.root, "record.jsonl");
   const run = (...args: string[]) => maand(b.root, ...args);
   const bucketId = (JSON.parse(run("info", "--json").stdout) as { bucket_id: string }).bucket_id;

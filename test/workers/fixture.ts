@@ -18,6 +18,15 @@ export function poolFor(set: WorkerSet, overrides: Partial<TransportOptions> = {
   );
 }
 
+/**
+ * The two ways a pool reaches workers: connections of its own (ssh_persist = 0), or the ones
+ * the SSH connection holder keeps (a socket of the set's, persisting 2 s after its last use).
+ */
+export const TRANSPORT_MODES: ReadonlyArray<{ name: string; options: (set: WorkerSet) => Partial<TransportOptions> }> = [
+  { name: "", options: () => ({}) },
+  { name: " (through the connection holder)", options: (set) => ({ persistSec: 2, holderSocket: join(set.dir, "holder.sock") }) },
+];
+
 /** Resolves with the error a promise rejects with (fails the test when it resolves). */
 export async function rejection(p: Promise<unknown>): Promise<Error> {
   try {

@@ -7,7 +7,8 @@ import { join } from "node:path";
 import { bucketPaths } from "../../server/bucket/paths.js";
 import { DEFAULT_CONF } from "../../server/bucket/conf.js";
 import { MaandError } from "../../server/errors.js";
-import { readPrivateKey, transportOptions, TRANSPORT_DEFAULTS } from "../../server/workers/options.js";
+import { readPrivateKey } from "../../server/workers/connect.js";
+import { transportOptions, TRANSPORT_DEFAULTS } from "../../server/workers/options.js";
 
 describe("transport options", () => {
   it("come from maand.conf: key secrets/<ssh_key>, host keys in secrets/known_hosts, bounds by default", () => {

@@ -369,12 +369,14 @@ function safeList(ns: string, optDir: string): number[] {
 
 /**
  * Points a bucket at the set: maand.conf reaches the workers as root on the set's port without
- * sudo (plus `settings`, e.g. ssh_connect_timeout = 5), the set's key becomes secrets/worker.key
+ * sudo and without the SSH connection holder (plus `settings`, e.g. ssh_connect_timeout = 5), the set's key becomes secrets/worker.key
  * (0600), and with `trustHostKeys` the workers' host keys are pre-trusted in secrets/known_hosts.
  */
 export function connectBucket(root: string, set: WorkerSet, options: { settings?: Record<string, string>; trustHostKeys?: boolean } = {}): void {
   const conf = join(root, "maand.conf");
-  const settings: Record<string, string> = { ssh_user: '"root"', ssh_port: String(set.port), use_sudo: "false", ...options.settings };
+  // Tests connect directly unless they ask for the holder (ssh_persist): a holder would
+  // outlive the test by a minute, holding sessions on workers the test already stopped.
+  const settings: Record<string, string> = { ssh_user: '"root"', ssh_port: String(set.port), use_sudo: "false", ssh_persist: "0", ...options.settings };
   let text = readFileSync(conf, "utf8");
   for (const [key, value] of Object.entries(settings)) {
     const line = new RegExp(`^${key} = .*$`, "m");

@@ -85,8 +85,7 @@ export async function runBuild(ctx: BucketContext, options: RunBuildOptions = {}
   if (options.dryRun) return result;
   const destructive = destructiveReason(plan.summary);
   if (destructive && !options.yes) throw new DestructiveBuildRefused(destructive);
-  applyBuild(ctx.db, ctx.kv, plan);
-  recordBuiltFiles(ctx.paths, workspace.jobs);
+  recordBuiltFiles(ctx.paths, workspace.jobs, applyBuild(ctx.db, ctx.kv, plan));
   await options.afterCommit?.(ctx, result);
   return result;
 }

@@ -178,6 +178,15 @@ export function insertBucketRow(db: Db, id: string, createdAt: number): void {
   db.prepare("INSERT INTO bucket (bucket_id, created_at) VALUES (?, ?)").run(id, createdAt);
 }
 
+/** The id of the last committed build ('' before the first; migration 7). */
+export function buildId(db: Db): string {
+  return (db.prepare("SELECT build_id FROM bucket").get() as { build_id: string } | undefined)?.build_id ?? "";
+}
+
+export function setBuildId(db: Db, id: string): void {
+  db.prepare("UPDATE bucket SET build_id = ?").run(id);
+}
+
 export function bucketId(db: Db): string {
   const row = db.prepare("SELECT bucket_id FROM bucket").get() as { bucket_id: string } | undefined;
   return row?.bucket_id ?? "";

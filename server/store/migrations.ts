@@ -163,4 +163,10 @@ export const MIGRATIONS: readonly string[] = [
     files       TEXT NOT NULL
   );
   `,
+  // 7: a random id per committed build. tmp/build-stat.json carries the id of the build that
+  // wrote it: when they match, its file hashes are the catalog's, and the stale-catalog check
+  // needs no read of job_files (server/build/stale.ts).
+  `
+  ALTER TABLE bucket ADD COLUMN build_id TEXT NOT NULL DEFAULT '';
+  `,
 ];

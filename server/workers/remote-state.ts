@@ -60,7 +60,13 @@ export function stateScript(root: string, jobs: readonly string[], layoutNames: 
     if (token === undefined) lines.push(...full);
     else {
       if (!TOKEN.test(token)) throw new Error(`invalid sync seal ${JSON.stringify(token)}`);
-      lines.push(`if [ "$(cat "$m${SEAL_SUFFIX}" 2>/dev/null)" = "${token} "${listingDigest()} ]; then printf 'K\\0%s\\0' ${shellQuote(job)}; else`, ...full, "fi");
+      // read, not $(cat): one process fewer on every worker of every sync.
+      lines.push(
+        `s=; { IFS= read -r s < "$m${SEAL_SUFFIX}"; } 2>/dev/null`,
+        `if [ -n "$s" ] && [ "$s" = "${token} "${listingDigest()} ]; then printf 'K\\0%s\\0' ${shellQuote(job)}; else`,
+        ...full,
+        "fi",
+      );
     }
   }
   for (const name of layoutNames) lines.push(`if [ -f "$r/"${shellQuote(name)} ]; then printf 'L\\0%s\\0' ${shellQuote(name)}; cat "$r/"${shellQuote(name)}; printf '\\0'; fi`);
@@ -70,8 +76,9 @@ export function stateScript(root: string, jobs: readonly string[], layoutNames: 
 
 /**
  * Seals each job as its directory is now, with the token in shell variable $tok: run on the
- * worker right after apply.py succeeded, or when the listing found nothing to send. Best
- * effort: a seal that could not be written only means a full listing next time.
+ * worker when the listing found nothing to send (after a sync that sent something, apply.py
+ * writes the same seal itself, stat_listing being this listing in Python). Best effort: a seal
+ * that could not be written only means a full listing next time.
  */
 export function sealScript(root: string, jobs: readonly string[]): string {
   if (!jobs.length) return "true";

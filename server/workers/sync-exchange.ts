@@ -9,8 +9,8 @@ import { shellJoin, shellQuote } from "./shell.js";
  * `seal <deadline> <token>` (nothing to send, but the worker was listed in full: seal it so the
  * next sync needs no listing), or `skip`. Only on `apply` does the shell start python3, which
  * reads the rest of the same stdin (sh's `read` consumes exactly one line of a pipe), so a sync
- * with nothing to send starts no interpreter. After apply.py succeeded the worker seals the
- * synced jobs with the token (remote-state.ts).
+ * with nothing to send starts no interpreter. apply.py seals the synced jobs with the token once
+ * everything is in place (the control line carries it); `seal` runs remote-state.ts's sealScript.
  */
 export const SKIP = "skip\n";
 export type Answer = "apply" | "seal";
@@ -37,7 +37,8 @@ export interface ExchangeDeadlines {
  * (see exchange in sync.ts).
  */
 export function exchangeScript(stateScript: string, fence: string, applyScript: string, sealScript: string, d: ExchangeDeadlines): string {
-  const round2 = `if [ "$1" = apply ]; then ${shellJoin(helperArgv(applyScript))} || exit $?; fi\ntok=$2\n${sealScript}`;
+  // apply.py seals what it synced itself (the control line carries the token); `seal` runs the shell's.
+  const round2 = `if [ "$1" = apply ]; then exec ${shellJoin(helperArgv(applyScript))}; fi\ntok=$2\n${sealScript}`;
   return [
     `timeout -k ${d.killAfterSec} ${Math.ceil(d.listingSec)} sh -c ${shellQuote(stateScript)} || exit $?`,
     `printf '%s' ${fence}`,

@@ -249,6 +249,8 @@ export function applyPayload(
     remove: removeJobs,
     retire: retire ? [WORKER_JSON, JOBS_JSON, RUNNER_PATH] : [],
     layout: Object.fromEntries(layout.map((f) => [f.name, [f.hash, f.mode]])),
+    // apply.py seals the synced jobs with the token once everything is in place (remote-state.ts).
+    seal: { token, jobs: plans.map((p) => p.job) },
   };
   const entries: TarEntry[] = [
     ...plans.flatMap((p) => p.write.map((f) => ({ name: `${JOBS_DIR}/${p.job}/${f.path}`, mode: f.mode, content: f.content }))),

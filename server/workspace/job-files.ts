@@ -22,6 +22,10 @@ interface Walk {
   /** Real path of the job directory: every link must resolve inside it. */
   root: string;
   found: Found[];
+  /** Relative paths of the directories walked ("" is the job dir). */
+  dirs: string[];
+  /** A symlink was followed: what it points at can change without any walked directory changing. */
+  links: boolean;
 }
 
 /**
@@ -45,10 +49,15 @@ export function readJobFiles(p: FileProblems, jobDir: string, guard?: BucketGuar
  * reading them: the same walk, skips and link rules as readJobFiles.
  */
 export function listJobFilePaths(p: FileProblems, jobDir: string): Array<{ rel: string; abs: string }> {
+  return listJobTree(p, jobDir).files;
+}
+
+/** listJobFilePaths with the directories it walked and whether it followed a symlink. */
+export function listJobTree(p: FileProblems, jobDir: string): { files: Found[]; dirs: string[]; links: boolean } {
   const root = realpathSync(jobDir);
-  const w: Walk = { p, root, found: [] };
+  const w: Walk = { p, root, found: [], dirs: [], links: false };
   walk(w, { abs: jobDir, rel: "", real: root }, []);
-  return w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0));
+  return { files: w.found.sort((a, b) => (a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0)), dirs: w.dirs, links: w.links };
 }
 
 interface Dir {
@@ -64,6 +73,7 @@ function walk(w: Walk, dir: Dir, ancestors: string[]): void {
   const { abs, rel } = dir;
   const shownDir = rel === "" ? "." : `${rel}/`;
   const chain = [...ancestors, dir.real];
+  w.dirs.push(rel);
   let entries: Dirent<Buffer>[];
   try {
     // Raw names: a name that is not UTF-8 would otherwise be decoded to U+FFFD and then not exist.
@@ -98,6 +108,7 @@ function visitDir(w: Walk, dir: Dir, chain: string[]): void {
 }
 
 function visitLink(w: Walk, abs: string, rel: string, chain: string[]): void {
+  w.links = true;
   const target = safeReadlink(abs);
   let real: string;
   try {

@@ -1,9 +1,10 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { sealScript } from "../../server/workers/remote-state.js";
 import { loadWorkerScripts } from "../../server/workers/scripts.js";
 import { applyPayload } from "../../server/workers/sync.js";
 import { planJobSync } from "../../server/workers/sync-plan.js";
@@ -83,4 +84,33 @@ print("same")
     const r = spawnSync(PYTHON, ["-E", "-S", "-c", code, join(root, "apply.py")], { encoding: "utf8", input: "" });
     assert.equal(r.stdout.trim(), "same", r.stderr);
   });
+
+  it("the seal it writes is the shell's: the token and the sha256 of find's stat listing, over every corner of a tree", () => {
+    const job = join(root, "bucket", "jobs", "web");
+    run([file("Makefile", "start:\n")]);
+    // What only the worker has: protected top-level names (a directory and a plain file), the
+    // same names deeper down (not protected there), links, a FIFO, odd names and mode bits.
+    for (const d of ["data", "sub/data", "sub/deep/er", "bin"]) mkdirSync(join(job, d), { recursive: true });
+    for (const [rel, mode] of [["data/x", 0o644], ["logs", 0o600], ["sub/data/y", 0o644], ["sub/deep/er/z", 0o4755], ["sp ace\nline", 0o640], ["bin/tool", 0o755]] as const) writeFileSync(join(job, rel), rel, { mode });
+    chmodSync(join(job, "sub/deep/er/z"), 0o4755);
+    writeFileSync(Buffer.concat([Buffer.from(`${job}/`), Buffer.from([0x66, 0xff, 0x6f])]), "not utf-8");
+    symlinkSync("Makefile", join(job, "link-to-file"));
+    symlinkSync("sub", join(job, "link-to-dir"));
+    assert.equal(spawnSync("mkfifo", [join(job, "fifo")]).status, 0);
+    const token = "00112233445566778899aabbccddeeff";
+    const r = run([file("Makefile", "start:\n\t@true\n")]);
+    assert.deepEqual([r.status, r.reply.ok], [0, true], JSON.stringify(r.reply));
+    const sealFile = join(root, "bucket", "manifests", "web.seal");
+    const byPython = readFileSync(sealFile, "utf8");
+    assert.match(byPython, new RegExp(`^${token} [0-9a-f]{64}  -\n$`));
+    rmSync(sealFile);
+    const shell = spawnSync("sh", ["-c", `tok=${token}\n${sealScript(join(root, "bucket"), ["web"])}`], { encoding: "utf8" });
+    assert.equal(shell.status, 0, shell.stderr);
+    assert.equal(byPython, readFileSync(sealFile, "utf8"));
+    // And it is a digest of the listing, not of nothing: a chmod moves it.
+    chmodSync(join(job, "sub/data/y"), 0o600);
+    spawnSync("sh", ["-c", `tok=${token}\n${sealScript(join(root, "bucket"), ["web"])}`]);
+    assert.notEqual(readFileSync(sealFile, "utf8"), byPython);
+  });
 });
+

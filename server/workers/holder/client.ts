@@ -70,8 +70,10 @@ function openStream(socketPath: string, req: HolderRequest, h: StreamHandlers): 
  */
 export class HolderLink {
   private readonly target: Omit<HolderTarget, "host">;
-  private attached: Promise<void> | undefined;
+  private starting: Promise<void> | undefined;
+  private leased: Promise<unknown> | undefined;
   private lease: Socket | undefined;
+  private closed = false;
 
   constructor(readonly options: TransportOptions & { holderSocket: string }) {
     this.target = {
@@ -88,12 +90,23 @@ export class HolderLink {
     };
   }
 
-  /** `host`'s held connection, which the holder opens when it has none. */
+  /**
+   * `host`'s held connection, which the holder opens when it has none. One round-trip when a
+   * holder listens: the lease is taken beside it, not before it.
+   */
   async open(host: string): Promise<{ client: SshClient; reused: boolean }> {
-    await this.attach();
-    const ready = await new Promise<Ready>((resolve, reject) => {
-      openStream(this.options.holderSocket, { target: this.targetFor(host) }, { ready: resolve, fail: (e) => reject(this.lost(host, e)), frame: () => {}, closed: () => {} });
-    });
+    let ready: Ready;
+    try {
+      ready = await this.connectOnly(host);
+    } catch (err) {
+      if (!(err instanceof HolderNotRunning)) throw err;
+      await (this.starting ??= startHolder(this.options.holderSocket, this.options.persistSec));
+      ready = await this.connectOnly(host).catch((e: Error) => Promise.reject(this.lost(host, e)));
+    }
+    this.leased ??= this.takeLease().then(
+      (sock) => (this.closed ? sock.destroy() : (this.lease = sock)),
+      () => undefined, // the holder is gone: the next stream says so
+    );
     return { client: new HolderClient(this, host), reused: ready.reused };
   }
 
@@ -107,20 +120,15 @@ export class HolderLink {
   }
 
   close(): void {
+    this.closed = true;
     this.lease?.destroy();
     this.lease = undefined;
   }
 
-  private attach(): Promise<void> {
-    return (this.attached ??= (async () => {
-      try {
-        this.lease = await this.takeLease();
-      } catch (err) {
-        if (!(err instanceof HolderNotRunning)) throw err;
-        await startHolder(this.options.holderSocket, this.options.persistSec);
-        this.lease = await this.takeLease();
-      }
-    })());
+  private connectOnly(host: string): Promise<Ready> {
+    return new Promise<Ready>((resolve, reject) => {
+      openStream(this.options.holderSocket, { target: this.targetFor(host) }, { ready: resolve, fail: reject, frame: () => {}, closed: () => {} });
+    });
   }
 
   private takeLease(): Promise<Socket> {

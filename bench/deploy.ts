@@ -11,7 +11,10 @@
  *    timed); the floor: 4 parallel `rsync -a -e "ssh ..."` processes into another directory of
  *    the same workers. Targets: first <= 1.5x rsync, one-file <= 1.0x, no change <= 0.5x
  *    rsync's no-change run. Steps alternate which side goes first, each after a `sync` (no
- *    dirty pages left by the setup or the other side); best of the rounds counts.
+ *    dirty pages left by the setup or the other side); best of the rounds counts. maand runs
+ *    with its defaults, so its one-file and no-change deploys reuse the connections the
+ *    holder kept (ssh_persist); printed beside: the one-file deploy with ssh_persist = 0, and
+ *    rsync over a kept OpenSSH connection (ControlPersist), the holder's peer.
  * 2. 32 workers x 1 small job: a full first deploy and a no-change redeploy, with the peak
  *    number of concurrent SSH connections (maand.conf ssh_max_workers, default 32).
  */
